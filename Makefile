@@ -1,0 +1,88 @@
+# The documented commands. `make run` sets up and serves the demo; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/inspectorate_test_root
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
+        lint typecheck lock chromium postgres bench clean
+
+run: setup demo serve
+
+setup: deps frontend migrate
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+venv: $(VENV)/bin/python
+
+# Installs exactly the locked, hash-checked versions; re-running is a no-op.
+deps: venv
+	$(PIP) install --quiet --require-hashes --no-deps -r requirements/lock.txt -r requirements/dev-lock.txt
+
+frontend:
+	@if [ ! -d node_modules/govuk-frontend ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund --ignore-scripts; fi
+	npm run --silent build
+
+migrate:
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_reference
+	$(MANAGE) load_methodologies
+
+demo:
+	$(MANAGE) generate_programme --scale demo
+
+serve:
+	$(MANAGE) collectstatic --noinput -v0
+	@$(MANAGE) demo_sign_ins
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	DJANGO_DEBUG=false $(VENV)/bin/gunicorn inspectorate.wsgi_dev:application \
+		--bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+postgres:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || { \
+		echo "Starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+		for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; }
+
+# Every test, on SQLite and then on PostgreSQL, two workers each.
+test: deps frontend chromium postgres
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== tests on SQLite"
+	DATABASE_URL=sqlite:///var/test-root.sqlite3 $(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== tests on PostgreSQL"
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	$(VENV)/bin/mypy apps inspectorate
+
+lock:
+	cd requirements && ../$(VENV)/bin/pip-compile --generate-hashes --allow-unsafe --strip-extras -o lock.txt base.in
+	cd requirements && ../$(VENV)/bin/pip-compile --generate-hashes --allow-unsafe --strip-extras -o dev-lock.txt dev.in
+
+bench:
+	$(PY) bench/run_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules var static/css static/govuk

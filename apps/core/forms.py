@@ -1,0 +1,30 @@
+from django import forms
+
+from .models import AuditEvent
+
+
+class AuditSearchForm(forms.Form):
+    text = forms.CharField(label="Object or summary contains", required=False, max_length=100)
+    actor = forms.CharField(label="Who (user name contains)", required=False, max_length=100)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *AuditEvent.Action.choices]
+    )
+    object_type = forms.ChoiceField(label="Kind of record", required=False, choices=[])
+    object_id = forms.CharField(label="Record id", required=False, max_length=64)
+    date_from = forms.DateField(
+        label="From (YYYY-MM-DD)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To (YYYY-MM-DD)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, object_types: list[str], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", "Any")] + [(t, t) for t in object_types]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The 'to' date must be the same as or after the 'from' date")
+        return data

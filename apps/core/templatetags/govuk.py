@@ -1,0 +1,86 @@
+"""Render Django form fields as GOV.UK Design System components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms, template
+
+register = template.Library()
+
+
+def _kind(field: forms.BoundField) -> str:
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "checkboxes"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.Select):
+        return "select"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    if isinstance(widget, forms.HiddenInput):
+        return "hidden"
+    return "input"
+
+
+_INPUT_CLASSES = {
+    forms.DateInput: "govuk-input govuk-input--width-10",
+    forms.NumberInput: "govuk-input govuk-input--width-5",
+}
+
+
+@register.inclusion_tag("includes/form/field.html")
+def govuk_field(field: forms.BoundField, hint: str = "", label_class: str = "") -> dict[str, Any]:
+    kind = _kind(field)
+    widget = field.field.widget
+    css = "govuk-input"
+    if kind == "select":
+        css = "govuk-select"
+    elif kind == "textarea":
+        css = "govuk-textarea"
+    else:
+        for widget_type, classes in _INPUT_CLASSES.items():
+            if isinstance(widget, widget_type):
+                css = classes
+    if field.errors:
+        css += {"select": " govuk-select--error", "textarea": " govuk-textarea--error"}.get(
+            kind, " govuk-input--error"
+        )
+    described_by = []
+    if hint or field.help_text:
+        described_by.append(f"{field.auto_id}-hint")
+    if field.errors:
+        described_by.append(f"{field.auto_id}-error")
+    attrs = {"class": css}
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    if kind in {"input", "select", "textarea", "hidden"}:
+        widget_html = field.as_widget(attrs=attrs)
+    else:
+        widget_html = ""
+    return {
+        "field": field,
+        "kind": kind,
+        "hint": hint or field.help_text,
+        "label_class": label_class,
+        "widget_html": widget_html,
+        "described_by": " ".join(described_by),
+    }
+
+
+@register.inclusion_tag("includes/form/error_summary.html")
+def govuk_error_summary(form: forms.BaseForm) -> dict[str, Any]:
+    items = []
+    for name, errors in form.errors.items():
+        if name == forms.forms.NON_FIELD_ERRORS:
+            items.extend({"href": "", "text": e} for e in errors)
+            continue
+        bound = form[name]
+        target = bound.auto_id
+        if _kind(bound) in {"radios", "checkboxes"}:
+            target = f"{bound.auto_id}_0"
+        items.extend({"href": f"#{target}", "text": e} for e in errors)
+    return {"items": items}

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from apps.core import crypto
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_ring(settings):
+    """Each test starts with the key ring of its own settings."""
+    crypto.reset_key_ring()
+    yield
+    crypto.reset_key_ring()
+
+
+@pytest.fixture
+def reference_data(db):
+    """The real reference data (forces, areas, inspectorates, context figures)."""
+    call_command("load_reference", verbosity=0)
