@@ -32,12 +32,31 @@ class Force(models.Model):
     boundary = models.JSONField(
         null=True, blank=True, help_text="GeoJSON geometry of the police force area (WGS84)"
     )
+    boundary_map = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=(
+            "The force area map, projected and fitted for an inline SVG: view_box, area (the "
+            "SVG path), context (nearby force areas). Worked out from the boundaries by "
+            "load_reference, so pages do not project the geometry on every request."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def area_label(self) -> str:
+        """The police force area's name in running text: ONS writes "London, City of"."""
+        name = self.area_name or self.name
+        if ", " in name:
+            head, tail = name.split(", ", 1)
+            return f"{tail} {head}"
+        return name
 
 
 class LocalAuthority(models.Model):

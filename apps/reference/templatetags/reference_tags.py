@@ -1,0 +1,38 @@
+"""Formatting of reference figures for the pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+from apps.reference.models import ContextFigure
+
+register = template.Library()
+
+Measure = ContextFigure.Measure
+RATES = {Measure.CIN_RATE, Measure.CPP_RATE}
+
+
+@register.filter
+def figure(value: Decimal | int | None, measure: str = "") -> str:
+    """A figure with thousands separators: rates to one decimal place, counts whole."""
+    if value is None:
+        return ""
+    if measure in RATES:
+        return intcomma(f"{Decimal(value):.1f}", use_l10n=False)
+    return intcomma(int(value), use_l10n=False)
+
+
+@register.filter
+def period_label(figure: ContextFigure | None) -> str:
+    """How a figure's period reads: "mid-2023" for estimates, "at 31 March 2025" for DfE's
+    counts at the end of a reporting year."""
+    if figure is None:
+        return ""
+    if figure.measure == Measure.POPULATION_0_17:
+        return f"{figure.period} estimate"
+    if figure.period.isdigit():
+        return f"at 31 March {figure.period}"
+    return figure.period
