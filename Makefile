@@ -64,11 +64,11 @@ test: deps frontend chromium postgres
 
 test-sqlite:
 	@echo "== tests on SQLite"
-	DATABASE_URL=sqlite:///var/test-root.sqlite3 $(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///var/test-root.sqlite3 $(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 test-postgres:
 	@echo "== tests on PostgreSQL"
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check .

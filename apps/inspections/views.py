@@ -1,9 +1,179 @@
-from django.http import HttpResponse
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apps.core.audit import audit_view
+
+from . import lifecycle, permissions, selectors, services
+from .forms import (
+    InspectionCreateForm,
+    InspectionFilterForm,
+    InspectionPlanForm,
+    TeamMemberForm,
+    TransitionForm,
+)
+from .models import Inspection, TeamMember
 
 
-def staff_home(request):  # replaced below
-    return HttpResponse("")
+def _add_errors(form, error: ValidationError) -> None:  # type: ignore[no-untyped-def]
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
 
 
-def inspection_list(request):
-    return HttpResponse("")
+def _visible_or_404(request: HttpRequest, pk: int) -> Inspection:
+    """Not found, whether it does not exist or the person may not see it: a force must not
+    learn of an inspection still being planned from a 403."""
+    inspection = selectors.inspection_detail(user=request.user, pk=pk)
+    if inspection is None:
+        raise Http404("No such inspection")
+    return inspection
+
+
+@login_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    home = selectors.staff_home(user=request.user, today=timezone.localdate())
+    return render(request, "inspections/staff_home.html", {"home": home})
+
+
+@login_required
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    form = InspectionFilterForm(request.GET or None)
+    filters = selectors.InspectionFilter()
+    if form.is_bound and form.is_valid():
+        filters = selectors.InspectionFilter(**form.cleaned_data)
+    page = Paginator(selectors.inspection_list(user=request.user, filters=filters), 25).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "inspections/inspection_list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "can_create": permissions.can_create_inspection(request.user),
+    })
+
+
+@login_required
+def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _visible_or_404(request, pk)
+    show_notes = permissions.can_read_confidential_notes(request.user, inspection)
+    if show_notes and inspection.confidential_notes:
+        audit_view(actor=request.user, instance=inspection,
+                   summary="Viewed the confidential planning notes")
+    steps = lifecycle.allowed_transitions(inspection=inspection, user=request.user)
+    return render(request, "inspections/inspection_detail.html", {
+        "inspection": inspection,
+        "show_notes": show_notes,
+        "can_manage": permissions.can_manage_inspection(request.user, inspection),
+        "transition_form": TransitionForm(steps=steps, initial={"on": timezone.localdate()})
+        if steps else None,
+    })
+
+
+@login_required
+def inspection_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_create_inspection(request.user):
+        raise PermissionDenied
+    form = InspectionCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            inspection = services.inspection_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{inspection.reference} planned.")
+            return redirect("inspections:inspection-detail", pk=inspection.pk)
+    return render(request, "inspections/inspection_create.html", {"form": form})
+
+
+@login_required
+def inspection_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _visible_or_404(request, pk)
+    if not permissions.can_manage_inspection(request.user, inspection):
+        raise PermissionDenied
+    initial = {name: getattr(inspection, name) for name in services.PLAN_FIELDS}
+    initial["version"] = inspection.version
+    form = InspectionPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("version")
+        changes = {k: v for k, v in data.items() if v != initial.get(k)}
+        try:
+            services.inspection_update(actor=request.user, inspection=inspection,
+                                       expected_version=expected, **changes)
+        except services.ConcurrentEditError as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "The plan has been saved.")
+            return redirect("inspections:inspection-detail", pk=inspection.pk)
+    return render(request, "inspections/inspection_plan.html",
+                  {"form": form, "inspection": inspection})
+
+
+@login_required
+@require_POST
+def inspection_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _visible_or_404(request, pk)
+    steps = lifecycle.allowed_transitions(inspection=inspection, user=request.user)
+    if not steps:
+        raise PermissionDenied
+    form = TransitionForm(request.POST, steps=steps)
+    if form.is_valid():
+        try:
+            change = services.inspection_transition(
+                actor=request.user, inspection=inspection, target=form.cleaned_data["target"],
+                on=form.cleaned_data["on"], note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{inspection.reference} is now at "
+                             f"{change.get_to_state_display().lower()}.")
+            return redirect("inspections:inspection-detail", pk=inspection.pk)
+    return render(request, "inspections/inspection_detail.html", {
+        "inspection": inspection,
+        "show_notes": permissions.can_read_confidential_notes(request.user, inspection),
+        "can_manage": permissions.can_manage_inspection(request.user, inspection),
+        "transition_form": form,
+    }, status=400)
+
+
+@login_required
+def team_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _visible_or_404(request, pk)
+    if not permissions.can_manage_inspection(request.user, inspection):
+        raise PermissionDenied
+    form = TeamMemberForm(request.POST or None, inspection=inspection)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.team_member_add(actor=request.user, inspection=inspection,
+                                               **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{member.user} added to the team.")
+            return redirect("inspections:team", pk=inspection.pk)
+    return render(request, "inspections/team.html", {"form": form, "inspection": inspection})
+
+
+@login_required
+@require_POST
+def team_member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    inspection = _visible_or_404(request, pk)
+    if not permissions.can_manage_inspection(request.user, inspection):
+        raise PermissionDenied
+    member = get_object_or_404(TeamMember, pk=member_pk, inspection=inspection)
+    services.team_member_remove(actor=request.user, member=member)
+    messages.success(request, f"{member.user} removed from the team.")
+    return redirect("inspections:team", pk=inspection.pk)

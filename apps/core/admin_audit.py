@@ -1,0 +1,47 @@
+"""A ModelAdmin base whose saves and deletes are audited in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+
+from .audit import audit_record, audit_snapshot
+from .models import AuditEvent
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    audit_exclude: tuple[str, ...] = ()
+
+    def _snapshot(self, obj: Any) -> dict[str, Any]:
+        values = audit_snapshot(obj)
+        for name in self.audit_exclude:
+            values.pop(name, None)
+        return values
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            before = None
+            if change and obj.pk:
+                before = self._snapshot(type(obj).objects.get(pk=obj.pk))
+            super().save_model(request, obj, form, change)
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
+                instance=obj, before=before, after=self._snapshot(obj),
+                summary="Changed in the admin" if change else "Added in the admin",
+            )
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        with transaction.atomic():
+            audit_record(actor=request.user, action=AuditEvent.Action.DELETE, instance=obj,
+                         before=self._snapshot(obj), summary="Deleted in the admin")
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                audit_record(actor=request.user, action=AuditEvent.Action.DELETE, instance=obj,
+                             before=self._snapshot(obj), summary="Deleted in the admin")
+            super().delete_queryset(request, queryset)
