@@ -28,7 +28,19 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": (
-            "username", "full_name", "email", "organisation", "role", "password1", "password2",
-        )}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "full_name",
+                    "email",
+                    "organisation",
+                    "role",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )

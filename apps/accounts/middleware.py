@@ -25,11 +25,11 @@ class TwoFactorRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         if not settings.INSPECTORATE_REQUIRE_2FA:
             return None
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
             return None
         match = request.resolver_match
         if match is None or match.view_name in EXEMPT_URL_NAMES:

@@ -18,15 +18,24 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     inspectorate = models.ForeignKey(
-        "reference.Inspectorate", null=True, blank=True, on_delete=models.PROTECT,
+        "reference.Inspectorate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organisations",
     )
     force = models.ForeignKey(
-        "reference.Force", null=True, blank=True, on_delete=models.PROTECT,
+        "reference.Force",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organisations",
     )
     local_authority = models.ForeignKey(
-        "reference.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT,
+        "reference.LocalAuthority",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organisations",
     )
 
@@ -130,7 +139,9 @@ class User(AbstractUser):
         if self.role == Role.FORCE_LIAISON and (
             self.organisation is None or self.organisation.kind != Organisation.Kind.FORCE
         ):
-            raise ValidationError({"organisation": "A force liaison must belong to a police force."})
+            raise ValidationError(
+                {"organisation": "A force liaison must belong to a police force."}
+            )
         if self.role == Role.PARTNER_INSPECTOR and (
             self.organisation is None
             or self.organisation.kind != Organisation.Kind.PARTNER_INSPECTORATE

@@ -23,7 +23,9 @@ def organisation_create(*, actor: Actor, **fields: Any) -> Organisation:
         organisation.full_clean()
         organisation.save()
         audit_record(
-            actor=actor, action=AuditEvent.Action.CREATE, instance=organisation,
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            instance=organisation,
             after=audit_snapshot(organisation),
         )
     return organisation
@@ -47,8 +49,9 @@ def user_create(*, actor: Actor, password: str | None, **fields: Any) -> User:
 def user_sign_in(*, request: HttpRequest, user: User) -> None:
     with transaction.atomic():
         login(request, user)
-        audit_record(actor=user, action=AuditEvent.Action.SIGN_IN, instance=user,
-                     summary="Signed in")
+        audit_record(
+            actor=user, action=AuditEvent.Action.SIGN_IN, instance=user, summary="Signed in"
+        )
 
 
 def user_sign_in_failed(*, username: str) -> None:
@@ -66,8 +69,9 @@ def user_sign_out(*, request: HttpRequest) -> None:
     user = request.user
     with transaction.atomic():
         if user.is_authenticated:
-            audit_record(actor=user, action=AuditEvent.Action.SIGN_OUT, instance=user,
-                         summary="Signed out")
+            audit_record(
+                actor=user, action=AuditEvent.Action.SIGN_OUT, instance=user, summary="Signed out"
+            )
         logout(request)
 
 
@@ -79,7 +83,9 @@ def totp_device_start(*, user: User) -> TOTPDevice:
 
 
 def totp_qr_svg(*, device: TOTPDevice) -> str:
-    return segno.make(device.config_url, error="m").svg_inline(scale=5, title="Authenticator app QR code")
+    return segno.make(device.config_url, error="m").svg_inline(
+        scale=5, title="Authenticator app QR code"
+    )
 
 
 def totp_device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
@@ -89,9 +95,13 @@ def totp_device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str)
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         otp_login(request, device)
-        audit_record(actor=request.user, action=AuditEvent.Action.CREATE, instance=device,
-                     object_repr=f"Authenticator app for {request.user}",
-                     summary="Set up two-factor sign-in")
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.CREATE,
+            instance=device,
+            object_repr=f"Authenticator app for {request.user}",
+            summary="Set up two-factor sign-in",
+        )
     return True
 
 

@@ -34,8 +34,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             services.user_sign_in(request=request, user=form.get_user())
             return redirect(_next_url(request))
         services.user_sign_in_failed(username=request.POST.get("username", ""))
-    return render(request, "accounts/sign_in.html",
-                  {"form": form, "next": request.GET.get("next", "")})
+    return render(
+        request, "accounts/sign_in.html", {"form": form, "next": request.GET.get("next", "")}
+    )
 
 
 @require_POST
@@ -49,18 +50,27 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None or request.method == "GET":
-        device = services.totp_device_start(user=request.user)
+        device = services.totp_device_start(user=request.user)  # type: ignore[arg-type]
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.totp_device_confirm(request=request, device=device,
-                                        token=form.cleaned_data["token"]):
+        if services.totp_device_confirm(
+            request=request, device=device, token=form.cleaned_data["token"]
+        ):
             messages.success(request, "Two-factor sign-in is set up.")
             return redirect(_next_url(request))
-        form.add_error("token", "That code is not right. Check the time on your phone and try again")
-    return render(request, "accounts/two_factor_setup.html", {
-        "form": form, "qr_svg": services.totp_qr_svg(device=device),
-        "secret": base64.b32encode(device.bin_key).decode("ascii"), "next": request.GET.get("next", ""),
-    })
+        form.add_error(
+            "token", "That code is not right. Check the time on your phone and try again"
+        )
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": services.totp_qr_svg(device=device),
+            "secret": base64.b32encode(device.bin_key).decode("ascii"),
+            "next": request.GET.get("next", ""),
+        },
+    )
 
 
 @login_required
@@ -69,6 +79,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if services.totp_verify(request=request, token=form.cleaned_data["token"]):
             return redirect(_next_url(request))
-        form.add_error("token", "That code is not right. Check the time on your phone and try again")
-    return render(request, "accounts/two_factor_verify.html",
-                  {"form": form, "next": request.GET.get("next", "")})
+        form.add_error(
+            "token", "That code is not right. Check the time on your phone and try again"
+        )
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "next": request.GET.get("next", "")},
+    )

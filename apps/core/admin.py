@@ -12,11 +12,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("actor_label", "object_repr", "summary", "object_id")
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

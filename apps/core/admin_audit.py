@@ -29,19 +29,31 @@ class AuditedModelAdmin(admin.ModelAdmin):
             audit_record(
                 actor=request.user,
                 action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
-                instance=obj, before=before, after=self._snapshot(obj),
+                instance=obj,
+                before=before,
+                after=self._snapshot(obj),
                 summary="Changed in the admin" if change else "Added in the admin",
             )
 
     def delete_model(self, request: Any, obj: Any) -> None:
         with transaction.atomic():
-            audit_record(actor=request.user, action=AuditEvent.Action.DELETE, instance=obj,
-                         before=self._snapshot(obj), summary="Deleted in the admin")
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.DELETE,
+                instance=obj,
+                before=self._snapshot(obj),
+                summary="Deleted in the admin",
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         with transaction.atomic():
             for obj in queryset:
-                audit_record(actor=request.user, action=AuditEvent.Action.DELETE, instance=obj,
-                             before=self._snapshot(obj), summary="Deleted in the admin")
+                audit_record(
+                    actor=request.user,
+                    action=AuditEvent.Action.DELETE,
+                    instance=obj,
+                    before=self._snapshot(obj),
+                    summary="Deleted in the admin",
+                )
             super().delete_queryset(request, queryset)

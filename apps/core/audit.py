@@ -65,8 +65,9 @@ def audit_snapshot(instance: models.Model) -> dict[str, Any]:
     return values
 
 
-def _diff(instance: models.Model | None, before: dict[str, Any] | None,
-          after: dict[str, Any] | None) -> dict[str, list[Any]]:
+def _diff(
+    instance: models.Model | None, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> dict[str, list[Any]]:
     before = before or {}
     after = after or {}
     encrypted = set()

@@ -14,5 +14,6 @@ class RequestContext:
 
 
 current_request: ContextVar[RequestContext] = ContextVar(
-    "current_request", default=RequestContext()  # noqa: B039  (frozen, so safe to share)
+    "current_request",
+    default=RequestContext(),  # noqa: B039  (frozen, so safe to share)
 )

@@ -9,6 +9,7 @@ the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,41 +17,79 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["InvalidToken", "decrypt", "encrypt", "generate_key", "key_ring", "reset_key_ring"]
+__all__ = [
+    "InvalidToken",
+    "decrypt",
+    "encrypt",
+    "generate_key",
+    "key_ring",
+    "load_keys",
+    "parse_key_file",
+    "reset_key_ring",
+    "rotate",
+]
 
 
-def _configured_keys() -> list[str]:
-    path = getattr(settings, "INSPECTORATE_ENCRYPTION_KEYS_FILE", "")
-    if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ImproperlyConfigured(f"Cannot read the encryption key file {path}: {exc}") from exc
-        keys = [
-            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-        ]
-    else:
-        keys = [k.strip() for k in settings.INSPECTORATE_ENCRYPTION_KEYS if k.strip()]
-    if not keys:
-        raise ImproperlyConfigured(
-            "No encryption key: set INSPECTORATE_ENCRYPTION_KEYS or INSPECTORATE_ENCRYPTION_KEYS_FILE "
-            "(make one with `python manage.py generate_encryption_key`)."
-        )
+def parse_key_file(text: str) -> list[str]:
+    """The keys in a key file: one a line, newest first; blank lines and '#' comments ignored.
+
+    A comment may start anywhere on a line (Fernet keys never contain '#'), so indented
+    comments and notes after a key ("KEY  # added 2025-04") are fine.
+    """
+    keys = []
+    for line in text.splitlines():
+        key = line.split("#", 1)[0].strip()
+        if key:
+            keys.append(key)
     return keys
 
 
-@lru_cache(maxsize=1)
-def key_ring() -> MultiFernet:
-    fernets = []
-    for position, key in enumerate(_configured_keys(), start=1):
+def load_keys(keys: Iterable[str] = (), path: str | Path = "") -> list[str]:
+    """The configured keys, newest first, each checked to be a valid Fernet key.
+
+    `path` (a key file) takes precedence over `keys`. Raises ImproperlyConfigured, without
+    ever quoting a key, when there is no key or one is malformed. Reads no Django settings,
+    so production settings can call it to refuse to start on a bad configuration.
+    """
+    if path:
         try:
-            fernets.append(Fernet(key.encode("ascii")))
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImproperlyConfigured(
+                f"Cannot read the encryption key file {path}: {exc}"
+            ) from exc
+        found = parse_key_file(text)
+    else:
+        if isinstance(keys, str):  # one comma-separated string rather than a list
+            keys = keys.split(",")
+        found = [k.strip() for k in keys if k.strip()]
+    if not found:
+        raise ImproperlyConfigured(
+            "No encryption key: set INSPECTORATE_ENCRYPTION_KEYS or "
+            "INSPECTORATE_ENCRYPTION_KEYS_FILE (make one with "
+            "`python manage.py generate_encryption_key`)."
+        )
+    for position, key in enumerate(found, start=1):
+        try:
+            Fernet(key.encode("ascii"))
         except (ValueError, UnicodeEncodeError) as exc:
             raise ImproperlyConfigured(
                 f"Encryption key number {position} is not a valid Fernet key "
                 "(32 url-safe base64-encoded bytes)."
             ) from exc
-    return MultiFernet(fernets)
+    return found
+
+
+def _configured_keys() -> list[str]:
+    return load_keys(
+        settings.INSPECTORATE_ENCRYPTION_KEYS,
+        getattr(settings, "INSPECTORATE_ENCRYPTION_KEYS_FILE", ""),
+    )
+
+
+@lru_cache(maxsize=1)
+def key_ring() -> MultiFernet:
+    return MultiFernet([Fernet(key.encode("ascii")) for key in _configured_keys()])
 
 
 def reset_key_ring() -> None:

@@ -34,7 +34,7 @@ class EncryptedTextField(models.TextField):
             return value
         return crypto.encrypt(str(value))
 
-    def get_lookup(self, lookup_name: str):  # type: ignore[override]
+    def get_lookup(self, lookup_name: str):
         if lookup_name not in {"isnull"}:
             return None  # no lookups on cipher text: they would silently match nothing
         return super().get_lookup(lookup_name)

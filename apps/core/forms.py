@@ -18,11 +18,11 @@ class AuditSearchForm(forms.Form):
         label="To (YYYY-MM-DD)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, object_types: list[str], **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, object_types: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["object_type"].choices = [("", "Any")] + [(t, t) for t in object_types]
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:

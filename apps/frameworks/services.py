@@ -40,8 +40,12 @@ def methodologies_load(*, actor: Actor, files: list[MethodologyFile]) -> LoadRes
             existing = MethodologyVersion.objects.filter(code=data["code"]).first()
             if existing is None:
                 version = MethodologyVersion.objects.create(code=data["code"], **values)
-                audit_record(actor=actor, action=AuditEvent.Action.CREATE, instance=version,
-                             after=audit_snapshot(version))
+                audit_record(
+                    actor=actor,
+                    action=AuditEvent.Action.CREATE,
+                    instance=version,
+                    after=audit_snapshot(version),
+                )
                 result.created.append(version.code)
                 continue
             if existing.source_sha256 == file.sha256:
@@ -56,7 +60,12 @@ def methodologies_load(*, actor: Actor, files: list[MethodologyFile]) -> LoadRes
             for name, value in values.items():
                 setattr(existing, name, value)
             existing.save()
-            audit_record(actor=actor, action=AuditEvent.Action.UPDATE, instance=existing,
-                         before=before, after=audit_snapshot(existing))
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                instance=existing,
+                before=before,
+                after=audit_snapshot(existing),
+            )
             result.updated.append(existing.code)
     return result

@@ -71,20 +71,42 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step(State.PLANNED, State.NOTIFIED, "Record that the force was notified",
-         frozenset({PM, LEAD}), (_has_lead, _has_fieldwork_dates, _notice_before_fieldwork)),
-    Step(State.NOTIFIED, State.FIELDWORK, "Start fieldwork",
-         frozenset({PM, LEAD}), (_has_lead, _has_inspectors, _fieldwork_started)),
-    Step(State.FIELDWORK, State.REPORTING, "Finish fieldwork and start reporting",
-         frozenset({PM, LEAD})),
-    Step(State.REPORTING, State.QUALITY_ASSURANCE, "Send the report for quality assurance",
-         frozenset({PM, LEAD})),
-    Step(State.QUALITY_ASSURANCE, State.REPORTING, "Return the report for changes",
-         frozenset({PM, LEAD}), (_needs_note,)),
+    Step(
+        State.PLANNED,
+        State.NOTIFIED,
+        "Record that the force was notified",
+        frozenset({PM, LEAD}),
+        (_has_lead, _has_fieldwork_dates, _notice_before_fieldwork),
+    ),
+    Step(
+        State.NOTIFIED,
+        State.FIELDWORK,
+        "Start fieldwork",
+        frozenset({PM, LEAD}),
+        (_has_lead, _has_inspectors, _fieldwork_started),
+    ),
+    Step(
+        State.FIELDWORK,
+        State.REPORTING,
+        "Finish fieldwork and start reporting",
+        frozenset({PM, LEAD}),
+    ),
+    Step(
+        State.REPORTING,
+        State.QUALITY_ASSURANCE,
+        "Send the report for quality assurance",
+        frozenset({PM, LEAD}),
+    ),
+    Step(
+        State.QUALITY_ASSURANCE,
+        State.REPORTING,
+        "Return the report for changes",
+        frozenset({PM, LEAD}),
+        (_needs_note,),
+    ),
     Step(State.QUALITY_ASSURANCE, State.PUBLISHED, "Record publication", frozenset({PM})),
     Step(State.PUBLISHED, State.FOLLOW_UP, "Start follow-up", frozenset({PM, LEAD})),
-    Step(State.PUBLISHED, State.CLOSED, "Close without follow-up", frozenset({PM}),
-         (_needs_note,)),
+    Step(State.PUBLISHED, State.CLOSED, "Close without follow-up", frozenset({PM}), (_needs_note,)),
     Step(State.FOLLOW_UP, State.CLOSED, "Close the inspection", frozenset({PM})),
 )
 
@@ -100,9 +122,10 @@ def _actor_capacities(user: Any, inspection: Inspection) -> set[str]:
     capacities = set()
     if getattr(user, "role", None) == Role.PROGRAMME_MANAGER:
         capacities.add(PM)
-    if getattr(user, "is_authenticated", False) and inspection.team.filter(
-        user=user, role=TeamRole.LEAD_INSPECTOR
-    ).exists():
+    if (
+        getattr(user, "is_authenticated", False)
+        and inspection.team.filter(user=user, role=TeamRole.LEAD_INSPECTOR).exists()
+    ):
         capacities.add(LEAD)
     return capacities
 
@@ -122,8 +145,10 @@ def check_transition(
         return [f"An inspection cannot move from {current} to {wanted}."]
     if not (_actor_capacities(user, inspection) & step.who):
         who = " or ".join(
-            sorted({PM: "the programme manager", LEAD: "the inspection's lead inspector"}[w]
-                   for w in step.who)
+            sorted(
+                {PM: "the programme manager", LEAD: "the inspection's lead inspector"}[w]
+                for w in step.who
+            )
         )
         return [f"Only {who} can {step.label[0].lower()}{step.label[1:]}."]
     reasons = []
@@ -131,9 +156,7 @@ def check_transition(
         reasons.append("The date cannot be in the future.")
     previous = last_step_date(inspection)
     if previous and on < previous:
-        reasons.append(
-            f"The date cannot be before the last step ({previous:%-d %B %Y})."
-        )
+        reasons.append(f"The date cannot be before the last step ({previous:%-d %B %Y}).")
     for check in step.checks:
         reason = check(inspection, on, note)
         if reason:

@@ -12,12 +12,18 @@ from .models import Inspection, State, StateChange, TeamMember
 from .permissions import inspections_visible_to
 
 ACTIVE_STATES = (
-    State.PLANNED, State.NOTIFIED, State.FIELDWORK, State.REPORTING, State.QUALITY_ASSURANCE,
+    State.PLANNED,
+    State.NOTIFIED,
+    State.FIELDWORK,
+    State.REPORTING,
+    State.QUALITY_ASSURANCE,
 )
 
 
 def _with_related(inspections: QuerySet[Inspection]) -> QuerySet[Inspection]:
-    return inspections.select_related("methodology", "lead_inspectorate", "follows").prefetch_related(
+    return inspections.select_related(
+        "methodology", "lead_inspectorate", "follows"
+    ).prefetch_related(
         "forces",
         "local_authorities",
         Prefetch("team", queryset=TeamMember.objects.select_related("user")),
@@ -111,6 +117,9 @@ def staff_home(*, user: Any, today: dt.date, limit: int = 25) -> StaffHome:
     for row in visible.order_by().values("state").annotate(n=Count("id")):
         counts[row["state"]] = row["n"]
     return StaffHome(
-        my_inspections=my_inspections, due_this_week=due, week_start=week_start,
-        week_end=week_end, counts_by_state=counts,
+        my_inspections=my_inspections,
+        due_this_week=due,
+        week_start=week_start,
+        week_end=week_end,
+        counts_by_state=counts,
     )

@@ -101,7 +101,8 @@ def _validate_scope(
             error(
                 "local_authorities",
                 f"A {name} is of areas in {Country(country).label} only; not "
-                + ", ".join(wrong) + ".",
+                + ", ".join(wrong)
+                + ".",
             )
     elif programme_type == ProgrammeType.THEMATIC:
         if len(forces) < 2:
@@ -174,8 +175,12 @@ def inspection_create(
         # A joint inspection of areas involves the forces that police them.
         forces = list({la.force_id: la.force for la in local_authorities}.values())
     errors = _validate_scope(
-        programme_type=programme_type, forces=forces, local_authorities=local_authorities,
-        follows=follows, methodology=methodology, fieldwork_start=fieldwork_start,
+        programme_type=programme_type,
+        forces=forces,
+        local_authorities=local_authorities,
+        follows=follows,
+        methodology=methodology,
+        fieldwork_start=fieldwork_start,
         fieldwork_end=fieldwork_end,
     )
     if errors:
@@ -208,17 +213,27 @@ def inspection_create(
         inspection.local_authorities.set(local_authorities)
         inspection.partner_inspectorates.set(partner_inspectorates)
         StateChange.objects.create(
-            inspection=inspection, from_state="", to_state=inspection.state,
-            on=planned_on, by=_user_or_none(actor), by_label=_label(actor), note="Planned",
+            inspection=inspection,
+            from_state="",
+            to_state=inspection.state,
+            on=planned_on,
+            by=_user_or_none(actor),
+            by_label=_label(actor),
+            note="Planned",
         )
         after = audit_snapshot(inspection) | _m2m_ids(inspection)
-        audit_record(actor=actor, action=AuditEvent.Action.CREATE, instance=inspection,
-                     after=after)
+        audit_record(actor=actor, action=AuditEvent.Action.CREATE, instance=inspection, after=after)
     return inspection
 
 
-PLAN_FIELDS = ("title", "theme", "fieldwork_start", "fieldwork_end", "planned_publication",
-               "confidential_notes")
+PLAN_FIELDS = (
+    "title",
+    "theme",
+    "fieldwork_start",
+    "fieldwork_end",
+    "planned_publication",
+    "confidential_notes",
+)
 
 
 def inspection_update(
@@ -235,22 +250,30 @@ def inspection_update(
         before = audit_snapshot(current)
         for name, value in changes.items():
             setattr(current, name, value)
-        if current.fieldwork_start and current.fieldwork_end and (
-            current.fieldwork_end < current.fieldwork_start
+        if (
+            current.fieldwork_start
+            and current.fieldwork_end
+            and (current.fieldwork_end < current.fieldwork_start)
         ):
             raise ValidationError(
                 {"fieldwork_end": "Fieldwork must end on or after the day it starts."}
             )
         current.full_clean(exclude=["forces", "local_authorities", "partner_inspectorates"])
         updated = Inspection.objects.filter(pk=current.pk, version=expected_version).update(
-            version=F("version") + 1, updated_at=timezone.now(),
+            version=F("version") + 1,
+            updated_at=timezone.now(),
             **{name: getattr(current, name) for name in changes},
         )
         if updated != 1:
             raise ConcurrentEditError(current)
         current.refresh_from_db()
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, instance=current,
-                     before=before, after=audit_snapshot(current))
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=current,
+            before=before,
+            after=audit_snapshot(current),
+        )
     return current
 
 
@@ -262,9 +285,7 @@ def _label(actor: Actor) -> str:
     return actor.get_username() if isinstance(actor, User) else str(actor)
 
 
-def team_member_add(
-    *, actor: Actor, inspection: Inspection, user: User, role: str
-) -> TeamMember:
+def team_member_add(*, actor: Actor, inspection: Inspection, user: User, role: str) -> TeamMember:
     errors: dict[str, list[str]] = {}
     if role == TeamRole.PARTNER_INSPECTOR:
         if user.role != Role.PARTNER_INSPECTOR:
@@ -276,9 +297,10 @@ def team_member_add(
             errors["user"] = [f"{user} is not an inspector of the inspectorate."]
     elif role == TeamRole.ANALYST and user.role != Role.ANALYST:
         errors["user"] = [f"{user} is not an analyst."]
-    if role == TeamRole.LEAD_INSPECTOR and inspection.team.filter(
-        role=TeamRole.LEAD_INSPECTOR
-    ).exists():
+    if (
+        role == TeamRole.LEAD_INSPECTOR
+        and inspection.team.filter(role=TeamRole.LEAD_INSPECTOR).exists()
+    ):
         errors.setdefault("role", []).append(
             "This inspection already has a lead inspector: remove them first."
         )
@@ -289,7 +311,9 @@ def team_member_add(
     with transaction.atomic():
         member = TeamMember.objects.create(inspection=inspection, user=user, role=role)
         audit_record(
-            actor=actor, action=AuditEvent.Action.CREATE, instance=member,
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            instance=member,
             after=audit_snapshot(member),
             summary=f"Added {user} to {inspection.reference} as {member.get_role_display()}",
         )
@@ -299,10 +323,17 @@ def team_member_add(
 def team_member_remove(*, actor: Actor, member: TeamMember) -> None:
     with transaction.atomic():
         before = audit_snapshot(member)
-        summary = (f"Removed {member.user} ({member.get_role_display()}) from "
-                   f"{member.inspection.reference}")
-        audit_record(actor=actor, action=AuditEvent.Action.DELETE, instance=member,
-                     before=before, summary=summary)
+        summary = (
+            f"Removed {member.user} ({member.get_role_display()}) from "
+            f"{member.inspection.reference}"
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.DELETE,
+            instance=member,
+            before=before,
+            summary=summary,
+        )
         member.delete()
 
 
@@ -319,24 +350,38 @@ def inspection_transition(
     with transaction.atomic():
         current = Inspection.objects.select_for_update().get(pk=inspection.pk)
         reasons = check_transition(
-            inspection=current, target=target, user=actor, on=on, note=note,
+            inspection=current,
+            target=target,
+            user=actor,
+            on=on,
+            note=note,
             today=today or timezone.localdate(),
         )
         if reasons:
             raise TransitionRefused(reasons)
         before = audit_snapshot(current)
         change = StateChange.objects.create(
-            inspection=current, from_state=current.state, to_state=target, on=on,
-            by=_user_or_none(actor), by_label=_label(actor), note=note,
+            inspection=current,
+            from_state=current.state,
+            to_state=target,
+            on=on,
+            by=_user_or_none(actor),
+            by_label=_label(actor),
+            note=note,
         )
         Inspection.objects.filter(pk=current.pk).update(
-            state=target, state_changed_on=on, version=F("version") + 1,
+            state=target,
+            state_changed_on=on,
+            version=F("version") + 1,
             updated_at=timezone.now(),
         )
         current.refresh_from_db()
         audit_record(
-            actor=actor, action=AuditEvent.Action.TRANSITION, instance=current,
-            before=before, after=audit_snapshot(current),
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            instance=current,
+            before=before,
+            after=audit_snapshot(current),
             summary=f"{change.get_from_state_display()} → {change.get_to_state_display()} "
             f"on {on:%-d %B %Y}" + (f": {note}" if note else ""),
         )

@@ -12,6 +12,9 @@ urlpatterns = [
     path("inspections/<int:pk>/plan/", views.inspection_plan, name="inspection-plan"),
     path("inspections/<int:pk>/step/", views.inspection_transition, name="inspection-transition"),
     path("inspections/<int:pk>/team/", views.team_manage, name="team"),
-    path("inspections/<int:pk>/team/<int:member_pk>/remove/", views.team_member_remove,
-         name="team-member-remove"),
+    path(
+        "inspections/<int:pk>/team/<int:member_pk>/remove/",
+        views.team_member_remove,
+        name="team-member-remove",
+    ),
 ]

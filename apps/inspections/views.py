@@ -22,7 +22,7 @@ from .forms import (
 from .models import Inspection, TeamMember
 
 
-def _add_errors(form, error: ValidationError) -> None:  # type: ignore[no-untyped-def]
+def _add_errors(form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for name, errors in error.message_dict.items():
             form.add_error(name if name in form.fields else None, errors)
@@ -56,10 +56,16 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "inspections/inspection_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-        "can_create": permissions.can_create_inspection(request.user),
-    })
+    return render(
+        request,
+        "inspections/inspection_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": permissions.can_create_inspection(request.user),
+        },
+    )
 
 
 @login_required
@@ -67,16 +73,24 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _visible_or_404(request, pk)
     show_notes = permissions.can_read_confidential_notes(request.user, inspection)
     if show_notes and inspection.confidential_notes:
-        audit_view(actor=request.user, instance=inspection,
-                   summary="Viewed the confidential planning notes")
+        audit_view(
+            actor=request.user,
+            instance=inspection,
+            summary="Viewed the confidential planning notes",
+        )
     steps = lifecycle.allowed_transitions(inspection=inspection, user=request.user)
-    return render(request, "inspections/inspection_detail.html", {
-        "inspection": inspection,
-        "show_notes": show_notes,
-        "can_manage": permissions.can_manage_inspection(request.user, inspection),
-        "transition_form": TransitionForm(steps=steps, initial={"on": timezone.localdate()})
-        if steps else None,
-    })
+    return render(
+        request,
+        "inspections/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "show_notes": show_notes,
+            "can_manage": permissions.can_manage_inspection(request.user, inspection),
+            "transition_form": TransitionForm(steps=steps, initial={"on": timezone.localdate()})
+            if steps
+            else None,
+        },
+    )
 
 
 @login_required
@@ -108,8 +122,9 @@ def inspection_plan(request: HttpRequest, pk: int) -> HttpResponse:
         expected = data.pop("version")
         changes = {k: v for k, v in data.items() if v != initial.get(k)}
         try:
-            services.inspection_update(actor=request.user, inspection=inspection,
-                                       expected_version=expected, **changes)
+            services.inspection_update(
+                actor=request.user, inspection=inspection, expected_version=expected, **changes
+            )
         except services.ConcurrentEditError as error:
             form.add_error(None, str(error))
         except ValidationError as error:
@@ -117,8 +132,9 @@ def inspection_plan(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "The plan has been saved.")
             return redirect("inspections:inspection-detail", pk=inspection.pk)
-    return render(request, "inspections/inspection_plan.html",
-                  {"form": form, "inspection": inspection})
+    return render(
+        request, "inspections/inspection_plan.html", {"form": form, "inspection": inspection}
+    )
 
 
 @login_required
@@ -132,21 +148,31 @@ def inspection_transition(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             change = services.inspection_transition(
-                actor=request.user, inspection=inspection, target=form.cleaned_data["target"],
-                on=form.cleaned_data["on"], note=form.cleaned_data["note"],
+                actor=request.user,
+                inspection=inspection,
+                target=form.cleaned_data["target"],
+                on=form.cleaned_data["on"],
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            messages.success(request, f"{inspection.reference} is now at "
-                             f"{change.get_to_state_display().lower()}.")
+            messages.success(
+                request,
+                f"{inspection.reference} is now at {change.get_to_state_display().lower()}.",
+            )
             return redirect("inspections:inspection-detail", pk=inspection.pk)
-    return render(request, "inspections/inspection_detail.html", {
-        "inspection": inspection,
-        "show_notes": permissions.can_read_confidential_notes(request.user, inspection),
-        "can_manage": permissions.can_manage_inspection(request.user, inspection),
-        "transition_form": form,
-    }, status=400)
+    return render(
+        request,
+        "inspections/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "show_notes": permissions.can_read_confidential_notes(request.user, inspection),
+            "can_manage": permissions.can_manage_inspection(request.user, inspection),
+            "transition_form": form,
+        },
+        status=400,
+    )
 
 
 @login_required
@@ -157,8 +183,9 @@ def team_manage(request: HttpRequest, pk: int) -> HttpResponse:
     form = TeamMemberForm(request.POST or None, inspection=inspection)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.team_member_add(actor=request.user, inspection=inspection,
-                                               **form.cleaned_data)
+            member = services.team_member_add(
+                actor=request.user, inspection=inspection, **form.cleaned_data
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.reference",
     "apps.frameworks",
     "apps.inspections",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -71,9 +72,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'inspectorate.sqlite3'}")
-}
+DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'var' / 'inspectorate.sqlite3'}"
+DATABASES = {"default": env.db("DATABASE_URL", default=DEFAULT_DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers carry on while one request writes; busy timeout waits instead of failing.
@@ -123,6 +123,11 @@ OTP_TOTP_ISSUER = "Inspectorate"
 # first, or a file holding one key a line. See apps/core/crypto.py.
 INSPECTORATE_ENCRYPTION_KEYS = env.list("INSPECTORATE_ENCRYPTION_KEYS", default=[])
 INSPECTORATE_ENCRYPTION_KEYS_FILE = env("INSPECTORATE_ENCRYPTION_KEYS_FILE", default="")
+
+# How many reverse proxies of ours stand in front of the application (0: none). Used to find
+# the client's address for the audit trail and for sign-in throttling.
+INSPECTORATE_TRUSTED_PROXIES = env.int("INSPECTORATE_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "apps.core.middleware.client_address"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,6 +1,9 @@
-"""Production: PostgreSQL, HTTPS only, two-factor sign-in for all staff, keys from the environment."""
+"""Production: PostgreSQL, HTTPS only, two-factor sign-in for all staff, keys from the
+environment."""
 
 from django.core.exceptions import ImproperlyConfigured
+
+from apps.core.crypto import load_keys as load_encryption_keys
 
 from .base import *  # noqa: F403
 from .base import DATABASES, INSPECTORATE_ENCRYPTION_KEYS, INSPECTORATE_ENCRYPTION_KEYS_FILE, env
@@ -13,10 +16,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" and not env
     "INSPECTORATE_ALLOW_SQLITE", default=False
 ):
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
-if not (INSPECTORATE_ENCRYPTION_KEYS or INSPECTORATE_ENCRYPTION_KEYS_FILE):
+if not (
+    any(key.strip() for key in INSPECTORATE_ENCRYPTION_KEYS) or INSPECTORATE_ENCRYPTION_KEYS_FILE
+):
     raise ImproperlyConfigured(
         "Set INSPECTORATE_ENCRYPTION_KEYS or INSPECTORATE_ENCRYPTION_KEYS_FILE in production."
     )
+# Refuse to start on an unreadable key file or a malformed key, rather than failing on the
+# first request that reads or writes encrypted text.
+load_encryption_keys(INSPECTORATE_ENCRYPTION_KEYS, INSPECTORATE_ENCRYPTION_KEYS_FILE)
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,5 +1,7 @@
 """Test settings: the database comes from DATABASE_URL (SQLite by default)."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, DATABASES, env
 
@@ -16,7 +18,10 @@ STORAGES = {
 AXES_ENABLED = True
 LOG_LEVEL = "WARNING"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    # A file (not memory) so the browser tests' server and xdist workers work; named after
+    # DATABASE_URL's file so two suites run side by side can each choose their own.
+    _stem = Path(DATABASES["default"]["NAME"]).stem
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"{_stem}-test.sqlite3")}
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "test-media"))
 # Browser tests serve straight from the front-end build (static/), without collectstatic.
 WHITENOISE_USE_FINDERS = True

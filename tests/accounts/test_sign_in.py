@@ -22,8 +22,11 @@ def person(db):
 
 
 def sign_in(client, username="pat", password=PASSWORD):
-    return client.post(reverse("accounts:sign-in"), {"username": username, "password": password},
-                       REMOTE_ADDR="10.9.8.7")
+    return client.post(
+        reverse("accounts:sign-in"),
+        {"username": username, "password": password},
+        REMOTE_ADDR="10.9.8.7",
+    )
 
 
 def test_passwords_are_hashed_with_argon2():
@@ -58,8 +61,10 @@ def test_failed_sign_in_shows_error_and_is_audited(client, person):
 
 
 def test_next_url_must_be_on_this_site(client, person):
-    response = client.post(reverse("accounts:sign-in") + "?next=https://evil.example/",
-                           {"username": "pat", "password": PASSWORD})
+    response = client.post(
+        reverse("accounts:sign-in") + "?next=https://evil.example/",
+        {"username": "pat", "password": PASSWORD},
+    )
     assert response.url == reverse("inspections:staff-home")
 
 
@@ -132,8 +137,16 @@ def test_production_settings_require_two_factor(tmp_path):
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
         "INSPECTORATE_ENCRYPTION_KEYS": generate_key(),
     }
-    code = "import django; django.setup(); from django.conf import settings; " \
-           "print(settings.INSPECTORATE_REQUIRE_2FA)"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, cwd=django_settings.BASE_DIR, check=True)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.INSPECTORATE_REQUIRE_2FA)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=django_settings.BASE_DIR,
+        check=True,
+    )
     assert result.stdout.strip() == "True"

@@ -25,8 +25,13 @@ SYSTEM = SystemActor("tests")
 TODAY = dt.date(2026, 11, 26)
 
 INSPECTORATES = [
-    ("police", "His Majesty's Inspectorate of Constabulary and Fire & Rescue Services",
-     "HMICFRS", "england_and_wales", True),
+    (
+        "police",
+        "His Majesty's Inspectorate of Constabulary and Fire & Rescue Services",
+        "HMICFRS",
+        "england_and_wales",
+        True,
+    ),
     ("ofsted", "Ofsted", "Ofsted", "england", False),
     ("cqc", "Care Quality Commission", "CQC", "england", False),
     ("hmip", "HM Inspectorate of Probation", "HMI Probation", "england_and_wales", False),
@@ -42,8 +47,12 @@ def inspectorates(db) -> dict[str, Inspectorate]:
     for code, name, short, scope, police in INSPECTORATES:
         result[code], _ = Inspectorate.objects.get_or_create(
             code=code,
-            defaults={"name": name, "short_name": short, "scope": scope,
-                      "is_police_inspectorate": police},
+            defaults={
+                "name": name,
+                "short_name": short,
+                "scope": scope,
+                "is_police_inspectorate": police,
+            },
         )
     return result
 
@@ -56,16 +65,20 @@ class World:
     area_a: LocalAuthority
     welsh_area: LocalAuthority
     users: dict[str, User]
-    ncpi_a: Inspection          # force A, notified, lead+inspector on team
-    planned_a: Inspection       # force A, still planned (liaison must not see it)
-    ncpi_b: Inspection          # force B, notified, other team
-    jtai_a: Inspection          # area of force A, partner on team
-    jicpa: Inspection           # Welsh area, nobody from the role users on it
+    ncpi_a: Inspection  # force A, notified, lead+inspector on team
+    planned_a: Inspection  # force A, still planned (liaison must not see it)
+    ncpi_b: Inspection  # force B, notified, other team
+    jtai_a: Inspection  # area of force A, partner on team
+    jicpa: Inspection  # Welsh area, nobody from the role users on it
 
 
 def _user(role: str, organisation: Organisation, username: str) -> User:
-    return UserFactory(username=username, role=role, organisation=organisation,
-                       full_name=f"{role.replace('_', ' ').title()} Person")
+    return UserFactory(
+        username=username,
+        role=role,
+        organisation=organisation,
+        full_name=f"{role.replace('_', ' ').title()} Person",
+    )
 
 
 @pytest.fixture
@@ -73,16 +86,22 @@ def world(db, inspectorates) -> World:
     methodology = MethodologyFactory()
     force_a = ForceFactory(name="Northshire Police", slug="northshire")
     force_b = ForceFactory(name="Southshire Constabulary", slug="southshire")
-    welsh_force = ForceFactory(name="Westshire Police", slug="westshire",
-                               country=Country.WALES, code="W15009999")
+    welsh_force = ForceFactory(
+        name="Westshire Police", slug="westshire", country=Country.WALES, code="W15009999"
+    )
     area_a = LocalAuthorityFactory(name="Northborough", force=force_a)
-    welsh_area = LocalAuthorityFactory(name="Westborough", force=welsh_force,
-                                       country=Country.WALES, code="W06009999")
+    welsh_area = LocalAuthorityFactory(
+        name="Westborough", force=welsh_force, country=Country.WALES, code="W06009999"
+    )
     hmicfrs = OrganisationFactory(name="HMICFRS", inspectorate=inspectorates["police"])
-    ofsted = OrganisationFactory(name="Ofsted", kind=Organisation.Kind.PARTNER_INSPECTORATE,
-                                 inspectorate=inspectorates["ofsted"])
-    org_a = OrganisationFactory(name="Northshire Police", kind=Organisation.Kind.FORCE,
-                                force=force_a, inspectorate=None)
+    ofsted = OrganisationFactory(
+        name="Ofsted",
+        kind=Organisation.Kind.PARTNER_INSPECTORATE,
+        inspectorate=inspectorates["ofsted"],
+    )
+    org_a = OrganisationFactory(
+        name="Northshire Police", kind=Organisation.Kind.FORCE, force=force_a, inspectorate=None
+    )
     users = {
         "manager": _user(Role.PROGRAMME_MANAGER, hmicfrs, "manager"),
         "lead": _user(Role.LEAD_INSPECTOR, hmicfrs, "lead"),
@@ -96,40 +115,77 @@ def world(db, inspectorates) -> World:
 
     def ncpi(force: Force, title: str, lead: User, inspector: User, notify: bool) -> Inspection:
         inspection = services.inspection_create(
-            actor=SYSTEM, title=title, programme_type=ProgrammeType.NCPI,
-            methodology=methodology, forces=[force], fieldwork_start=dt.date(2026, 12, 7),
-            fieldwork_end=dt.date(2026, 12, 18), planned_on=dt.date(2026, 9, 1),
+            actor=SYSTEM,
+            title=title,
+            programme_type=ProgrammeType.NCPI,
+            methodology=methodology,
+            forces=[force],
+            fieldwork_start=dt.date(2026, 12, 7),
+            fieldwork_end=dt.date(2026, 12, 18),
+            planned_on=dt.date(2026, 9, 1),
             confidential_notes=f"Sensitive planning note about {force.name}",
         )
-        services.team_member_add(actor=SYSTEM, inspection=inspection, user=lead,
-                                 role="lead_inspector")
-        services.team_member_add(actor=SYSTEM, inspection=inspection, user=inspector,
-                                 role="inspector")
+        services.team_member_add(
+            actor=SYSTEM, inspection=inspection, user=lead, role="lead_inspector"
+        )
+        services.team_member_add(
+            actor=SYSTEM, inspection=inspection, user=inspector, role="inspector"
+        )
         if notify:
-            services.inspection_transition(actor=users["manager"], inspection=inspection,
-                                           target="notified", on=dt.date(2026, 11, 2),
-                                           today=TODAY)
+            services.inspection_transition(
+                actor=users["manager"],
+                inspection=inspection,
+                target="notified",
+                on=dt.date(2026, 11, 2),
+                today=TODAY,
+            )
         return inspection
 
     ncpi_a = ncpi(force_a, "Northshire NCPI", users["lead"], users["inspector"], True)
     planned_a = ncpi(force_a, "Northshire next", users["lead"], users["inspector"], False)
     ncpi_b = ncpi(force_b, "Southshire NCPI", users["other_inspector"], users["manager"], True)
     jtai_a = services.inspection_create(
-        actor=SYSTEM, title="Northborough JTAI", programme_type=ProgrammeType.JTAI,
-        methodology=methodology, local_authorities=[area_a], theme="Neglect",
-        fieldwork_start=dt.date(2026, 11, 23), fieldwork_end=dt.date(2026, 11, 27),
+        actor=SYSTEM,
+        title="Northborough JTAI",
+        programme_type=ProgrammeType.JTAI,
+        methodology=methodology,
+        local_authorities=[area_a],
+        theme="Neglect",
+        fieldwork_start=dt.date(2026, 11, 23),
+        fieldwork_end=dt.date(2026, 11, 27),
         planned_on=dt.date(2026, 9, 1),
     )
-    services.team_member_add(actor=SYSTEM, inspection=jtai_a, user=users["lead"],
-                             role="lead_inspector")
-    services.team_member_add(actor=SYSTEM, inspection=jtai_a, user=users["partner"],
-                             role="partner_inspector")
-    services.inspection_transition(actor=users["manager"], inspection=jtai_a,
-                                   target="notified", on=dt.date(2026, 11, 9), today=TODAY)
+    services.team_member_add(
+        actor=SYSTEM, inspection=jtai_a, user=users["lead"], role="lead_inspector"
+    )
+    services.team_member_add(
+        actor=SYSTEM, inspection=jtai_a, user=users["partner"], role="partner_inspector"
+    )
+    services.inspection_transition(
+        actor=users["manager"],
+        inspection=jtai_a,
+        target="notified",
+        on=dt.date(2026, 11, 9),
+        today=TODAY,
+    )
     jicpa = services.inspection_create(
-        actor=SYSTEM, title="Westborough JICPA", programme_type=ProgrammeType.JICPA,
-        methodology=methodology, local_authorities=[welsh_area],
+        actor=SYSTEM,
+        title="Westborough JICPA",
+        programme_type=ProgrammeType.JICPA,
+        methodology=methodology,
+        local_authorities=[welsh_area],
         planned_on=dt.date(2026, 9, 1),
     )
-    return World(force_a, force_b, welsh_force, area_a, welsh_area, users, ncpi_a, planned_a,
-                 ncpi_b, jtai_a, jicpa)
+    return World(
+        force_a,
+        force_b,
+        welsh_force,
+        area_a,
+        welsh_area,
+        users,
+        ncpi_a,
+        planned_a,
+        ncpi_b,
+        jtai_a,
+        jicpa,
+    )

@@ -16,8 +16,9 @@ from .conftest import TODAY
 
 
 def step(world, inspection, target, on, who="manager", note=""):
-    return services.inspection_transition(actor=world.users[who], inspection=inspection,
-                                          target=target, on=on, note=note, today=TODAY)
+    return services.inspection_transition(
+        actor=world.users[who], inspection=inspection, target=target, on=on, note=note, today=TODAY
+    )
 
 
 def refused(world, inspection, target, on, who="manager", note=""):
@@ -35,7 +36,8 @@ def test_every_state_is_reachable_and_closed_is_final():
 def test_full_lifecycle_with_dates_and_audit(world):
     inspection = world.ncpi_a
     Inspection.objects.filter(pk=inspection.pk).update(
-        fieldwork_start=dt.date(2026, 6, 1), fieldwork_end=dt.date(2026, 6, 12))
+        fieldwork_start=dt.date(2026, 6, 1), fieldwork_end=dt.date(2026, 6, 12)
+    )
     Inspection.objects.filter(pk=inspection.pk).update(state_changed_on=dt.date(2026, 5, 1))
     inspection.refresh_from_db()
     path = [
@@ -55,14 +57,22 @@ def test_full_lifecycle_with_dates_and_audit(world):
         assert inspection.state_changed_on == on
     history = list(inspection.state_changes.order_by("on", "id").values_list("to_state", "on"))
     assert history[-1] == ("closed", dt.date(2026, 11, 20))
-    assert AuditEvent.objects.filter(object_id=str(inspection.pk), action="transition").count() \
-        == len(path) + 1  # plus the notification in the fixture
+    assert (
+        AuditEvent.objects.filter(object_id=str(inspection.pk), action="transition").count()
+        == len(path) + 1
+    )  # plus the notification in the fixture
 
 
 @pytest.mark.parametrize(
     ("state", "target"),
-    [("planned", "fieldwork"), ("planned", "published"), ("notified", "closed"),
-     ("fieldwork", "published"), ("closed", "planned"), ("published", "reporting")],
+    [
+        ("planned", "fieldwork"),
+        ("planned", "published"),
+        ("notified", "closed"),
+        ("fieldwork", "published"),
+        ("closed", "planned"),
+        ("published", "reporting"),
+    ],
 )
 def test_illegal_steps_are_refused_with_the_reason(world, state, target):
     inspection = world.ncpi_b
@@ -86,8 +96,9 @@ def test_publication_is_for_the_programme_manager_only(world):
     inspection = world.ncpi_a
     Inspection.objects.filter(pk=inspection.pk).update(state="quality_assurance")
     inspection.refresh_from_db()
-    assert "Only the programme manager" in refused(world, inspection, "published",
-                                                   dt.date(2026, 11, 20), who="lead")
+    assert "Only the programme manager" in refused(
+        world, inspection, "published", dt.date(2026, 11, 20), who="lead"
+    )
 
 
 def test_notification_needs_a_lead_and_dates(world):
@@ -111,11 +122,13 @@ def test_dates_cannot_go_backwards(world):
 
 def test_fieldwork_needs_a_team_and_its_start_date(world):
     inspection = world.ncpi_a
-    assert "before its planned start" in refused(world, inspection, "fieldwork",
-                                                 dt.date(2026, 11, 20))
+    assert "before its planned start" in refused(
+        world, inspection, "fieldwork", dt.date(2026, 11, 20)
+    )
     inspection.team.exclude(role="lead_inspector").delete()
-    assert "at least one inspector" in refused(world, inspection, "fieldwork",
-                                               dt.date(2026, 11, 20))
+    assert "at least one inspector" in refused(
+        world, inspection, "fieldwork", dt.date(2026, 11, 20)
+    )
 
 
 def test_returning_a_report_needs_a_reason(world):
@@ -127,16 +140,18 @@ def test_returning_a_report_needs_a_reason(world):
 
 def test_allowed_transitions_offer_only_what_the_person_may_do(world):
     inspection = world.planned_a
-    assert [s.target for s in allowed_transitions(inspection=inspection,
-                                                  user=world.users["lead"])] == ["notified"]
+    assert [
+        s.target for s in allowed_transitions(inspection=inspection, user=world.users["lead"])
+    ] == ["notified"]
     assert allowed_transitions(inspection=inspection, user=world.users["inspector"]) == []
     assert allowed_transitions(inspection=inspection, user=world.users["liaison"]) == []
 
 
 def test_refused_step_through_the_page_shows_the_reason(client, world):
     client.force_login(world.users["manager"])
-    response = client.post(f"/inspections/{world.jicpa.pk}/step/",
-                           {"target": "notified", "on": "2026-11-20"})
+    response = client.post(
+        f"/inspections/{world.jicpa.pk}/step/", {"target": "notified", "on": "2026-11-20"}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "There is a problem" in page

@@ -31,8 +31,12 @@ CASES = [(role, name) for role in VISIBLE for name in sorted(ALL)]
 
 @pytest.mark.parametrize("role", sorted(VISIBLE))
 def test_visible_queryset(world, role):
-    names = {n for n in ALL if getattr(world, n).pk in
-             set(inspections_visible_to(world.users[role]).values_list("pk", flat=True))}
+    names = {
+        n
+        for n in ALL
+        if getattr(world, n).pk
+        in set(inspections_visible_to(world.users[role]).values_list("pk", flat=True))
+    }
     assert names == VISIBLE[role]
 
 
@@ -128,8 +132,12 @@ def test_audit_trail_only_for_manager_and_admin(client, world, role):
 
 @pytest.mark.parametrize(
     "url",
-    ["inspections:staff-home", "inspections:inspection-list", "inspections:inspection-create",
-     "core:audit-list"],
+    [
+        "inspections:staff-home",
+        "inspections:inspection-list",
+        "inspections:inspection-create",
+        "core:audit-list",
+    ],
 )
 def test_anonymous_is_sent_to_sign_in(client, world, url):
     response = client.get(reverse(url))

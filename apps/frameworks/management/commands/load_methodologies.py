@@ -11,11 +11,12 @@ from apps.frameworks.services import methodologies_load
 class Command(BaseCommand):
     help = "Load the inspection methodology versions from data/methodologies (idempotent)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("--path", type=Path,
-                            default=Path(settings.BASE_DIR) / "data" / "methodologies")
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--path", type=Path, default=Path(settings.BASE_DIR) / "data" / "methodologies"
+        )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         try:
             files = read_directory(options["path"])
             result = methodologies_load(actor=SystemActor("load_methodologies"), files=files)
