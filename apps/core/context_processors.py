@@ -1,9 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+
+# (url name, label, who sees it): "all", "anonymous", "signed_in", or a permission.
+NAVIGATION = (
+    ("inspections:staff-home", "Home", "signed_in"),
+    ("core:home", "Home", "anonymous"),
+    ("inspections:inspection-list", "Inspections", "signed_in"),
+    ("reference:force-list", "Police forces", "all"),
+    ("reference:area-list", "Areas", "all"),
+    ("core:audit-list", "Audit trail", "core.view_auditevent"),
+    ("admin:index", "Admin", "is_staff"),
+    ("accounts:sign-in", "Sign in", "anonymous"),
+)
+
+
+def _shown(user: Any, audience: str) -> bool:
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    if audience == "all":
+        return True
+    if audience == "anonymous":
+        return not signed_in
+    if audience == "signed_in":
+        return signed_in
+    if audience == "is_staff":
+        return signed_in and user.is_staff
+    return signed_in and user.has_perm(audience)
 
 
 def service(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    navigation = [
+        {"href": reverse(name), "label": label, "active": name == current}
+        for name, label, audience in NAVIGATION
+        if _shown(user, audience)
+    ]
     return {
         "service_name": settings.SERVICE_NAME,
         "service_tagline": settings.SERVICE_TAGLINE,
+        "navigation": navigation,
     }

@@ -89,7 +89,7 @@ EXPORT_COLUMNS = [
 @login_required
 @permission_required("core.view_auditevent", raise_exception=True)
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
-    form, filters = _audit_filter(request)
+    _form, filters = _audit_filter(request)
     events = audit_events_search(filters=filters)
     with transaction.atomic():
         audit_record(

@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from .models import Inspection, State, StateChange, TeamMember
+from apps.reference.models import Force, LocalAuthority
+
+from .models import Inspection, State, StateChange, TeamMember, TeamRole
 from .permissions import inspections_visible_to
 
 ACTIVE_STATES = (
@@ -20,13 +22,55 @@ ACTIVE_STATES = (
 )
 
 
+# Pages list forces by name; their boundary geometry and drawn map are large JSON values
+# that would otherwise be fetched and decoded for every row.
+FORCES_FOR_LISTS = Force.objects.defer("boundary", "boundary_map")
+
+
 def _with_related(inspections: QuerySet[Inspection]) -> QuerySet[Inspection]:
-    return inspections.select_related(
-        "methodology", "lead_inspectorate", "follows"
-    ).prefetch_related(
-        "forces",
-        "local_authorities",
-        Prefetch("team", queryset=TeamMember.objects.select_related("user")),
+    return (
+        inspections.select_related("methodology", "lead_inspectorate", "follows")
+        .defer("methodology__definition", "follows__confidential_notes")
+        .prefetch_related(
+            Prefetch("forces", queryset=FORCES_FOR_LISTS),
+            "local_authorities",
+            Prefetch(
+                "team",
+                queryset=TeamMember.objects.select_related("user").only(
+                    "id", "inspection_id", "role", "user__id", "user__full_name"
+                ),
+            ),
+        )
+    )
+
+
+ROW_FIELDS = (
+    "id",
+    "reference",
+    "title",
+    "programme_type",
+    "state",
+    "fieldwork_start",
+    "fieldwork_end",
+    "planned_publication",
+)
+
+
+def _for_rows(inspections: QuerySet[Inspection]) -> QuerySet[Inspection]:
+    """Just what a table of inspections shows: three queries for any number of rows."""
+    lead = TeamMember.objects.filter(
+        inspection=OuterRef("pk"), role=TeamRole.LEAD_INSPECTOR
+    ).values("user__full_name")[:1]
+    return (
+        inspections.only(*ROW_FIELDS)
+        .annotate(lead_name=Subquery(lead))
+        .prefetch_related(
+            Prefetch("forces", queryset=Force.objects.only("id", "name", "slug")),
+            Prefetch(
+                "local_authorities",
+                queryset=LocalAuthority.objects.only("id", "name", "code"),
+            ),
+        )
     )
 
 
@@ -57,7 +101,7 @@ def inspection_list(*, user: Any, filters: InspectionFilter) -> QuerySet[Inspect
         inspections = inspections.filter(
             Q(reference__icontains=filters.text) | Q(title__icontains=filters.text)
         )
-    return _with_related(inspections).order_by("-fieldwork_start", "reference")
+    return _for_rows(inspections).order_by("-fieldwork_start", "reference")
 
 
 def inspection_detail(*, user: Any, pk: int) -> Inspection | None:
@@ -94,13 +138,14 @@ def staff_home(*, user: Any, today: dt.date, limit: int = 25) -> StaffHome:
     mine = visible.filter(state__in=ACTIVE_STATES)
     if not user.has_perm("inspections.view_all_inspections"):
         mine = mine.filter(team__user=user) if user.is_inspectorate_staff else mine
-    my_inspections = list(_with_related(mine).order_by("fieldwork_start", "reference")[:limit])
+    my_inspections = list(_for_rows(mine).order_by("fieldwork_start", "reference")[:limit])
 
     in_week = Q()
     for name in ("fieldwork_start", "fieldwork_end", "planned_publication"):
         in_week |= Q(**{f"{name}__range": (week_start, week_end)})
     due = []
-    for inspection in _with_related(visible.filter(in_week)).order_by("reference")[:limit]:
+    due_rows = visible.filter(in_week).only(*ROW_FIELDS).order_by("reference")[:limit]
+    for inspection in due_rows:
         if inspection.fieldwork_start and week_start <= inspection.fieldwork_start <= week_end:
             due.append((inspection.fieldwork_start, "Fieldwork starts", inspection))
         if inspection.fieldwork_end and week_start <= inspection.fieldwork_end <= week_end:

@@ -100,7 +100,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.UserBackend",
     "apps.accounts.permissions.RoleBackend",
 ]
 LOGIN_URL = "accounts:sign-in"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import format_html
 
 from apps.reference.models import ContextFigure
 
@@ -36,3 +37,16 @@ def period_label(figure: ContextFigure | None) -> str:
     if figure.period.isdigit():
         return f"at 31 March {figure.period}"
     return figure.period
+
+
+@register.simple_tag
+def figure_cell(line: object) -> str:
+    """A table cell's figure, or "Not available" with the reason. A tag, not an include:
+    tables render it once per area, and an include per cell is what made them slow."""
+    if getattr(line, "available", False):
+        return figure(line.value, line.measure)  # type: ignore[attr-defined]
+    reason = getattr(line, "short_reason", "") or ""
+    return format_html(
+        'Not available<span class="govuk-!-display-block govuk-!-font-size-16">{}</span>',
+        reason[:1].upper() + reason[1:],
+    )
