@@ -19,11 +19,13 @@ setup: deps frontend migrate
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	mkdir -p var
 
 venv: $(VENV)/bin/python
 
 # Installs exactly the locked, hash-checked versions; re-running is a no-op.
 deps: venv
+	@mkdir -p var
 	$(PIP) install --quiet --require-hashes --no-deps -r requirements/lock.txt -r requirements/dev-lock.txt
 
 frontend:

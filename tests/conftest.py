@@ -14,6 +14,16 @@ def _fresh_key_ring(settings):
     crypto.reset_key_ring()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached reads never leak from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def reference_data(db):
     """The real reference data (forces, areas, inspectorates, context figures)."""

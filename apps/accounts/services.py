@@ -12,6 +12,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.audit import Actor, SystemActor, audit_record, audit_snapshot
+from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 
 from .models import Organisation, User
@@ -22,6 +23,7 @@ def organisation_create(*, actor: Actor, **fields: Any) -> Organisation:
         organisation = Organisation(**fields)
         organisation.full_clean()
         organisation.save()
+        data_changed("accounts")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CREATE,
@@ -40,6 +42,7 @@ def user_create(*, actor: Actor, password: str | None, **fields: Any) -> User:
             user.set_unusable_password()
         user.full_clean()
         user.save()
+        data_changed("accounts")
         after = audit_snapshot(user)
         after.pop("password", None)
         audit_record(actor=actor, action=AuditEvent.Action.CREATE, instance=user, after=after)

@@ -8,11 +8,13 @@ from django.contrib import admin
 from django.db import transaction
 
 from .audit import audit_record, audit_snapshot
+from .cache import data_changed
 from .models import AuditEvent
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
     audit_exclude: tuple[str, ...] = ()
+    data_kind = "accounts"  # which cached reads a change here makes obsolete
 
     def _snapshot(self, obj: Any) -> dict[str, Any]:
         values = audit_snapshot(obj)
@@ -26,6 +28,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
             if change and obj.pk:
                 before = self._snapshot(type(obj).objects.get(pk=obj.pk))
             super().save_model(request, obj, form, change)
+            data_changed(self.data_kind)
             audit_record(
                 actor=request.user,
                 action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
@@ -37,6 +40,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: Any, obj: Any) -> None:
         with transaction.atomic():
+            data_changed(self.data_kind)
             audit_record(
                 actor=request.user,
                 action=AuditEvent.Action.DELETE,
@@ -49,6 +53,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         with transaction.atomic():
             for obj in queryset:
+                data_changed(self.data_kind)
                 audit_record(
                     actor=request.user,
                     action=AuditEvent.Action.DELETE,

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.utils import load_backend
@@ -722,6 +723,8 @@ def restore_backup(
         _pg_restore(dump, params)
     else:
         _sqlite_restore(dump, params)
+    # Cached reads and page fragments describe the data as it was before: drop them all.
+    cache.clear()
     expected: Fingerprint = manifest["tables"]
     restored = database_fingerprint(params)
     extra = sorted(set(restored) - set(expected))

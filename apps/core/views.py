@@ -81,8 +81,17 @@ class _Echo:
 
 
 EXPORT_COLUMNS = [
-    "id", "at", "actor_label", "action", "object_type", "object_id", "object_repr",
-    "summary", "changes", "request_id", "ip_address",
+    "id",
+    "at",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "summary",
+    "changes",
+    "request_id",
+    "ip_address",
 ]
 
 
@@ -104,9 +113,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         for event in events.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [v.isoformat() if hasattr(v, "isoformat") else v for v in event]
-            )
+            yield writer.writerow([v.isoformat() if hasattr(v, "isoformat") else v for v in event])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'

@@ -163,9 +163,7 @@ class TeamMemberForm(forms.Form):
         if not inspection.is_joint:
             role_field = self.fields["role"]
             assert isinstance(role_field, forms.ChoiceField)
-            role_field.choices = [
-                c for c in TeamRole.choices if c[0] != TeamRole.PARTNER_INSPECTOR
-            ]
+            role_field.choices = [c for c in TeamRole.choices if c[0] != TeamRole.PARTNER_INSPECTOR]
 
 
 class InspectionFilterForm(forms.Form):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.frameworks.models import MethodologyVersion
 from apps.reference.models import Country, Force, Inspectorate, LocalAuthority
@@ -222,6 +223,7 @@ def inspection_create(
             note="Planned",
         )
         after = audit_snapshot(inspection) | _m2m_ids(inspection)
+        data_changed("inspections")
         audit_record(actor=actor, action=AuditEvent.Action.CREATE, instance=inspection, after=after)
     return inspection
 
@@ -267,6 +269,7 @@ def inspection_update(
         if updated != 1:
             raise ConcurrentEditError(current)
         current.refresh_from_db()
+        data_changed("inspections")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
@@ -310,6 +313,7 @@ def team_member_add(*, actor: Actor, inspection: Inspection, user: User, role: s
         raise ValidationError(errors)
     with transaction.atomic():
         member = TeamMember.objects.create(inspection=inspection, user=user, role=role)
+        data_changed("inspections")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CREATE,
@@ -327,6 +331,7 @@ def team_member_remove(*, actor: Actor, member: TeamMember) -> None:
             f"Removed {member.user} ({member.get_role_display()}) from "
             f"{member.inspection.reference}"
         )
+        data_changed("inspections")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.DELETE,
@@ -376,6 +381,7 @@ def inspection_transition(
             updated_at=timezone.now(),
         )
         current.refresh_from_db()
+        data_changed("inspections")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.TRANSITION,

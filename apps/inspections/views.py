@@ -7,9 +7,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from apps.core.audit import audit_view
+from apps.core.cache import versions_token
 
 from . import lifecycle, permissions, selectors, services
 from .forms import (
@@ -41,8 +43,15 @@ def _visible_or_404(request: HttpRequest, pk: int) -> Inspection:
 
 @login_required
 def staff_home(request: HttpRequest) -> HttpResponse:
-    home = selectors.staff_home(user=request.user, today=timezone.localdate())
-    return render(request, "inspections/staff_home.html", {"home": home})
+    today = timezone.localdate()
+    kinds = ("inspections", "accounts")
+    # The page's body is cached as HTML under the data versions; `home` is only read when
+    # the fragment is not in the cache.
+    home = SimpleLazyObject(lambda: selectors.staff_home(user=request.user, today=today))
+    fragment_key = f"{request.user.pk}:{today.isoformat()}:{versions_token(kinds)}"
+    return render(
+        request, "inspections/staff_home.html", {"home": home, "fragment_key": fragment_key}
+    )
 
 
 @login_required

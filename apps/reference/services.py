@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 
 from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 
 from .loaders import ReferenceDataset
@@ -220,6 +221,7 @@ def load_reference_data(dataset: ReferenceDataset, *, actor: Actor, source: str)
         result.counts["Ofsted judgements"] = _sync(OfstedJudgement, judgements, wanted)
 
         after = _row_counts()
+        data_changed("reference")
         result.audit_event = audit_record(
             actor=actor,
             action=AuditEvent.Action.SYSTEM,
@@ -260,6 +262,7 @@ def admin_save(
             stored = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
             before = audit_snapshot(stored)
         save()
+        data_changed("reference")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
@@ -276,6 +279,7 @@ def admin_delete(*, actor: Actor, instance: models.Model, delete: Callable[[], N
         before = audit_snapshot(instance)
         object_id, object_repr = str(instance.pk), str(instance)
         delete()
+        data_changed("reference")
         audit_record(
             actor=actor,
             action=AuditEvent.Action.DELETE,

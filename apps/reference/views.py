@@ -5,17 +5,21 @@ Each page runs a fixed number of queries (see selectors.py).
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
+
+from apps.core.cache import cached_read, versions_token
 
 from . import selectors
 from .forms import AreaFilterForm
+from .models import Force
 
 
 @require_GET
 def force_list(request: HttpRequest) -> HttpResponse:
-    forces = selectors.force_list()
+    forces = cached_read(("reference",), "force-list", selectors.force_list)
     groups = forces.groups
     return render(
         request,
@@ -34,8 +38,29 @@ def force_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def force_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    detail = selectors.force_detail(slug)
-    return render(request, "reference/force_detail.html", {"detail": detail, "force": detail.force})
+    # The page's body is cached as HTML; the full detail (with its map) is only read, from
+    # the cache or the database, when the body is not.
+    heading = cached_read(("reference",), f"force-heading:{slug}", lambda: _heading(slug))
+    detail = SimpleLazyObject(
+        lambda: cached_read(("reference",), f"force:{slug}", lambda: selectors.force_detail(slug))
+    )
+    return render(
+        request,
+        "reference/force_detail.html",
+        {
+            "heading": heading,
+            "detail": detail,
+            "force": SimpleLazyObject(lambda: detail.force),
+            "fragment_key": versions_token(("reference",)),
+        },
+    )
+
+
+def _heading(slug: str) -> dict[str, str]:
+    heading = Force.objects.filter(slug=slug).values("name", "slug").first()
+    if heading is None:
+        raise Http404("No such police force")
+    return heading
 
 
 @require_GET
@@ -52,7 +77,7 @@ def area_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def area_detail(request: HttpRequest, code: str) -> HttpResponse:
-    detail = selectors.area_detail(code)
+    detail = cached_read(("reference",), f"area:{code}", lambda: selectors.area_detail(code))
     return render(
         request,
         "reference/area_detail.html",
