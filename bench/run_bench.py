@@ -172,29 +172,9 @@ def manage(env: dict[str, str], *arguments: str, fail: bool = True) -> str:
 
 
 def collect_static(env: dict[str, str]) -> str:
-    """Collect the static files for the manifest storage the production settings use.
-    Returns "" or, if the project's own collection failed, what was done instead."""
-    try:
-        manage(env, "collectstatic", "--noinput", "-v0", fail=False)
-        return ""
-    except RuntimeError as error:
-        if "MissingFileError" not in str(error):
-            sys.stderr.write(str(error))
-            raise SystemExit("manage.py collectstatic failed") from None
-        missing = re.search(r"The file '([^']+)' could not be found", str(error))
-        what = missing.group(1) if missing else "a file"
-    note = (
-        f"collectstatic failed with the production settings ({what} is referenced by the "
-        "CSS but not in static/); collected with bench/collectstatic_settings.py instead"
-    )
-    print(f"  WARNING: {note}")
-    manage(
-        env | {"DJANGO_SETTINGS_MODULE": "bench.collectstatic_settings"},
-        "collectstatic",
-        "--noinput",
-        "-v0",
-    )
-    return note
+    """Collect the static files for the manifest storage the production settings use."""
+    manage(env, "collectstatic", "--noinput", "-v0")
+    return ""
 
 
 def build_database(
@@ -570,6 +550,19 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_version() -> dict[str, Any]:
+    """The commit measured, and whether the working tree had changes on top of it."""
+
+    def git(*arguments: str) -> str:
+        completed = subprocess.run(
+            ["git", *arguments], cwd=ROOT, check=False, capture_output=True, text=True
+        )
+        return completed.stdout.strip() if completed.returncode == 0 else ""
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line]
+    return {"commit": git("rev-parse", "HEAD"), "uncommitted_changes": changed}
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Load: {result['config']['clients']} clients, {result['load']['seconds']} s, "
@@ -739,6 +732,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {
         "when": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),
+        "code": code_version(),
         "config": {
             "scale": args.scale,
             "clients": args.clients,

@@ -19,10 +19,14 @@ const result = sass.compile(join(root, "frontend", "application.scss"), {
   quietDeps: true,
   silenceDeprecations: ["import"],
 });
-writeFileSync(join(out, "css", "application.css"), result.css);
+// The footer's copyright crest is the Royal coat of arms, which this service must not use;
+// we never render that element, so its image reference goes (and the file is not copied).
+const css = result.css.replaceAll(/url\("[^"]*govuk-crest\.svg"\)/g, "none");
+if (css.includes("govuk-crest")) throw new Error("the crest is still referenced");
+writeFileSync(join(out, "css", "application.css"), css);
 cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk", "govuk-frontend.min.js"));
 cpSync(join(govuk, "assets", "images"), join(out, "govuk", "assets", "images"), {
   recursive: true,
   filter: (src) => !/govuk-(crest|opengraph)/.test(src),
 });
-console.log(`built static/css/application.css (${result.css.length} bytes) and copied GOV.UK Frontend`);
+console.log(`built static/css/application.css (${css.length} bytes) and copied GOV.UK Frontend`);
