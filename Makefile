@@ -59,8 +59,9 @@ postgres:
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 		for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; }
 
-# Every test, on SQLite and then on PostgreSQL, two workers each.
+# Every test, on SQLite and then on PostgreSQL, two workers each; lint and types first.
 test: deps frontend chromium postgres
+	$(MAKE) --no-print-directory lint typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

@@ -5,6 +5,8 @@ Each page runs a fixed number of queries (see selectors.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
@@ -56,11 +58,11 @@ def force_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _heading(slug: str) -> dict[str, str]:
+def _heading(slug: str) -> dict[str, Any]:
     heading = Force.objects.filter(slug=slug).values("name", "slug").first()
     if heading is None:
         raise Http404("No such police force")
-    return heading
+    return dict(heading)
 
 
 @require_GET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -88,11 +89,12 @@ def test_programme_manager_pages_and_journey(page):
         label="NCPI 2024 (graded topics, five-point scale)"
     )
     page.get_by_label("Force or forces inspected").select_option(label="Cumbria Constabulary")
-    page.get_by_label("Fieldwork starts").fill("2027-03-01")
-    page.get_by_label("Fieldwork ends").fill("2027-03-12")
+    start = dt.date.today() + dt.timedelta(days=90)  # the notice (today) must come first
+    page.get_by_label("Fieldwork starts").fill(start.isoformat())
+    page.get_by_label("Fieldwork ends").fill((start + dt.timedelta(days=11)).isoformat())
     page.get_by_role("button", name="Plan the inspection").click()
     assert "Browser-planned inspection" in page.locator("h1").inner_text()
-    reference = re.search(r"NCPI-2027-\d{3}", page.locator("h1").inner_text()).group(0)
+    reference = re.search(rf"NCPI-{start.year}-\d{{3}}", page.locator("h1").inner_text()).group(0)
     assert_accessible(page)
 
     page.get_by_role("link", name="Change the team").click()
@@ -111,9 +113,10 @@ def test_programme_manager_pages_and_journey(page):
     page.get_by_role("link", name=f"Back to {reference}").click()
     page.get_by_role("link", name="Change the plan").click()
     assert_accessible(page)
-    page.get_by_label("Planned publication").fill("2027-07-15")
+    publication = start + dt.timedelta(days=140)
+    page.get_by_label("Planned publication").fill(publication.isoformat())
     page.get_by_role("button", name="Save the plan").click()
-    assert "15 July 2027" in page.content()
+    assert f"{publication.day} {publication:%B %Y}" in page.content()
 
     # The next lifecycle step, dated today by default.
     page.get_by_label("Record that the force was notified").check()

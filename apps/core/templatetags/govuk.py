@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms, template
+from django.core.exceptions import NON_FIELD_ERRORS
 
 register = template.Library()
 
@@ -54,13 +55,12 @@ def govuk_field(field: forms.BoundField, hint: str = "", label_class: str = "") 
         described_by.append(f"{field.auto_id}-hint")
     if field.errors:
         described_by.append(f"{field.auto_id}-error")
-    attrs = {"class": css}
+    attrs: dict[str, str | bool] = {"class": css}
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
-    if kind in {"input", "select", "textarea", "hidden"}:
-        widget_html = field.as_widget(attrs=attrs)
-    else:
-        widget_html = ""
+    widget_html = (
+        field.as_widget(attrs=attrs) if kind in {"input", "select", "textarea", "hidden"} else ""
+    )
     return {
         "field": field,
         "kind": kind,
@@ -73,9 +73,9 @@ def govuk_field(field: forms.BoundField, hint: str = "", label_class: str = "") 
 
 @register.inclusion_tag("includes/form/error_summary.html")
 def govuk_error_summary(form: forms.BaseForm) -> dict[str, Any]:
-    items = []
+    items: list[dict[str, object]] = []
     for name, errors in form.errors.items():
-        if name == forms.forms.NON_FIELD_ERRORS:
+        if name == NON_FIELD_ERRORS:
             items.extend({"href": "", "text": e} for e in errors)
             continue
         bound = form[name]

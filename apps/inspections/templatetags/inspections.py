@@ -6,7 +6,7 @@ from apps.inspections.models import State
 
 register = template.Library()
 
-TAG_COLOURS = {
+TAG_COLOURS: dict[str, str] = {
     State.PLANNED: "govuk-tag--grey",
     State.NOTIFIED: "govuk-tag--light-blue",
     State.FIELDWORK: "govuk-tag--yellow",
