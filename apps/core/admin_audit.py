@@ -38,27 +38,23 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 summary="Changed in the admin" if change else "Added in the admin",
             )
 
+    def _record_delete(self, request: Any, obj: Any) -> None:
+        data_changed(self.data_kind)
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.DELETE,
+            instance=obj,
+            before=self._snapshot(obj),
+            summary="Deleted in the admin",
+        )
+
     def delete_model(self, request: Any, obj: Any) -> None:
         with transaction.atomic():
-            data_changed(self.data_kind)
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.DELETE,
-                instance=obj,
-                before=self._snapshot(obj),
-                summary="Deleted in the admin",
-            )
+            self._record_delete(request, obj)
             super().delete_model(request, obj)
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         with transaction.atomic():
             for obj in queryset:
-                data_changed(self.data_kind)
-                audit_record(
-                    actor=request.user,
-                    action=AuditEvent.Action.DELETE,
-                    instance=obj,
-                    before=self._snapshot(obj),
-                    summary="Deleted in the admin",
-                )
+                self._record_delete(request, obj)
             super().delete_queryset(request, queryset)

@@ -22,15 +22,42 @@ class DateField(forms.DateField):
         super().__init__(**kwargs)
 
 
-class InspectionCreateForm(forms.Form):
+class PlanFields(forms.Form):
+    """The parts of the plan that can change after an inspection is created."""
+
+    title = forms.CharField(
+        label="Title", max_length=200, error_messages={"required": "Enter a title"}
+    )
+    theme = forms.CharField(
+        label="Theme or subject",
+        required=False,
+        max_length=200,
+        help_text="The JTAI deep-dive theme or the thematic subject",
+    )
+    fieldwork_start = DateField(label="Fieldwork starts", required=False)
+    fieldwork_end = DateField(label="Fieldwork ends", required=False)
+    planned_publication = DateField(label="Planned publication", required=False)
+    confidential_notes = forms.CharField(
+        label="Confidential planning notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Seen by inspectorate staff only; encrypted when stored.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("fieldwork_start"), data.get("fieldwork_end")
+        if start and end and end < start:
+            self.add_error("fieldwork_end", "Fieldwork must end on or after the day it starts")
+        return data
+
+
+class InspectionCreateForm(PlanFields):
     programme_type = forms.ChoiceField(
         label="Type of inspection",
         choices=ProgrammeType.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the type of inspection"},
-    )
-    title = forms.CharField(
-        label="Title", max_length=200, error_messages={"required": "Enter a title"}
     )
     methodology = forms.ModelChoiceField(
         label="Methodology",
@@ -41,7 +68,7 @@ class InspectionCreateForm(forms.Form):
     forces = forms.ModelMultipleChoiceField(
         label="Force or forces inspected",
         required=False,
-        queryset=Force.objects.all(),
+        queryset=Force.objects.defer("boundary", "boundary_map"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="One force for an NCPI, review or re-inspection; two or more for a thematic "
         "inspection. Leave empty for a joint inspection: the forces of its areas are used.",
@@ -61,45 +88,10 @@ class InspectionCreateForm(forms.Form):
         ).order_by("-fieldwork_start"),
         empty_label="Not a follow-up",
     )
-    theme = forms.CharField(
-        label="Theme or subject",
-        required=False,
-        max_length=200,
-        help_text="The JTAI deep-dive theme or the thematic subject",
-    )
-    fieldwork_start = DateField(label="Fieldwork starts", required=False)
-    fieldwork_end = DateField(label="Fieldwork ends", required=False)
-    planned_publication = DateField(label="Planned publication", required=False)
-    confidential_notes = forms.CharField(
-        label="Confidential planning notes",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Seen by inspectorate staff only; encrypted when stored.",
-    )
 
 
-class InspectionPlanForm(forms.Form):
+class InspectionPlanForm(PlanFields):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    title = forms.CharField(
-        label="Title", max_length=200, error_messages={"required": "Enter a title"}
-    )
-    theme = forms.CharField(label="Theme or subject", required=False, max_length=200)
-    fieldwork_start = DateField(label="Fieldwork starts", required=False)
-    fieldwork_end = DateField(label="Fieldwork ends", required=False)
-    planned_publication = DateField(label="Planned publication", required=False)
-    confidential_notes = forms.CharField(
-        label="Confidential planning notes",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Seen by inspectorate staff only; encrypted when stored.",
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("fieldwork_start"), data.get("fieldwork_end")
-        if start and end and end < start:
-            self.add_error("fieldwork_end", "Fieldwork must end on or after the day it starts")
-        return data
 
 
 class TransitionForm(forms.Form):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import date as date_filter
 from django.utils.html import format_html
 
 from apps.reference.models import ContextFigure
@@ -49,4 +50,24 @@ def figure_cell(line: object) -> str:
     return format_html(
         'Not available<span class="govuk-!-display-block govuk-!-font-size-16">{}</span>',
         reason[:1].upper() + reason[1:],
+    )
+
+
+@register.simple_tag
+def judgement_cells(area: object) -> str:
+    """The two table cells of an area's latest Ofsted judgement (a tag, not an include, for
+    the same reason as figure_cell)."""
+    if getattr(area, "country", "") == "wales":
+        return format_html(
+            '<td class="govuk-table__cell" colspan="2">Not applicable<span '
+            'class="govuk-!-display-block govuk-!-font-size-16">{}</span></td>',
+            "Care Inspectorate Wales, not Ofsted, inspects children's services in Wales",
+        )
+    judgement = getattr(area, "latest_judgement", None)
+    if judgement is None:
+        return format_html('<td class="govuk-table__cell" colspan="2">{}</td>', "Not available")
+    return format_html(
+        '<td class="govuk-table__cell">{}</td><td class="govuk-table__cell">{}</td>',
+        judgement.overall_effectiveness or "Not graded",
+        date_filter(judgement.inspection_date, "j F Y"),
     )
