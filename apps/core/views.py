@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from collections.abc import Iterator
 
@@ -75,6 +76,21 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula (a user name or
+    an object's name could start with '=')."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -113,7 +129,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         for event in events.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000):
-            yield writer.writerow([v.isoformat() if hasattr(v, "isoformat") else v for v in event])
+            yield writer.writerow([spreadsheet_safe(v) for v in event])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'

@@ -142,3 +142,13 @@ def test_a_failed_change_leaves_neither_the_change_nor_its_event():
     stored = Inspection.objects.get(pk=inspection.pk)
     assert (stored.title, stored.confidential_notes) == ("Before", "")
     assert AuditEvent.objects.count() == events_before
+
+
+def test_audit_export_cells_cannot_run_as_spreadsheet_formulas():
+    from apps.core.views import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert spreadsheet_safe("-1+2") == "'-1+2"
+    assert spreadsheet_safe("Cumbria") == "Cumbria"
+    assert spreadsheet_safe({"title": ["a", "b"]}) == '{"title": ["a", "b"]}'
+    assert spreadsheet_safe(7) == 7

@@ -48,3 +48,28 @@ def test_changes_made_through_pages_are_attributed_to_the_person(client, world):
     latest = AuditEvent.objects.filter(object_id=str(inspection.pk)).order_by("-id")[:2]
     assert [e.action for e in latest] == ["transition", "update"]
     assert all(e.actor == lead for e in latest)
+
+
+def test_audit_search_and_export(client, world):
+    import csv
+    import io
+
+    client.force_login(world.users["manager"])
+    reference = world.ncpi_a.reference
+    page = client.get("/audit/", {"text": reference, "action": "transition"}).content.decode()
+    assert "Moved to a new stage" in page
+    assert world.ncpi_b.reference not in page
+
+    response = client.get("/audit/export.csv", {"text": reference})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows and all(reference in row["object_repr"] + row["summary"] for row in rows)
+    assert {row["action"] for row in rows} >= {"create", "transition"}
+    assert "Sensitive planning note" not in str(rows)
+    # The export itself is audited.
+    export = AuditEvent.objects.get(action="export")
+    assert export.actor == world.users["manager"]
+    assert reference in export.summary
+
+    bad = client.get("/audit/", {"date_from": "2026-12-01", "date_to": "2026-11-01"})
+    assert "must be the same as or after" in bad.content.decode()
