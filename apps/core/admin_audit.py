@@ -13,6 +13,9 @@ from .models import AuditEvent
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
+    """The one way the admin writes: each save or delete and its audit event in one
+    transaction, and the cached reads of `data_kind` made obsolete."""
+
     audit_exclude: tuple[str, ...] = ()
     data_kind = "accounts"  # which cached reads a change here makes obsolete
 
@@ -26,7 +29,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
         with transaction.atomic():
             before = None
             if change and obj.pk:
-                before = self._snapshot(type(obj).objects.get(pk=obj.pk))
+                stored = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+                before = self._snapshot(stored)
             super().save_model(request, obj, form, change)
             data_changed(self.data_kind)
             audit_record(

@@ -1,43 +1,21 @@
 """Admin for the reference data. Reference data comes from `load_reference`; the admin is for
-corrections, and every save and delete made here is audited (see services.admin_save)."""
+corrections, and every save and delete made here is audited (see apps/core/admin_audit.py)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import services
+from apps.core.admin_audit import AuditedModelAdmin
+
 from .models import ContextFigure, District, Force, Inspectorate, LocalAuthority, OfstedJudgement
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Saves and deletes go through the audited services, each in one transaction."""
-
+class AuditedAdmin(AuditedModelAdmin):
+    data_kind = "reference"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        services.admin_save(
-            actor=request.user,
-            instance=obj,
-            change=change,
-            save=lambda: super(AuditedAdmin, self).save_model(request, obj, form, change),
-        )
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.admin_delete(
-            actor=request.user,
-            instance=obj,
-            delete=lambda: super(AuditedAdmin, self).delete_model(request, obj),
-        )
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        # One at a time, so that each deletion has its own audit event.
-        for obj in queryset:
-            self.delete_model(request, obj)
 
 
 @admin.register(Inspectorate)

@@ -4,20 +4,18 @@
 rows are matched on their natural keys (codes), new ones created, changed ones updated and the
 rest left alone, so loading the same files twice changes nothing. Nothing is deleted: a force
 or area that drops out of the files may still be referred to by inspections. One audit event
-records the load.
-
-`admin_save` and `admin_delete` are the admin's writes, each with its own audit event.
+records the load. The admin's corrections are audited by apps/core/admin_audit.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import models, transaction
 
-from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.audit import Actor, audit_record
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 
@@ -250,42 +248,3 @@ def _row_counts() -> dict[str, int]:
 
 
 # The admin's writes.
-
-
-def admin_save(
-    *, actor: Actor, instance: models.Model, change: bool, save: Callable[[], None]
-) -> None:
-    """Save an admin form's instance (via `save`) and record who changed what."""
-    with transaction.atomic():
-        before = None
-        if change:
-            stored = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
-            before = audit_snapshot(stored)
-        save()
-        data_changed("reference")
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
-            instance=instance,
-            before=before,
-            after=audit_snapshot(instance),
-            summary="Changed in the admin" if change else "Added in the admin",
-        )
-
-
-def admin_delete(*, actor: Actor, instance: models.Model, delete: Callable[[], None]) -> None:
-    """Delete an instance from the admin (via `delete`) and record who deleted what."""
-    with transaction.atomic():
-        before = audit_snapshot(instance)
-        object_id, object_repr = str(instance.pk), str(instance)
-        delete()
-        data_changed("reference")
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.DELETE,
-            instance=instance,
-            object_id=object_id,
-            object_repr=object_repr,
-            before=before,
-            summary="Deleted in the admin",
-        )

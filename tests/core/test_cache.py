@@ -61,14 +61,19 @@ def test_staff_home_shows_a_change_made_after_it_was_cached(client, db):
 
 
 def test_force_page_shows_a_reference_change_made_after_it_was_cached(client, db):
-    from apps.core.audit import SystemActor
-    from apps.reference.services import admin_save
-    from tests.factories import ForceFactory
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from apps.reference.admin import ForceAdmin
+    from apps.reference.models import Force
+    from tests.factories import ForceFactory, UserFactory
 
     force = ForceFactory(name="Old Name Constabulary", slug="renamed", area_name="Renamedshire")
     assert "Old Name Constabulary" in client.get("/forces/renamed/").content.decode()
     force.name = "New Name Police"
-    admin_save(actor=SystemActor("tests"), instance=force, change=True, save=force.save)
+    request = RequestFactory().post("/admin/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    ForceAdmin(Force, admin.site).save_model(request, force, form=None, change=True)
     page = client.get("/forces/renamed/").content.decode()
     assert '<h1 class="govuk-heading-l">New Name Police</h1>' in page
     assert "<title>New Name Police" in page
