@@ -80,6 +80,19 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _visible_or_404(request, pk)
+    steps = lifecycle.allowed_transitions(inspection=inspection, user=request.user)
+    form = TransitionForm(steps=steps, initial={"on": timezone.localdate()}) if steps else None
+    return _render_detail(request, inspection, form)
+
+
+def _render_detail(
+    request: HttpRequest,
+    inspection: Inspection,
+    transition_form: TransitionForm | None,
+    status: int = 200,
+) -> HttpResponse:
+    """The inspection's page, whether shown plainly or again with a refused step's errors;
+    showing the confidential notes is audited either way."""
     show_notes = permissions.can_read_confidential_notes(request.user, inspection)
     if show_notes and inspection.confidential_notes:
         audit_view(
@@ -87,7 +100,6 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             instance=inspection,
             summary="Viewed the confidential planning notes",
         )
-    steps = lifecycle.allowed_transitions(inspection=inspection, user=request.user)
     return render(
         request,
         "inspections/inspection_detail.html",
@@ -95,10 +107,9 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "inspection": inspection,
             "show_notes": show_notes,
             "can_manage": permissions.can_manage_inspection(request.user, inspection),
-            "transition_form": TransitionForm(steps=steps, initial={"on": timezone.localdate()})
-            if steps
-            else None,
+            "transition_form": transition_form,
         },
+        status=status,
     )
 
 
@@ -171,17 +182,7 @@ def inspection_transition(request: HttpRequest, pk: int) -> HttpResponse:
                 f"{inspection.reference} is now at {change.get_to_state_display().lower()}.",
             )
             return redirect("inspections:inspection-detail", pk=inspection.pk)
-    return render(
-        request,
-        "inspections/inspection_detail.html",
-        {
-            "inspection": inspection,
-            "show_notes": permissions.can_read_confidential_notes(request.user, inspection),
-            "can_manage": permissions.can_manage_inspection(request.user, inspection),
-            "transition_form": form,
-        },
-        status=400,
-    )
+    return _render_detail(request, inspection, form, status=400)
 
 
 @login_required

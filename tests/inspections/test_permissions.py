@@ -156,3 +156,42 @@ def test_viewing_confidential_notes_is_audited(client, world):
     event = AuditEvent.objects.filter(action="view", object_id=str(world.ncpi_a.pk)).get()
     assert event.actor == world.users["analyst"]
     assert "confidential" in event.summary
+
+
+def test_notes_shown_with_a_refused_step_are_audited_too(client, world):
+    client.force_login(world.users["manager"])
+    response = client.post(
+        reverse("inspections:inspection-transition", args=[world.ncpi_a.pk]),
+        {"target": "fieldwork", "on": "2026-11-20"},  # before the planned fieldwork start
+    )
+    assert response.status_code == 400
+    assert "Sensitive planning note" in response.content.decode()
+    assert AuditEvent.objects.filter(
+        action="view", object_id=str(world.ncpi_a.pk), actor=world.users["manager"]
+    ).exists()
+
+
+@pytest.mark.parametrize("role", sorted(VISIBLE))
+def test_removing_a_team_member(client, world, role):
+    member = world.ncpi_a.team.get(user=world.users["inspector"])
+    client.force_login(world.users[role])
+    response = client.post(
+        reverse("inspections:team-member-remove", args=[world.ncpi_a.pk, member.pk])
+    )
+    still_there = world.ncpi_a.team.filter(pk=member.pk).exists()
+    if "ncpi_a" in MANAGES.get(role, set()):
+        assert response.status_code == 302
+        assert not still_there
+    else:
+        assert response.status_code == (404 if "ncpi_a" not in VISIBLE[role] else 403)
+        assert still_there
+
+
+def test_a_member_of_another_inspection_cannot_be_removed_through_this_one(client, world):
+    other = world.ncpi_b.team.first()
+    client.force_login(world.users["lead"])  # lead of ncpi_a, not of ncpi_b
+    response = client.post(
+        reverse("inspections:team-member-remove", args=[world.ncpi_a.pk, other.pk])
+    )
+    assert response.status_code == 404
+    assert world.ncpi_b.team.filter(pk=other.pk).exists()
