@@ -15,6 +15,7 @@ EXEMPT_URL_NAMES = {
     "accounts:two-factor-verify",
     "accounts:sign-out",
     "core:health",
+    "core:home",
 }
 
 
@@ -33,8 +34,6 @@ class TwoFactorRequiredMiddleware:
             return None
         match = request.resolver_match
         if match is None or match.view_name in EXEMPT_URL_NAMES:
-            return None
-        if match.view_name.startswith("core:") and match.url_name in {"home", "health"}:
             return None
         from django_otp import devices_for_user
 

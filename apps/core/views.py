@@ -65,7 +65,7 @@ def _audit_filter(request: HttpRequest) -> tuple[AuditSearchForm, AuditFilter]:
 @permission_required("core.view_auditevent", raise_exception=True)
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, filters = _audit_filter(request)
-    events = audit_events_search(filters=filters).select_related(None)
+    events = audit_events_search(filters=filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

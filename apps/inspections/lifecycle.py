@@ -130,10 +130,6 @@ def _actor_capacities(user: Any, inspection: Inspection) -> set[str]:
     return capacities
 
 
-def last_step_date(inspection: Inspection) -> dt.date | None:
-    return inspection.state_changed_on
-
-
 def check_transition(
     *, inspection: Inspection, target: str, user: Any, on: dt.date, note: str, today: dt.date
 ) -> list[str]:
@@ -154,7 +150,7 @@ def check_transition(
     reasons = []
     if on > today:
         reasons.append("The date cannot be in the future.")
-    previous = last_step_date(inspection)
+    previous = inspection.state_changed_on
     if previous and on < previous:
         reasons.append(f"The date cannot be before the last step ({previous:%-d %B %Y}).")
     for check in step.checks:

@@ -374,13 +374,16 @@ def inspection_transition(
             by_label=_label(actor),
             note=note,
         )
-        Inspection.objects.filter(pk=current.pk).update(
-            state=target,
-            state_changed_on=on,
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-        )
-        current.refresh_from_db()
+        # The row is locked, so the new values are known without reading them back.
+        moved = {
+            "state": target,
+            "state_changed_on": on,
+            "version": current.version + 1,
+            "updated_at": timezone.now(),
+        }
+        Inspection.objects.filter(pk=current.pk).update(**moved)
+        for name, value in moved.items():
+            setattr(current, name, value)
         data_changed("inspections")
         audit_record(
             actor=actor,
@@ -391,5 +394,6 @@ def inspection_transition(
             summary=f"{change.get_from_state_display()} → {change.get_to_state_display()} "
             f"on {on:%-d %B %Y}" + (f": {note}" if note else ""),
         )
-    inspection.refresh_from_db()
+    for name, value in moved.items():
+        setattr(inspection, name, value)
     return change
