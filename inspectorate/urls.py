@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.reference.urls")),
     path("", include("apps.inspections.urls")),
+    path("", include("apps.fieldwork.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -11,6 +11,8 @@ NAVIGATION = (
     ("inspections:staff-home", "Home", "signed_in"),
     ("core:home", "Home", "anonymous"),
     ("inspections:inspection-list", "Inspections", "signed_in"),
+    ("fieldwork:national", "National grades", "staff"),
+    ("notifications:list", "Notices", "signed_in"),
     ("reference:force-list", "Police forces", "all"),
     ("reference:area-list", "Areas", "all"),
     ("core:audit-list", "Audit trail", "core.view_auditevent"),
@@ -27,6 +29,8 @@ def _shown(user: Any, audience: str) -> bool:
         return not signed_in
     if audience == "signed_in":
         return signed_in
+    if audience == "staff":
+        return signed_in and user.is_inspectorate_staff
     if audience == "is_staff":
         return signed_in and user.is_staff
     return signed_in and user.has_perm(audience)
@@ -41,6 +45,14 @@ def service(request: HttpRequest) -> dict[str, object]:
         for name, label, audience in NAVIGATION
         if _shown(user, audience)
     ]
+    if getattr(user, "is_authenticated", False):
+        from apps.notifications.selectors import unread_count
+
+        unread = unread_count(user)
+        if unread:
+            for item in navigation:
+                if item["href"] == reverse("notifications:list"):
+                    item["label"] = f"Notices ({unread} new)"
     return {
         "service_name": settings.SERVICE_NAME,
         "service_tagline": settings.SERVICE_TAGLINE,

@@ -20,8 +20,9 @@ class LoadResult:
 
 
 def methodologies_load(*, actor: Actor, files: list[MethodologyFile]) -> LoadResult:
-    """Create or update methodology versions, all or nothing. A version already used by an
-    inspection cannot change: publish a new version instead."""
+    """Create or update methodology versions, all or nothing. A version under which any case
+    has been graded cannot change: publish a new version instead. (Until then an amendment,
+    such as a reworded criterion, reaches the inspections planned under it.)"""
     result = LoadResult()
     with transaction.atomic():
         for file in files:
@@ -51,10 +52,11 @@ def methodologies_load(*, actor: Actor, files: list[MethodologyFile]) -> LoadRes
             if existing.source_sha256 == file.sha256:
                 result.unchanged.append(existing.code)
                 continue
-            if existing.inspections.exists():
+            if existing.inspections.filter(case_audits__isnull=False).exists():
                 raise MethodologyFileError(
-                    f"{file.path.name}: methodology '{existing.code}' is used by inspections "
-                    "and cannot change; add a new version with a new code instead"
+                    f"{file.path.name}: cases have been graded under methodology "
+                    f"'{existing.code}', so it cannot change; add a new version with a new "
+                    "code instead"
                 )
             before = audit_snapshot(existing)
             for name, value in values.items():

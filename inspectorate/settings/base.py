@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "apps.reference",
     "apps.frameworks",
     "apps.inspections",
+    "apps.fieldwork",
+    "apps.notifications",
     "apps.demo",
 ]
 
@@ -161,6 +163,11 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="inspectorate@localhost")
+# The service's own address, for links in emails.
+INSPECTORATE_SITE_URL = env("INSPECTORATE_SITE_URL", default="http://127.0.0.1:8000")
+# Case list uploads: the largest file accepted (bytes) and rows per file.
+FIELDWORK_MAX_UPLOAD_BYTES = env.int("FIELDWORK_MAX_UPLOAD_BYTES", default=30 * 1024 * 1024)
+FIELDWORK_MAX_ROWS = env.int("FIELDWORK_MAX_ROWS", default=200_000)
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -37,7 +37,7 @@ def test_the_version_moves_again_when_the_change_commits(db, django_capture_on_c
 
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="Unknown kind"):
-        data_version("fieldwork")
+        data_version("no-such-kind")
 
 
 def test_staff_home_shows_a_change_made_after_it_was_cached(client, db):

@@ -1,0 +1,70 @@
+"""Sending notices. Call inside the transaction of the change that causes them: the
+notice is stored with the change, and the email goes once the transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification
+
+
+def _email(notification_id: int) -> None:
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    recipient = notification.recipient
+    if not recipient.email:
+        return
+    link = f"{settings.INSPECTORATE_SITE_URL.rstrip('/')}{notification.link}"
+    send_mail(
+        subject=("URGENT: " if notification.urgent else "") + notification.subject,
+        message=f"{notification.body}\n\n{link}\n",
+        from_email=None,
+        recipient_list=[recipient.email],
+        fail_silently=False,
+    )
+    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+
+
+def notify(
+    *,
+    recipients: Iterable[Any],
+    subject: str,
+    body: str,
+    link: str = "",
+    urgent: bool = False,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """Store a notice for each recipient and email it after commit. With a dedupe_key, a
+    person who already had that notice gets nothing new."""
+    created = []
+    for recipient in {r.pk: r for r in recipients if r is not None and r.is_active}.values():
+        if (
+            dedupe_key
+            and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists()
+        ):
+            continue
+        notification = Notification.objects.create(
+            recipient=recipient,
+            subject=subject[:200],
+            body=body[:2000],
+            link=link,
+            urgent=urgent,
+            dedupe_key=dedupe_key,
+        )
+        created.append(notification)
+        transaction.on_commit(partial(_email, notification.pk))
+    return created
+
+
+def mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the person's own notices read (all unread ones if no ids are given)."""
+    notices = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        notices = notices.filter(pk__in=list(notification_ids))
+    return notices.update(read_at=timezone.now())
