@@ -613,22 +613,23 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def encryption_key(*, reuse: bool) -> str:
+def encryption_key(*, reuse: bool, key_file: Path = KEY_FILE) -> str:
     """A new key for new benchmark databases, kept (in the git-ignored results folder) so a
-    later --reuse-database run can read their encrypted planning notes."""
+    later --reuse-database run can read their encrypted planning notes. Each benchmark script
+    keeps its own key file (bench/fieldwork_bench.py has another)."""
     from cryptography.fernet import Fernet
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    if reuse and KEY_FILE.exists():
-        return KEY_FILE.read_text().strip()
+    if reuse and key_file.exists():
+        return key_file.read_text().strip()
     if reuse:
         raise SystemExit(
             f"--reuse-database needs the key of the run that built the "
-            f"databases ({KEY_FILE.relative_to(ROOT)}); run without it."
+            f"databases ({key_file.relative_to(ROOT)}); run without it."
         )
     key = Fernet.generate_key().decode()
-    KEY_FILE.write_text(key + "\n")
-    KEY_FILE.chmod(0o600)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
     return key
 
 

@@ -102,6 +102,11 @@ class Sample(models.Model):
     )
     drawn_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
+    case_data_removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the retention schedule removed the case-level detail (grades remain)",
+    )
 
     def __str__(self) -> str:
         return f"Sample for {self.inspection_id} (seed {self.seed})"

@@ -3,6 +3,7 @@ notice is stored with the change, and the email goes once the transaction commit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -14,20 +15,29 @@ from django.utils import timezone
 
 from .models import Notification
 
+logger = logging.getLogger(__name__)
+
 
 def _email(notification_id: int) -> None:
+    """Runs after the change committed: a mail failure is logged, never raised, so the person
+    who made the change is not shown an error for something that was saved (the notice stays
+    in the app with `emailed_at` empty)."""
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
     recipient = notification.recipient
     if not recipient.email:
         return
     link = f"{settings.INSPECTORATE_SITE_URL.rstrip('/')}{notification.link}"
-    send_mail(
-        subject=("URGENT: " if notification.urgent else "") + notification.subject,
-        message=f"{notification.body}\n\n{link}\n",
-        from_email=None,
-        recipient_list=[recipient.email],
-        fail_silently=False,
-    )
+    try:
+        send_mail(
+            subject=("URGENT: " if notification.urgent else "") + notification.subject,
+            message=f"{notification.body}\n\n{link}\n",
+            from_email=None,
+            recipient_list=[recipient.email],
+            fail_silently=False,
+        )
+    except Exception:
+        logger.exception("Could not email notice %s to user %s", notification_id, recipient.pk)
+        return
     Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
 
 

@@ -168,6 +168,8 @@ INSPECTORATE_SITE_URL = env("INSPECTORATE_SITE_URL", default="http://127.0.0.1:8
 # Case list uploads: the largest file accepted (bytes) and rows per file.
 FIELDWORK_MAX_UPLOAD_BYTES = env.int("FIELDWORK_MAX_UPLOAD_BYTES", default=30 * 1024 * 1024)
 FIELDWORK_MAX_ROWS = env.int("FIELDWORK_MAX_ROWS", default=200_000)
+# Case-level detail is removed this many months after an inspection closes (grades stay).
+FIELDWORK_RETENTION_MONTHS = env.int("FIELDWORK_RETENTION_MONTHS", default=24)
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

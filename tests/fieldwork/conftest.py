@@ -59,7 +59,9 @@ class Fieldwork:
             ),
         )
 
-    def complete(self, audit: CaseAudit, grade: str, *, criteria_grade: str | None = None) -> CaseAudit:
+    def complete(
+        self, audit: CaseAudit, grade: str, *, criteria_grade: str | None = None
+    ) -> CaseAudit:
         """Fill every field of an audit with one grade, and submit it."""
         values = {}
         for name, field in services.audit_fields(audit).items():
@@ -129,7 +131,10 @@ def fw(db) -> Fieldwork:
             inspection_services.team_member_add(
                 actor=SYSTEM, inspection=inspection, user=users[username], role=role
             )
-        for target, on in (("notified", dt.date(2026, 10, 19)), ("fieldwork", dt.date(2026, 11, 16))):
+        for target, on in (
+            ("notified", dt.date(2026, 10, 19)),
+            ("fieldwork", dt.date(2026, 11, 16)),
+        ):
             inspection_services.inspection_transition(
                 actor=users["manager"], inspection=inspection, target=target, on=on, today=TODAY
             )
@@ -138,7 +143,12 @@ def fw(db) -> Fieldwork:
     inspection = ncpi(
         force,
         "Northshire NCPI",
-        {"lead": "lead_inspector", "inspector": "inspector", "second": "inspector", "third": "inspector"},
+        {
+            "lead": "lead_inspector",
+            "inspector": "inspector",
+            "second": "inspector",
+            "third": "inspector",
+        },
     )
     other = ncpi(
         other_force, "Southshire NCPI", {"outsider": "lead_inspector", "manager": "inspector"}

@@ -32,7 +32,10 @@ def test_pages_render(fw, client):
     assert client.get(reverse("fieldwork:case-list-upload", args=[pk])).status_code == 200
     assert client.get(reverse("fieldwork:sample", args=[pk])).status_code == 200
     fw.upload()
-    r = client.get(reverse("fieldwork:sample", args=[pk]) + "?proportion=50&margin=10&confidence=0.95&minimum=5")
+    r = client.get(
+        reverse("fieldwork:sample", args=[pk])
+        + "?proportion=50&margin=10&confidence=0.95&minimum=5"
+    )
     assert r.status_code == 200, r.content
     assert b"calculation" in r.content
     fw.draw()
