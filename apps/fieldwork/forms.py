@@ -25,8 +25,8 @@ class CaseListUploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > settings.FIELDWORK_MAX_UPLOAD_BYTES:
-            limit = settings.FIELDWORK_MAX_UPLOAD_BYTES // (1024 * 1024)
-            raise forms.ValidationError(f"The file must be smaller than {limit} MB.")
+            limit = settings.FIELDWORK_MAX_UPLOAD_BYTES / (1024 * 1024)
+            raise forms.ValidationError(f"The file must be smaller than {limit:.3g} MB.")
         return upload
 
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from apps.core.cache import cached_read
 from apps.frameworks.loaders import COMPARABLE_SCALE
 from apps.frameworks.models import MethodologyVersion
-from apps.inspections.models import SINGLE_FORCE_TYPES, Inspection
+from apps.inspections.models import SINGLE_FORCE_TYPES, Inspection, ProgrammeType
 
 from .agreement import PairAgreement, krippendorff_alpha, pair_agreement
 from .models import NOT_APPLICABLE, CaseAudit, CaseList, Judgement, Referral, SampledCase
@@ -402,18 +402,25 @@ def _comparable_counts(filter_q: Q) -> list[int]:
 
 
 def previous_inspection(inspection: Inspection) -> Inspection | None:
-    """The force's latest earlier force inspection with graded cases."""
+    """What to compare with: the inspection this one follows up (a review or re-inspection
+    against its original), or else the force's latest earlier full inspection (an NCPI or
+    re-inspection; reviews re-audit only a few areas) with graded cases."""
+    graded = Inspection.objects.filter(sampled_cases__comparable_grade__gt="").select_related(
+        "methodology"
+    )
+    if inspection.follows_id:
+        followed = graded.filter(pk=inspection.follows_id).distinct().first()
+        if followed is not None:
+            return followed
     if inspection.programme_type not in SINGLE_FORCE_TYPES or inspection.fieldwork_start is None:
         return None
     return (
-        Inspection.objects.filter(
+        graded.filter(
             forces__in=inspection.forces.all(),
-            programme_type__in=SINGLE_FORCE_TYPES,
+            programme_type__in=[ProgrammeType.NCPI, ProgrammeType.NCPI_REINSPECTION],
             fieldwork_start__lt=inspection.fieldwork_start,
-            sampled_cases__comparable_grade__gt="",
         )
         .exclude(pk=inspection.pk)
-        .select_related("methodology")
         .order_by("-fieldwork_start")
         .distinct()
         .first()
@@ -425,6 +432,17 @@ def national_comparable() -> list[int]:
 
 
 def inspection_results(inspection: Inspection) -> dict[str, Any]:
+    """Case grades of an inspection by audit area and stage, and compared with the force's
+    previous inspection and nationally. Cached under the fieldwork and inspections data
+    versions, so a submitted audit or agreed grade shows at once."""
+    return cached_read(
+        ("fieldwork", "inspections"),
+        f"inspection-results:{inspection.pk}",
+        lambda: _inspection_results(inspection),
+    )
+
+
+def _inspection_results(inspection: Inspection) -> dict[str, Any]:
     methodology = inspection.methodology
     scale = list(methodology.grade_scale)
     by_area: dict[str, Counter[str]] = defaultdict(Counter)
@@ -444,6 +462,7 @@ def inspection_results(inspection: Inspection) -> dict[str, Any]:
             audit__sampled_case__status=SampledCase.Status.IN_SAMPLE,
             criterion="",
         )
+        .exclude(audit__sampled_case__final_grade="")  # withheld until second marking is in
         .exclude(grade__in=["", NOT_APPLICABLE])
         .values_list("stage", "grade")
         .annotate(n=Count("id"))

@@ -559,11 +559,21 @@ def _comparable(inspection: Inspection, grade: str) -> str:
 
 
 def _set_final_grade(case: SampledCase) -> None:
+    """The agreed grade if there is one; otherwise the submitted audit's grade, but for a case
+    selected for second marking only once that is submitted too, so that results never give
+    away a grade the second marker must not see."""
     resolution = Resolution.objects.filter(sampled_case=case).first()
-    primary = CaseAudit.objects.filter(
-        sampled_case=case, kind=CaseAudit.Kind.PRIMARY, status=CaseAudit.Status.SUBMITTED
-    ).first()
-    grade = resolution.agreed_grade if resolution else (primary.overall_grade if primary else "")
+    marks = {
+        a.kind: a.overall_grade
+        for a in CaseAudit.objects.filter(sampled_case=case, status=CaseAudit.Status.SUBMITTED)
+    }
+    grade = ""
+    if resolution is not None:
+        grade = resolution.agreed_grade
+    elif CaseAudit.Kind.PRIMARY in marks and (
+        not case.for_moderation or CaseAudit.Kind.SECOND in marks
+    ):
+        grade = marks[CaseAudit.Kind.PRIMARY]
     case.final_grade = grade
     case.comparable_grade = _comparable(case.inspection, grade) if grade else ""
     case.save(update_fields=["final_grade", "comparable_grade"])
@@ -644,9 +654,9 @@ def flag_low_agreement(inspection: Inspection) -> list[str]:
             recipients=lead_inspectors(inspection),
             subject=f"{inspection.reference}: agreement below the threshold",
             body=(
-                f"Cohen's kappa is below {sample.kappa_threshold} for: "
-                + "; ".join(report.flag_labels[f] for f in new)
-                + ". Look at the moderation results and consider re-briefing or re-marking."
+                f"Cohen's kappa is below {sample.kappa_threshold} for "
+                + _flag_summary(new, report.flag_labels)
+                + ". Look at the agreement results and consider re-briefing or re-marking."
             ),
             link=reverse("fieldwork:agreement", args=[inspection.pk]),
             dedupe_key=f"agreement:{inspection.pk}:{'|'.join(new)}",
@@ -655,6 +665,20 @@ def flag_low_agreement(inspection: Inspection) -> list[str]:
         sample.flagged = flags
         sample.save(update_fields=["flagged"])
     return flags
+
+
+def _flag_summary(keys: list[str], labels: Mapping[str, str]) -> str:
+    """The overall grade and stages by name, then criteria and inspectors counted."""
+    named = [labels[k] for k in keys if k == "overall"]
+    named += [labels[k] for k in keys if k.startswith("stage:")]
+    counted = []
+    for prefix, noun in (("criterion:", "criterion"), ("inspector:", "inspector")):
+        n = sum(1 for k in keys if k.startswith(prefix))
+        if n:
+            plural = {"criterion": "criteria", "inspector": "inspectors"}[noun]
+            counted.append(f"{n} {noun if n == 1 else plural}")
+    parts = named + counted
+    return "; ".join(parts) if parts else "no measure"
 
 
 def resolution_record(
@@ -745,6 +769,7 @@ def moderation_update(
             if case.for_moderation != selected:
                 case.for_moderation = selected
                 case.save(update_fields=["for_moderation"])
+                _set_final_grade(case)
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,

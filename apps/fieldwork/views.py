@@ -143,7 +143,7 @@ def case_list_upload(request: HttpRequest, pk: int) -> HttpResponse:
             "problem_summary": summary if rejected and len(rejected.problems) > 20 else [],
             "shown": PROBLEMS_SHOWN,
         },
-        status=400 if rejected else 200,
+        status=400 if rejected or form.errors else 200,
     )
 
 
@@ -176,6 +176,15 @@ def _calculation(form: SampleSizeForm, frame: dict[str, int]) -> dict[str, Any] 
             "required": result.required,
         },
     }
+
+
+def _posted_calculation(request: HttpRequest) -> dict[str, Any]:
+    """The calculator's inputs, carried through the draw form to be stored with the sample."""
+    try:
+        value = json.loads(request.POST.get("calculation") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @login_required
@@ -220,7 +229,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
                         quotas=form.quotas(),
                         rationale=data["rationale"],
                         seed=data["seed"],
-                        calculation=json.loads(request.POST.get("calculation") or "{}"),
+                        calculation=_posted_calculation(request),
                         moderation_share=data["moderation_share"] / Decimal(100),
                         moderation_minimum=data["moderation_minimum"],
                         kappa_threshold=data["kappa_threshold"],
@@ -316,6 +325,7 @@ def _render_audit(
     *,
     errors: list[str] | None = None,
     posted: dict[str, str] | None = None,
+    stale_version: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     audit_view(actor=request.user, instance=audit, summary="Viewed a case audit")
@@ -346,6 +356,9 @@ def _render_audit(
             "overall_grade": (posted or {}).get("overall_grade", audit.overall_grade),
             "overall_notes": (posted or {}).get("overall_notes", audit.overall_notes),
             "editable": editable,
+            # After a conflict the form keeps the version its values were based on, so posting
+            # them again is refused too: the person must reload and look at the other change.
+            "version": stale_version if stale_version is not None else audit.version,
             "errors": errors or [],
             "can_refer": permissions.can_audit(request.user, inspection),
             "referrals": list(audit.sampled_case.referrals.all()),
@@ -382,7 +395,13 @@ def audit_detail(request: HttpRequest, pk: int, audit_pk: int) -> HttpResponse:
             return redirect("fieldwork:sample", pk=inspection.pk)
     except services.AuditConflict as conflict:
         return _render_audit(
-            request, inspection, conflict.audit, errors=[str(conflict)], posted=posted, status=409
+            request,
+            inspection,
+            conflict.audit,
+            errors=[str(conflict)],
+            posted=posted,
+            stale_version=version,
+            status=409,
         )
     except ValidationError as error:
         _, audit = _audit(request, pk, audit_pk)
@@ -474,14 +493,17 @@ def referral_detail(request: HttpRequest, pk: int, referral_pk: int) -> HttpResp
     can_close = permissions.can_lead(request.user, inspection)
     action_form = ReferralActionForm(request.POST if "force_action" in request.POST else None)
     close_form = ReferralCloseForm(request.POST if "closing_note" in request.POST else None)
+    refused = False
     if request.method == "POST":
-        step = request.POST.get("step")
+        step = request.POST.get("step", "")
+        if not {"acknowledge": can_answer, "action": can_answer, "close": can_close}.get(step):
+            raise PermissionDenied
         try:
-            if step == "acknowledge" and can_answer:
+            if step == "acknowledge":
                 services.referral_acknowledge(actor=request.user, referral=referral)
                 messages.success(request, "Referral acknowledged.")
                 return redirect(request.path)
-            if step == "action" and can_answer and action_form.is_valid():
+            if step == "action" and action_form.is_valid():
                 services.referral_record_action(
                     actor=request.user,
                     referral=referral,
@@ -489,7 +511,7 @@ def referral_detail(request: HttpRequest, pk: int, referral_pk: int) -> HttpResp
                 )
                 messages.success(request, "The force's action is recorded.")
                 return redirect(request.path)
-            if step == "close" and can_close and close_form.is_valid():
+            if step == "close" and close_form.is_valid():
                 services.referral_close(
                     actor=request.user,
                     referral=referral,
@@ -497,15 +519,10 @@ def referral_detail(request: HttpRequest, pk: int, referral_pk: int) -> HttpResp
                 )
                 messages.success(request, "Referral closed.")
                 return redirect(request.path)
-            if step not in ("acknowledge", "action", "close") or not (can_answer or can_close):
-                raise PermissionDenied
         except ValidationError as error:
-            target = close_form if step == "close" else action_form
-            if not target.is_bound:
-                target = ReferralActionForm({"force_action": "-"})
-                target.is_valid()
-            _add_errors(target, error)
             messages.error(request, " ".join(error.messages))
+            referral.refresh_from_db()
+            refused = True
     audit_view(actor=request.user, instance=referral, summary="Viewed a child at risk referral")
     return render(
         request,
@@ -518,7 +535,7 @@ def referral_detail(request: HttpRequest, pk: int, referral_pk: int) -> HttpResp
             "action_form": action_form,
             "close_form": close_form,
         },
-        status=400 if action_form.errors or close_form.errors else 200,
+        status=400 if refused or action_form.errors or close_form.errors else 200,
     )
 
 

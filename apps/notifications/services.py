@@ -3,6 +3,7 @@ notice is stored with the change, and the email goes once the transaction commit
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from functools import partial
@@ -16,6 +17,7 @@ from django.utils import timezone
 from .models import Notification
 
 logger = logging.getLogger(__name__)
+DEDUPE_KEY_LENGTH = Notification._meta.get_field("dedupe_key").max_length or 200
 
 
 def _email(notification_id: int) -> None:
@@ -52,6 +54,8 @@ def notify(
 ) -> list[Notification]:
     """Store a notice for each recipient and email it after commit. With a dedupe_key, a
     person who already had that notice gets nothing new."""
+    if len(dedupe_key) > DEDUPE_KEY_LENGTH:  # a long key stands for itself by its digest
+        dedupe_key = "sha256:" + hashlib.sha256(dedupe_key.encode()).hexdigest()
     created = []
     for recipient in {r.pk: r for r in recipients if r is not None and r.is_active}.values():
         if (

@@ -79,6 +79,10 @@
           versionInput.value = result.data.version;
           retryDelay = 2000;
           remember();
+          if (submitAfterSave) {
+            resubmit();
+            return;
+          }
           if (Object.keys(pending).length) {
             send();
           } else {
@@ -89,6 +93,7 @@
         // Keep the refused values so nothing typed is forgotten.
         pending = Object.assign(values, pending);
         remember();
+        submitAfterSave = null;
         if (result.status === 409) {
           showConflict(result.data.error);
         } else {
@@ -98,6 +103,12 @@
       })
       .catch(function () {
         inFlight = false;
+        if (submitAfterSave) {
+          // The connection dropped: post the whole form anyway; the server keeps everything
+          // it receives, or says what went wrong.
+          resubmit();
+          return;
+        }
         pending = Object.assign(values, pending);
         remember();
         say("Not saved yet: the connection was lost. Trying again…", true);
@@ -134,8 +145,19 @@
     },
     true
   );
-  // Submitting posts the whole form: wait for nothing, the server saves every value first.
-  form.addEventListener("submit", function () {
+  // Submitting (or saving) posts the whole form, and the server saves every value, so
+  // queued autosaves are dropped. But a save already on its way will move the version on:
+  // wait for its answer, so the form carries the version it produced, then post.
+  var submitAfterSave = null;
+  form.addEventListener("submit", function (event) {
+    clearTimeout(timer);
+    pending = {};
+    if (inFlight) {
+      event.preventDefault();
+      submitAfterSave = event.submitter || true;
+      say("Saving…");
+      return;
+    }
     stopped = true;
     try {
       sessionStorage.removeItem(storageKey);
@@ -143,6 +165,15 @@
       /* ignore */
     }
   });
+  function resubmit() {
+    var submitter = submitAfterSave;
+    submitAfterSave = null;
+    if (submitter === true) {
+      form.requestSubmit();
+    } else {
+      form.requestSubmit(submitter);
+    }
+  }
   window.addEventListener("online", send);
 
   // Values typed before a reload that never reached the server.
@@ -167,8 +198,8 @@
         sessionStorage.removeItem(storageKey);
         showConflict(
           "Changes typed in this tab earlier could not be saved because the audit has " +
-            "changed since. They are shown in the form: compare them with the saved audit " +
-            "(reload to see it) before saving again."
+            "changed since. They are shown in the form: copy what you need, then reload the " +
+            "page to see the saved audit (autosave starts again after the reload)."
         );
       }
     }

@@ -38,7 +38,10 @@ def _free_port() -> int:
 def _server_database(worker: str) -> str:
     url = os.environ.get("DATABASE_URL", "sqlite:///var/test-root.sqlite3")
     if url.startswith("sqlite"):
-        path = ROOT / "var" / f"browser-{worker}.sqlite3"
+        # Named after the suite's own database too, so two suites run at once (say from two
+        # checkouts' DATABASE_URLs) never delete each other's server database.
+        stem = Path(url.removeprefix("sqlite:///")).stem
+        path = ROOT / "var" / f"browser-{stem}-{worker}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"

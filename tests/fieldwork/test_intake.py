@@ -595,6 +595,8 @@ def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused(content):
         (b"", "cases.xlsx"),
         (xlsx([]), "cases.xlsx"),
     ],
+    # Stable ids: a workbook's bytes carry its creation time, and xdist workers must agree.
+    ids=["empty-csv", "blank-lines-csv", "empty-xlsx", "workbook-without-rows"],
 )
 def test_an_empty_file_is_refused(content, filename):
     assert only_problem(content, filename=filename).reason.startswith("The file is empty.")

@@ -14,7 +14,7 @@ register = template.Library()
 def statistic(value: float | None) -> str:
     """A kappa or alpha to two decimals with its Landis and Koch band, or 'undefined'."""
     if value is None:
-        return format_html('<span class="govuk-body-s">undefined</span>')
+        return format_html('<span class="govuk-body-s">{}</span>', "undefined")
     return format_html(
         '{} <span class="govuk-body-s">({})</span>', f"{value:.2f}", interpretation(value)
     )
