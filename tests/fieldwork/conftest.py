@@ -4,18 +4,23 @@ other roles; and helpers to build case lists, samples and audits."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.conf import settings
 
 from apps.accounts.models import Organisation, Role, User
 from apps.core.audit import SystemActor
 from apps.fieldwork import services
 from apps.fieldwork.models import CaseAudit, Sample, SampledCase
+from apps.frameworks.loaders import MethodologyFile, read_directory
 from apps.frameworks.models import MethodologyVersion
+from apps.frameworks.services import methodologies_load
 from apps.inspections import services as inspection_services
 from apps.inspections.models import Inspection, ProgrammeType
 from tests.factories import ForceFactory, InspectorateFactory, OrganisationFactory, UserFactory
@@ -87,9 +92,16 @@ def _user(role: str, organisation: Organisation, username: str) -> User:
     )
 
 
+@functools.cache
+def _methodology_files() -> list[MethodologyFile]:
+    """The shipped methodology files, parsed once per test process (parsing the YAML was most
+    of the fixture's cost); each test loads a fresh copy into its own database."""
+    return read_directory(Path(settings.BASE_DIR) / "data" / "methodologies")
+
+
 @pytest.fixture
 def fw(db) -> Fieldwork:
-    call_command("load_methodologies", verbosity=0)
+    methodologies_load(actor=SYSTEM, files=copy.deepcopy(_methodology_files()))
     methodology = MethodologyVersion.objects.get(code="ncpi-2016")
     police = InspectorateFactory()
     force = ForceFactory(name="Northshire Police", slug="northshire")

@@ -10,13 +10,10 @@ when they are allowed.
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,27 +30,10 @@ from apps.fieldwork.models import (
     Sample,
     SampledCase,
 )
-from apps.frameworks import loaders
-from apps.frameworks.management.commands import load_methodologies
 from apps.notifications.models import Notification
 from apps.notifications.services import notify
 
 from .conftest import AREAS, Fieldwork
-
-
-@functools.cache
-def _methodology_files(path: Path) -> list[loaders.MethodologyFile]:
-    return loaders.read_directory(path)
-
-
-@pytest.fixture(autouse=True)
-def _methodology_files_parsed_once(monkeypatch):
-    """For speed only: `fw` loads the methodologies for every test, and parsing the YAML is
-    most of its cost; the files do not change during a run."""
-    monkeypatch.setattr(
-        load_methodologies, "read_directory", lambda path: copy.deepcopy(_methodology_files(path))
-    )
-
 
 USERS = (
     "anonymous",
@@ -526,7 +506,8 @@ def test_the_lead_reads_but_does_not_change_a_second_marking(client, blind):
 
 def _sample_row(html: str, reference: str) -> str:
     match = re.search(
-        rf'<th scope="row" class="govuk-table__header app-nowrap">{re.escape(reference)}</th>(.*?)</tr>',
+        rf'<th scope="row" class="govuk-table__header app-nowrap">{re.escape(reference)}</th>'
+        r"(.*?)</tr>",
         html,
         re.S,
     )

@@ -3,11 +3,8 @@ they refuse (with every reason, named by field)."""
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import cast
 
 import pytest
@@ -29,29 +26,12 @@ from apps.fieldwork.models import (
     SampledCase,
 )
 from apps.fieldwork.services import AuditConflict, DrawRequest, FieldworkError
-from apps.frameworks import loaders
-from apps.frameworks.management.commands import load_methodologies
 from apps.frameworks.models import MethodologyVersion
 from apps.inspections.models import Inspection, ProgrammeType, State
 from apps.notifications.models import Notification
 from tests.factories import InspectionFactory, UserFactory
 
 from .conftest import AREAS, TODAY
-
-
-@functools.cache
-def _methodology_files(path: Path) -> list[loaders.MethodologyFile]:
-    return loaders.read_directory(path)
-
-
-@pytest.fixture(autouse=True)
-def _methodology_files_parsed_once(monkeypatch):
-    """For speed only: `fw` loads the methodologies for every test, and parsing the YAML is
-    most of its cost; the files do not change during a run."""
-    monkeypatch.setattr(
-        load_methodologies, "read_directory", lambda path: copy.deepcopy(_methodology_files(path))
-    )
-
 
 GOOD, RI, INADEQUATE = "good", "requires improvement", "inadequate"
 SECRET = "Seen at 14 Elm Road with her stepfather"  # stands for text that identifies a child

@@ -3,15 +3,12 @@ in the audit trail, and that they make a fixed number of queries whatever the sa
 
 from __future__ import annotations
 
-import copy
 import csv
-import functools
 import html
 import io
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -34,25 +31,9 @@ from apps.fieldwork.models import (
     SampledCase,
 )
 from apps.frameworks import loaders
-from apps.frameworks.management.commands import load_methodologies
 from apps.inspections.models import Inspection
 
 from .conftest import AREAS, TODAY, Fieldwork
-
-
-@functools.cache
-def _methodology_files(path: Path) -> list[loaders.MethodologyFile]:
-    return loaders.read_directory(path)
-
-
-@pytest.fixture(autouse=True)
-def _methodology_files_parsed_once(monkeypatch):
-    """For speed only: `fw` loads the methodologies for every test, and parsing the YAML is
-    most of its cost; the files do not change during a run."""
-    monkeypatch.setattr(
-        load_methodologies, "read_directory", lambda path: copy.deepcopy(_methodology_files(path))
-    )
-
 
 GOOD, RI, INADEQUATE = "good", "requires improvement", "inadequate"
 SCALE = [GOOD, RI, INADEQUATE]
@@ -813,6 +794,6 @@ def test_the_stratum_order_shown_is_the_one_drawn(client, fw):
         "reference", flat=True
     )
     expected = draw.stratum_order("shown", "domestic_abuse", frame)[:4]
-    assert re.findall(r'<th scope="row" class="govuk-table__header app-nowrap">(DA-[^<]+)</th>', page) == (
-        expected
-    )
+    assert re.findall(
+        r'<th scope="row" class="govuk-table__header app-nowrap">(DA-[^<]+)</th>', page
+    ) == (expected)
