@@ -1,14 +1,19 @@
-"""Generate a clearly fictional programme: organisations, people and inspections.
+"""Generate a clearly fictional programme: organisations, people, inspections and their
+fieldwork.
 
 Everything is written through the services (`organisation_create`, `user_create`,
-`inspection_create`, `team_member_add`, `inspection_transition`), so the audit trail
-records it as it would any other change: organisations and people are created by
-`system:generate_programme`, inspections are planned and staffed by a programme manager and
-moved through the lifecycle by their lead inspector or the programme manager, each step on
-its own (past) date. The whole generation is one transaction: a failure leaves nothing.
+`inspection_create`, `team_member_add`, `inspection_transition`, and for fieldwork
+`case_list_upload`, `sample_draw`, `case_replace`), so the audit trail records it as it would
+any other change: organisations and people are created by `system:generate_programme`,
+inspections are planned and staffed by a programme manager and moved through the lifecycle by
+their lead inspector or the programme manager, each step on its own (past) date. The one
+exception is the case audits and what hangs off them (hundreds of thousands of judgements at
+the national scale): `casework.py` writes those in bulk and records each inspection's with one
+audit event. The whole generation is one transaction: a failure leaves nothing.
 
 The plans themselves come from `schedule.py`; this module turns them into data. Each kind of
-data has its own small function, so later work (case audits, recommendations) can add more.
+data has its own small function, so later work (recommendations) can add more. Fieldwork comes
+from `casework.py`, as each inspection is created.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from apps.inspections.services import inspection_create, inspection_transition, 
 from apps.reference.models import Force, Inspectorate, LocalAuthority
 
 from . import schedule
+from .casework import Casework
 from .catalogue import DEMO_CAST, DEMO_PASSWORD, FIRST_NAMES, LAST_NAMES, SIGN_INS, Person
 from .models import DemoProgramme
 from .schedule import AreaInfo, ForceInfo, MethodologyPeriod, PlannedInspection
@@ -466,8 +472,11 @@ def create_inspection(
     team: Sequence[tuple[User, str]],
     created: dict[str, Inspection],
     today: dt.date,
+    casework: Casework | None = None,
 ) -> Inspection:
-    """Plan the inspection, staff it and take each of its steps dated on or before `today`."""
+    """Plan the inspection, staff it and take each of its steps dated on or before `today`.
+    With `casework`, its case list and sample are made once it is in fieldwork and its case
+    audits once its steps are taken."""
     problems = schedule.check_plan(plan)
     if problems:
         raise GenerationError(f"The plan {plan.key} is inconsistent: {'; '.join(problems)}")
@@ -503,7 +512,11 @@ def create_inspection(
             note=step.note,
             today=today,
         )
+        if casework is not None and step.target == State.FIELDWORK:
+            casework.prepare(plan, inspection, team)
     created[plan.key] = inspection
+    if casework is not None:
+        casework.audit(plan, inspection, team)
     return inspection
 
 
@@ -516,10 +529,12 @@ def create_inspections(
     today: dt.date,
     progress: Progress,
     featured: bool = False,
+    casework: Casework | None = None,
 ) -> list[Inspection]:
     """All the plans, in fieldwork order (so references number up through each year and an
     inspection exists before its follow-up). `featured`: put the `lead` and `inspector`
-    sign-ins on what falls due this week, where they are free."""
+    sign-ins on what falls due this week, where they are free. `casework`: make their
+    fieldwork too."""
     monday = schedule.monday_on_or_before(today)
     picker = TeamPicker(
         rng, cast, featured_week=(monday, monday + 6 * schedule.DAY) if featured else None
@@ -537,6 +552,7 @@ def create_inspections(
                 team=picker.team(plan),
                 created=created,
                 today=today,
+                casework=casework,
             )
         )
         if number % PROGRESS_EVERY == 0 or number == len(ordered):
@@ -547,8 +563,22 @@ def create_inspections(
 # The whole programme -----------------------------------------------------------------------
 
 
+def liaisons_by_force(cast: Cast) -> dict[str, User]:
+    """Each force's liaison officer (the first, by user name), by force code."""
+    codes = {org.pk: code for code, org in cast.organisations.items()}
+    liaisons: dict[str, User] = {}
+    for user in sorted(cast.by_role.get(Role.FORCE_LIAISON, []), key=lambda u: u.username):
+        code = codes.get(user.organisation_id) if user.organisation_id else None
+        if code is not None:
+            liaisons.setdefault(code, user)
+    return liaisons
+
+
 def summarise(
-    inspections: Sequence[Inspection], cast: Cast, audit_events: int
+    inspections: Sequence[Inspection],
+    cast: Cast,
+    audit_events: int,
+    fieldwork: dict[str, int] | None = None,
 ) -> dict[str, object]:
     by_type = Counter(i.programme_type for i in inspections)
     by_state = Counter(i.state for i in inspections)
@@ -559,6 +589,7 @@ def summarise(
         "people": len(cast.users),
         "by_role": {r: len(cast.by_role.get(r, [])) for r in Role.values if cast.by_role.get(r)},
         "organisations": len(cast.organisations),
+        "fieldwork": fieldwork or {},
         "audit_events": audit_events,
     }
 
@@ -588,6 +619,13 @@ def generate_programme(
             plans = plan_demo(world, rng, today)
         else:
             plans = plan_national(world, seed, today)
+        casework = Casework(
+            seed=seed,
+            today=today,
+            plans=plans,
+            forces=world.forces,
+            liaisons=liaisons_by_force(cast),
+        )
         inspections = create_inspections(
             plans,
             world=world,
@@ -596,10 +634,17 @@ def generate_programme(
             today=today,
             progress=progress,
             featured=scale == DemoProgramme.Scale.NATIONAL,
+            casework=casework,
+        )
+        fieldwork = casework.finish()
+        progress(
+            f"  fieldwork: {fieldwork.get('case_audits', 0):,} case audits and "
+            f"{fieldwork.get('second_markings', 0):,} second markings "
+            f"({fieldwork.get('judgements', 0):,} judgements) in {casework.seconds:.1f} s"
         )
         # The audit events this generation writes, counting the one recording it.
         written = AuditEvent.objects.count() - audit_before + 1
-        summary = summarise(inspections, cast, written)
+        summary = summarise(inspections, cast, written, fieldwork)
         programme = demo_programme_record(
             actor=ACTOR, scale=scale, seed=seed, as_at=today, summary=summary
         )

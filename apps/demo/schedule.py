@@ -160,6 +160,9 @@ class PlannedInspection:
     follows: str | None = None
     team: TeamNeeds = field(default_factory=TeamNeeds)
     confidential_notes: str = ""
+    # Generate its case list, sample and case audits (where its methodology grades cases).
+    # False leaves fieldwork to be done by hand: the demo's walk-through inspection.
+    casework: bool = True
 
     def steps_until(self, today: dt.date) -> list[Step]:
         return [s for s in self.steps if s.on <= today]
@@ -650,7 +653,9 @@ def demo_programme(
 ) -> list[PlannedInspection]:
     """About a dozen inspections around `today`, one or more at each stage, with the demo
     sign-ins on their teams: `lead` and `inspector` on several, `partner` on the JTAI, and
-    `liaison`'s force (Cumbria) with published work and a planned review it cannot see yet."""
+    `liaison`'s force (Cumbria) with published and closed work, a thematic inspection it
+    cannot see yet (still planned), and an NCPI in fieldwork with no case list yet: the
+    walk-through, whose team is `lead`, `inspector` and `colleague`."""
     week = monday_on_or_before(today)
 
     def day(offset: int) -> dt.date:
@@ -732,22 +737,28 @@ def demo_programme(
             ),
         )
     )
-    # Fieldwork: started last Monday, ends this Friday (due this week).
-    start = day(-7)
+    # Fieldwork: on site since Monday, for two weeks. This is the walk-through for a new user:
+    # the force (the `liaison` sign-in's) has not sent its case list yet, so there is no
+    # sample and no case audit. `lead` leads; `inspector` audits and `colleague` second-marks.
+    start = day(0)
     plans.append(
         plan(
             "fieldwork",
             ProgrammeType.NCPI,
-            ncpi_title(LANCASHIRE),
+            ncpi_title(CUMBRIA),
             start,
             11,
-            (Step(State.NOTIFIED, start - 28 * DAY), Step(State.FIELDWORK, start)),
+            (
+                Step(State.NOTIFIED, weekday_on_or_before(start - 28 * DAY)),
+                Step(State.FIELDWORK, start),
+            ),
             jitter(start - 20 * WEEK),
-            forces=(LANCASHIRE,),
+            forces=(CUMBRIA,),
             team=TeamNeeds(
-                lead="lead", members=(("inspector", INSPECTOR), ("marek.kowalski", INSPECTOR))
+                lead="lead", members=(("inspector", INSPECTOR), ("colleague", INSPECTOR))
             ),
             confidential_notes=PLANNING_NOTES[2],
+            casework=False,
         )
     )
     # Reporting: fieldwork finished six weeks ago.
@@ -797,15 +808,15 @@ def demo_programme(
             ),
         )
     )
-    # Published five weeks ago; its post-inspection review is pencilled in (still planned,
-    # so the force's liaison cannot see it yet).
+    # Published five weeks ago; its post-inspection review is pencilled in (still planned).
+    # Not Cumbria's: Cumbria is in fieldwork now (above).
     start = day(-30 * 7)
     published = weekday_on_or_before(today - 35 * DAY)
     plans.append(
         plan(
             "published",
             ProgrammeType.NCPI,
-            ncpi_title(CUMBRIA),
+            ncpi_title(LANCASHIRE),
             start,
             11,
             (
@@ -816,7 +827,7 @@ def demo_programme(
                 Step(State.PUBLISHED, published),
             ),
             jitter(start - 20 * WEEK),
-            forces=(CUMBRIA,),
+            forces=(LANCASHIRE,),
             team=TeamNeeds(lead="lead", members=(("jenny.hollis", INSPECTOR),)),
         )
     )
@@ -825,12 +836,12 @@ def demo_programme(
         plan(
             "published-review",
             ProgrammeType.NCPI_REVIEW,
-            review_title(CUMBRIA),
+            review_title(LANCASHIRE),
             start,
             4,
             (),
             weekday_on_or_before(today - 6 * DAY),
-            forces=(CUMBRIA,),
+            forces=(LANCASHIRE,),
             follows="published",
             team=TeamNeeds(lead="lead", members=(("inspector", INSPECTOR),)),
             confidential_notes=PLANNING_NOTES[1],
@@ -981,6 +992,26 @@ def demo_programme(
                     ("marek.kowalski", INSPECTOR),
                     ("analyst", ANALYST),
                 ),
+            ),
+        )
+    )
+    # A thematic inspection still being planned, of five forces including Cumbria: the
+    # force's liaison cannot see it yet.
+    start = day(56)
+    plans.append(
+        plan(
+            "planned-thematic",
+            ProgrammeType.THEMATIC,
+            f"{THEMATIC_SUBJECTS[1]}: a thematic inspection",
+            start,
+            39,
+            (),
+            weekday_on_or_before(today - 10 * DAY),
+            forces=tuple(sorted((CUMBRIA, CLEVELAND, DURHAM, LANCASHIRE, NORTH_WALES))),
+            theme=THEMATIC_SUBJECTS[1],
+            team=TeamNeeds(
+                lead="ruth.adeyemi",
+                members=(("marek.kowalski", INSPECTOR), ("analyst", ANALYST)),
             ),
         )
     )

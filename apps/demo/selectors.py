@@ -48,7 +48,7 @@ def _sees(user: User) -> str:
             "them through the lifecycle."
         )
     if user.role == Role.INSPECTOR:
-        return f"The {n} inspections on whose team they are."
+        return f"The {n} {_plural(n, 'inspection')} on whose team they are."
     if user.role == Role.PARTNER_INSPECTOR:
         return f"The {n} joint {_plural(n, 'inspection')} on whose team they are."
     if user.role == Role.FORCE_LIAISON and user.own_force_id:
@@ -73,7 +73,7 @@ def demo_sign_ins() -> list[SignIn]:
             username=p.username,
             role=users[p.username].get_role_display(),
             organisation=str(users[p.username].organisation or "no organisation"),
-            sees=_sees(users[p.username]),
+            sees=" ".join(filter(None, (p.note, _sees(users[p.username])))),
         )
         for p in SIGN_INS
         if p.username in users

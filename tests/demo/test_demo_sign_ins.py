@@ -28,7 +28,8 @@ def test_lists_each_sign_in_with_what_it_sees(demo):
     assert f"password: {DEMO_PASSWORD}" in text
     for person in SIGN_INS:
         assert f"  {person.username} " in text
-    assert "Programme manager" in text and "Every inspection (12)" in text
+    assert "Programme manager" in text and "Every inspection (13)" in text
+    assert "An inspector who second-marks" in text
     assert "Force liaison, Cumbria Constabulary" in text
     assert "The force's 5 inspections from the day it is notified (not the 1 still" in text
     assert "Partner inspector, Office for Standards in Education" in text

@@ -16,6 +16,15 @@ from apps.demo import generator
 from apps.demo.catalogue import DEMO_CAST, DEMO_PASSWORD, SIGN_INS
 from apps.demo.generator import GenerationError, generate_programme
 from apps.demo.models import DemoProgramme
+from apps.fieldwork.models import (
+    CaseAudit,
+    CaseList,
+    Judgement,
+    Referral,
+    Resolution,
+    Sample,
+    SampledCase,
+)
 from apps.inspections.models import Inspection, ProgrammeType, State, TeamMember, TeamRole
 from apps.inspections.permissions import inspections_visible_to
 from apps.inspections.selectors import staff_home
@@ -28,6 +37,7 @@ SIGN_IN_ROLES = {
     "manager": Role.PROGRAMME_MANAGER,
     "lead": Role.LEAD_INSPECTOR,
     "inspector": Role.INSPECTOR,
+    "colleague": Role.INSPECTOR,
     "analyst": Role.ANALYST,
     "partner": Role.PARTNER_INSPECTOR,
     "liaison": Role.FORCE_LIAISON,
@@ -127,8 +137,24 @@ def test_an_inspection_at_every_stage_around_today(programme_inputs, today):
     assert set(jicpa.local_authorities.values_list("country", flat=True)) == {"wales"}
     assert jicpa.lead_inspectorate.code == "ciw"
 
-    thematic = Inspection.objects.get(programme_type=ProgrammeType.THEMATIC)
+    thematic = Inspection.objects.get(programme_type=ProgrammeType.THEMATIC, state=State.CLOSED)
     assert thematic.forces.count() >= 2
+    # Another thematic inspection, of the liaison's force among others, is being planned.
+    planned_thematic = Inspection.objects.get(
+        programme_type=ProgrammeType.THEMATIC, state=State.PLANNED
+    )
+    assert CUMBRIA in set(planned_thematic.forces.values_list("code", flat=True))
+
+    # The walk-through: the liaison's force on site this week, no case list yet, with the
+    # `lead`, `inspector` and `colleague` sign-ins on the team.
+    assert list(on_site.forces.values_list("code", flat=True)) == [CUMBRIA]
+    assert on_site.programme_type == ProgrammeType.NCPI
+    assert on_site.title == "National child protection inspection of Cumbria Constabulary"
+    assert _team(on_site) == {
+        "lead": TeamRole.LEAD_INSPECTOR,
+        "inspector": TeamRole.INSPECTOR,
+        "colleague": TeamRole.INSPECTOR,
+    }
 
     for name in ("lead", "inspector"):
         assert TeamMember.objects.filter(user__username=name).count() >= 4, name
@@ -219,7 +245,104 @@ def _snapshot() -> str:
             "username", "full_name", "email", "role", "organisation__name"
         )
     ]
+    rows += _fieldwork_snapshot()
     return "\n".join(sorted(rows))
+
+
+def _fieldwork_snapshot() -> list[str]:
+    """The fieldwork, decrypted, by inspection reference and case reference."""
+    rows = [
+        repr(row)
+        for row in CaseList.objects.values_list(
+            "inspection__reference",
+            "filename",
+            "sha256",
+            "row_count",
+            "area_counts",
+            "uploaded_by__username",
+            "uploaded_at",
+        )
+    ]
+    usernames = {
+        f"inspector:{pk}": f"inspector:{name}"
+        for pk, name in User.objects.values_list("pk", "username")
+    }
+    rows += [
+        repr(
+            (
+                s.inspection.reference,
+                s.seed,
+                s.quotas,
+                s.frame_sizes,
+                s.frame_sha256,
+                s.rationale,
+                s.calculation,
+                sorted(usernames.get(flag, flag) for flag in s.flagged),  # not database ids
+                s.drawn_at,
+            )
+        )
+        for s in Sample.objects.select_related("inspection")
+    ]
+    rows += [
+        repr(row)
+        for row in SampledCase.objects.values_list(
+            "inspection__reference",
+            "reference",
+            "audit_area",
+            "position",
+            "status",
+            "replaced_reason",
+            "for_moderation",
+            "final_grade",
+            "comparable_grade",
+        )
+    ]
+    judgements: dict[int, list[tuple[str, str, str, str]]] = {}
+    for j in Judgement.objects.order_by("id"):
+        judgements.setdefault(j.audit_id, []).append((j.stage, j.criterion, j.grade, j.notes))
+    rows += [
+        repr(
+            (
+                a.inspection.reference,
+                a.sampled_case.reference,
+                a.kind,
+                a.auditor.username,
+                a.status,
+                a.overall_grade,
+                a.overall_notes,
+                a.version,
+                a.created_at,
+                a.updated_at,
+                a.submitted_at,
+                judgements.get(a.pk, []),
+            )
+        )
+        for a in CaseAudit.objects.select_related("inspection", "sampled_case", "auditor")
+    ]
+    rows += [
+        repr((r.sampled_case.reference, r.agreed_grade, r.reason, r.resolved_by.username))
+        + repr(r.resolved_at)
+        for r in Resolution.objects.select_related("sampled_case", "resolved_by")
+    ]
+    rows += [
+        repr(
+            (
+                r.inspection.reference,
+                r.reference,
+                r.concern,
+                r.status,
+                r.raised_by.username,
+                r.raised_at,
+                r.acknowledged_at,
+                r.actioned_at,
+                r.force_action,
+                r.closed_at,
+                r.closing_note,
+            )
+        )
+        for r in Referral.objects.select_related("inspection", "raised_by")
+    ]
+    return rows
 
 
 class _Undo(Exception):
@@ -243,6 +366,7 @@ def test_the_same_seed_and_day_give_the_same_programme(programme_inputs):
     first = _generate_and_undo(scale="demo", seed=SEED, today=TODAY)
     second = _generate_and_undo(scale="demo", seed=SEED, today=TODAY)
     assert first.count("\n") > 20
+    assert first.count("'submitted'") > 200  # the case audits are in it
     assert hashlib.sha256(first.encode()).hexdigest() == hashlib.sha256(second.encode()).hexdigest()
     assert first == second
     assert _generate_and_undo(scale="demo", seed=SEED + 1, today=TODAY) != first
@@ -259,7 +383,7 @@ def test_the_same_seed_and_day_give_the_same_programme(programme_inputs):
 def test_running_twice_changes_nothing(programme_inputs):
     out = StringIO()
     call_command("generate_programme", "--scale", "demo", "--today", str(TODAY), stdout=out)
-    assert "Generated 12 inspections" in out.getvalue()
+    assert "Generated 13 inspections" in out.getvalue()
     counts = (
         Inspection.objects.count(),
         User.objects.count(),
@@ -287,8 +411,9 @@ def test_progress_and_totals_are_printed(programme_inputs):
     text = out.getvalue()
     for expected in (
         "7 organisations",
-        "11 people",
-        "12 of 12 inspections",
+        "12 people",
+        "13 of 13 inspections",
+        "case audits and",
         "Inspections by stage",
         "People by role",
         "Audit events written",

@@ -14,13 +14,16 @@ import pytest
 from apps.accounts.models import Role
 from apps.core.models import AuditEvent
 from apps.demo import generator, schedule
+from apps.demo.casework import FINISHED, Casework
 from apps.demo.catalogue import JTAI_THEMES
 from apps.demo.models import DemoProgramme
 from apps.demo.schedule import PlannedInspection
+from apps.fieldwork.models import CaseAudit, Sample, SampledCase
 from apps.frameworks.models import MethodologyVersion
 from apps.inspections.models import Inspection, ProgrammeType, State
 
 TODAY = dt.date(2026, 11, 26)
+CUMBRIA = "E23000002"
 NCPI_FAMILY = (ProgrammeType.NCPI, ProgrammeType.NCPI_REVIEW, ProgrammeType.NCPI_REINSPECTION)
 
 
@@ -176,6 +179,9 @@ def test_one_force_of_the_national_scale_goes_through_the_services(world):
     plans = [
         p for p in generator.plan_force_inspections(world, 1, TODAY) if p.forces == ("E23000013",)
     ]
+    liaisons = generator.liaisons_by_force(cast)
+    assert len(liaisons) == 43 and liaisons[CUMBRIA].username == "liaison"
+    casework = Casework(seed=1, today=TODAY, plans=plans, forces=world.forces, liaisons=liaisons)
     made = generator.create_inspections(
         plans,
         world=world,
@@ -183,7 +189,10 @@ def test_one_force_of_the_national_scale_goes_through_the_services(world):
         rng=random.Random("1:teams"),
         today=TODAY,
         progress=lambda line: None,
+        casework=casework,
     )
+    totals = casework.finish()  # writes the final grades
+    assert totals["case_audits"] == CaseAudit.objects.filter(kind=CaseAudit.Kind.PRIMARY).count()
     assert len(made) == len(plans) >= 3
     by_title: dict[str, list[Inspection]] = defaultdict(list)
     for plan, inspection in zip(sorted(plans, key=lambda p: p.fieldwork_start), made, strict=True):
@@ -204,3 +213,18 @@ def test_one_force_of_the_national_scale_goes_through_the_services(world):
         if plan.follows:
             assert inspection.follows is not None
             assert inspection.follows.state in (State.FOLLOW_UP, State.CLOSED)
+        # Its fieldwork: once fieldwork has finished, every case audited.
+        sample = Sample.objects.filter(inspection=inspection).first()
+        if inspection.state in FINISHED:
+            assert sample is not None
+            in_sample = SampledCase.objects.filter(
+                inspection=inspection, status=SampledCase.Status.IN_SAMPLE
+            )
+            assert in_sample.count() == sum(sample.quotas.values())
+            assert in_sample.filter(final_grade="").count() == 0
+            assert (
+                CaseAudit.objects.filter(inspection=inspection, kind=CaseAudit.Kind.SECOND).count()
+                == in_sample.filter(for_moderation=True).count()
+            )
+        elif inspection.state in (State.PLANNED, State.NOTIFIED):
+            assert sample is None

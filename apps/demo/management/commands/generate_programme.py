@@ -72,6 +72,8 @@ class Command(BaseCommand):
         self.stdout.write(_table("Inspections by type", summary["by_type"]))
         self.stdout.write(_table("Inspections by stage", summary["by_state"]))
         self.stdout.write(_table("People by role", summary["by_role"]))
+        if summary.get("fieldwork"):
+            self.stdout.write(_table("Fieldwork", summary["fieldwork"]))
         self.stdout.write(f"Audit events written: {summary['audit_events']}")
         self.stdout.write("Sign in with `python manage.py demo_sign_ins` to see who is who.")
 
