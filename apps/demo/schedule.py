@@ -13,12 +13,12 @@ or, where concerns are serious, a re-inspection comes sooner.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from apps.core.dates import add_months
 from apps.inspections.models import ProgrammeType, State
 
 from .catalogue import JTAI_THEMES, PLANNING_NOTES, QA_RETURN_NOTES, THEMATIC_SUBJECTS
@@ -55,14 +55,6 @@ def weekday_on_or_before(day: dt.date) -> dt.date:
 def weekday_on_or_after(day: dt.date) -> dt.date:
     """The day itself, or the Monday after if it falls at a weekend."""
     return day + (0 if day.weekday() < 5 else 7 - day.weekday()) * DAY
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def days_between(rng: random.Random, start: dt.date, low: int, high: int) -> dt.date:

@@ -114,8 +114,11 @@ def live_site(worker_id: str) -> Iterator[str]:
         server.wait(timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Chromium per test module. Playwright's sync API runs an event loop in this thread
+    while it is open, and Django refuses database work in a thread with a running loop; so
+    it must close before the worker goes on to other modules' (database) tests."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
