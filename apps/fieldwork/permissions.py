@@ -27,13 +27,18 @@ AUDITING_ROLES = (TeamRole.LEAD_INSPECTOR, TeamRole.INSPECTOR)
 
 
 def team_role(user: Any, inspection: Inspection) -> str | None:
+    """The person's role on the inspection's team, or None. Remembered on the user object,
+    which lives for one request, since a page asks several permission questions."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return (
-        TeamMember.objects.filter(inspection=inspection, user=user)
-        .values_list("role", flat=True)
-        .first()
-    )
+    remembered: dict[int, str | None] = user.__dict__.setdefault("_fieldwork_team_roles", {})
+    if inspection.pk not in remembered:
+        remembered[inspection.pk] = (
+            TeamMember.objects.filter(inspection=inspection, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return remembered[inspection.pk]
 
 
 def is_force_liaison_of(user: Any, inspection: Inspection) -> bool:
@@ -66,14 +71,14 @@ def can_upload_case_list(user: Any, inspection: Inspection) -> bool:
     return can_audit(user, inspection) or is_force_liaison_of(user, inspection)
 
 
+def reads_results(user: Any) -> bool:
+    """Whether the person's role may read aggregate results (of inspections they can see)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_inspectorate_staff)
+
+
 def can_view_results(user: Any, inspection: Inspection) -> bool:
     """Aggregate grades and agreement statistics: inspectorate staff who see the inspection."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_inspectorate_staff
-        and user.role != Role.PARTNER_INSPECTOR
-        and can_view_inspection(user, inspection)
-    )
+    return reads_results(user) and can_view_inspection(user, inspection)
 
 
 def _second_marking_open(audit: CaseAudit) -> bool:

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from apps.core.audit import audit_record, audit_view
+from apps.core.cache import versions_token
 from apps.core.models import AuditEvent
 from apps.core.views import spreadsheet_safe
 from apps.inspections.models import Inspection
@@ -81,7 +83,7 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
         "can_audit": permissions.can_audit(request.user, inspection),
         "can_lead": permissions.can_lead(request.user, inspection),
         "can_upload": permissions.can_upload_case_list(request.user, inspection),
-        "can_view_results": permissions.can_view_results(request.user, inspection),
+        "can_view_results": permissions.reads_results(request.user),
         "upload_open": inspection.state in services.UPLOAD_STATES,
     }
     if context["grades_cases"]:
@@ -617,7 +619,7 @@ def resolve(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse:
 @login_required
 def agreement(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _inspection(request, pk)
-    _require(permissions.can_view_results(request.user, inspection))
+    _require(permissions.reads_results(request.user))  # _inspection checked visibility
     if not Sample.objects.filter(inspection=inspection).exists():
         raise Http404("No sample has been drawn")
     return render(
@@ -637,12 +639,18 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def results(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _inspection(request, pk)
-    _require(permissions.can_view_results(request.user, inspection))
+    _require(permissions.reads_results(request.user))  # _inspection checked visibility
     _require(services.grades_cases(inspection))
+    # The body is cached as HTML under the data versions; the results are read (from the
+    # cache or the database) only when it is not.
     return render(
         request,
         "fieldwork/results.html",
-        {"inspection": inspection, **selectors.inspection_results(inspection)},
+        {
+            "inspection": inspection,
+            "results": SimpleLazyObject(lambda: selectors.inspection_results(inspection)),
+            "fragment_key": versions_token(("fieldwork", "inspections")),
+        },
     )
 
 
@@ -660,7 +668,7 @@ def _result_rows(inspection: Inspection) -> list[list[Any]]:
 @login_required
 def results_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     inspection = _inspection(request, pk)
-    _require(permissions.can_view_results(request.user, inspection))
+    _require(permissions.reads_results(request.user))  # _inspection checked visibility
     _require(services.grades_cases(inspection))
     rows = _result_rows(inspection)
     with transaction.atomic():
@@ -698,5 +706,12 @@ def results_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 @login_required
 def national(request: HttpRequest) -> HttpResponse:
-    _require(getattr(request.user, "is_inspectorate_staff", False))
-    return render(request, "fieldwork/national.html", selectors.national_distribution())
+    _require(permissions.reads_results(request.user))
+    return render(
+        request,
+        "fieldwork/national.html",
+        {
+            "national": SimpleLazyObject(selectors.national_distribution),
+            "fragment_key": versions_token(("fieldwork", "inspections")),
+        },
+    )
