@@ -556,7 +556,8 @@ def code_version() -> dict[str, Any]:
         completed = subprocess.run(
             ["git", *arguments], cwd=ROOT, check=False, capture_output=True, text=True
         )
-        return completed.stdout.strip() if completed.returncode == 0 else ""
+        # rstrip, not strip: "git status --porcelain" lines start with a space.
+        return completed.stdout.rstrip() if completed.returncode == 0 else ""
 
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line]
     return {"commit": git("rev-parse", "HEAD"), "uncommitted_changes": changed}

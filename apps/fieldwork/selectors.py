@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from apps.core.cache import cached_read
 from apps.frameworks.loaders import COMPARABLE_SCALE
@@ -405,11 +405,15 @@ def previous_inspection(inspection: Inspection) -> Inspection | None:
     """What to compare with: the inspection this one follows up (a review or re-inspection
     against its original), or else the force's latest earlier full inspection (an NCPI or
     re-inspection; reviews re-audit only a few areas) with graded cases."""
-    graded = Inspection.objects.filter(sampled_cases__comparable_grade__gt="").select_related(
-        "methodology"
-    )
+    graded = Inspection.objects.filter(
+        Exists(
+            SampledCase.objects.filter(
+                inspection=OuterRef("pk"), status=SampledCase.Status.IN_SAMPLE
+            ).exclude(comparable_grade="")
+        )
+    ).select_related("methodology")
     if inspection.follows_id:
-        followed = graded.filter(pk=inspection.follows_id).distinct().first()
+        followed = graded.filter(pk=inspection.follows_id).first()
         if followed is not None:
             return followed
     if inspection.programme_type not in SINGLE_FORCE_TYPES or inspection.fieldwork_start is None:
@@ -421,8 +425,7 @@ def previous_inspection(inspection: Inspection) -> Inspection | None:
             fieldwork_start__lt=inspection.fieldwork_start,
         )
         .exclude(pk=inspection.pk)
-        .order_by("-fieldwork_start")
-        .distinct()
+        .order_by("-fieldwork_start", "-pk")
         .first()
     )
 
