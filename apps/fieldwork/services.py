@@ -194,7 +194,7 @@ def _insert_eligible(rows: Iterable[tuple[Any, ...]]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
+                for row in rows:  # psycopg formats each row in C
                     copy.write_row(row)
         else:
             placeholders = ", ".join(["%s"] * len(_ELIGIBLE_COLUMNS))

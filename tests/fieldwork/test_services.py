@@ -1073,3 +1073,32 @@ def test_the_force_liaisons_are_the_active_liaisons_of_the_inspected_force(fw):
     assert services.force_liaisons(fw.inspection) == [fw.users["liaison"]]
     assert services.force_liaisons(fw.other_inspection) == [fw.users["other_liaison"]]
     assert gone not in services.force_liaisons(fw.inspection)
+
+
+def test_case_list_text_is_stored_exactly(fw):
+    """The fast store (COPY on PostgreSQL) keeps backslashes, tabs and quotes as they were."""
+    content = (
+        b"case_reference,audit_area,date_opened,team\n"
+        b'DA-1,domestic_abuse,2026-01-05,"North\\East PPU"\n'
+        b'DA-2,domestic_abuse,2026-01-06,"Team\twith tab"\n'
+        b'DA-3,domestic_abuse,2026-01-07,"O\'Brien \\N team"\n'
+        b"DA-4,domestic_abuse,2026-01-08,\n"
+    )
+    services.case_list_upload(
+        actor=fw.users["lead"],
+        inspection=fw.inspection,
+        filename="c.csv",
+        content=content,
+        today=TODAY,
+    )
+    stored = dict(
+        EligibleCase.objects.filter(inspection=fw.inspection).values_list("reference", "team")
+    )
+    assert stored == {
+        "DA-1": "North\\East PPU",
+        "DA-2": "Team\twith tab",
+        "DA-3": "O'Brien \\N team",
+        "DA-4": "",
+    }
+    closed = EligibleCase.objects.get(reference="DA-4")
+    assert closed.closed_on is None and closed.opened_on.isoformat() == "2026-01-08"
