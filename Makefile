@@ -11,7 +11,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/inspectorate_test_root
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
-        lint typecheck lock chromium postgres bench clean
+        lint typecheck lock chromium postgres bench bench-fieldwork clean
 
 run: setup demo serve
 
@@ -86,6 +86,9 @@ lock:
 
 bench:
 	$(PY) bench/run_bench.py
+
+bench-fieldwork:
+	$(PY) bench/fieldwork_bench.py --scale national
 
 clean:
 	rm -rf $(VENV) node_modules var static/css static/govuk
