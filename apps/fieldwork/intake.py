@@ -688,8 +688,23 @@ def _reference_problem(reference: str) -> str | None:
     return None
 
 
+def _column_name(position: int) -> str:
+    """A spreadsheet's letter for the column (A, B, ... XFD), or its number beyond that."""
+    if position < 16_384:  # XFD, the widest an Excel sheet can be
+        return get_column_letter(position + 1)
+    return f"number {position + 1:,}"
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _team_problem(team: str) -> str | None:
     """Why a (non-blank) team is refused, or None if it is fine."""
+    if _CONTROL_CHARACTERS.search(team):
+        return (
+            "The team contains a control character (such as a null byte) that cannot be "
+            "stored. Re-type the team's name and upload again."
+        )
     if len(team) > MAX_TEAM_LENGTH:
         return (
             f"The team is {len(team)} characters long; it can be at most {MAX_TEAM_LENGTH}. "
@@ -755,7 +770,7 @@ def _check(
             Problem(
                 None,
                 None,
-                f"Column {get_column_letter(position + 1)} has values but no heading (the "
+                f"Column {_column_name(position)} has values but no heading (the "
                 f"first is in row {unheaded_values[position]}). Give it one of the accepted "
                 "headings or delete it, and upload again. In a CSV file this can also mean a "
                 "value contains a comma and needs to be in quotes.",

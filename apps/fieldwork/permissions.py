@@ -4,9 +4,9 @@ Everything starts from `inspections_visible_to` (an inspection someone cannot se
 Then:
 - case-level records (the sample, audits, evidence notes) are for the inspection's own
   inspectors and lead inspector only;
-- second marking is blind: while a selected case's second marking is not submitted, its
-  audit is seen only by its own auditor and the lead inspector, and a second marking only
-  by its own marker and the lead inspector;
+- second marking is blind: until both marks of a selected case are submitted, its audit
+  is seen only by its own auditor and the lead inspector, and its second marking only by
+  its own marker and the lead inspector;
 - aggregate results and agreement statistics are for inspectorate staff who can see the
   inspection (programme managers and analysts included);
 - the inspected force's liaison officers may upload the case list and see and answer the
@@ -82,13 +82,16 @@ def can_view_results(user: Any, inspection: Inspection) -> bool:
 
 
 def _second_marking_open(audit: CaseAudit) -> bool:
-    """Is the case selected for second marking and its second marking not yet submitted?"""
+    """Is the case selected for second marking with either mark not yet submitted? Until
+    both are in, each mark is seen only by its own marker and the lead inspector, so neither
+    marker can be swayed by the other."""
     case = audit.sampled_case
     if not case.for_moderation:
         return False
-    return not CaseAudit.objects.filter(
-        sampled_case=case, kind=CaseAudit.Kind.SECOND, status=CaseAudit.Status.SUBMITTED
-    ).exists()
+    submitted = CaseAudit.objects.filter(
+        sampled_case=case, status=CaseAudit.Status.SUBMITTED
+    ).count()
+    return submitted < 2
 
 
 def can_view_audit(user: Any, audit: CaseAudit) -> bool:

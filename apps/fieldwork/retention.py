@@ -25,6 +25,7 @@ from apps.core.cache import data_changed
 from apps.core.dates import add_months
 from apps.core.models import AuditEvent
 from apps.inspections.models import Inspection, State
+from apps.notifications.models import Notification
 
 from .models import CaseAudit, EligibleCase, Judgement, Referral, Resolution, Sample, SampledCase
 
@@ -86,6 +87,10 @@ def remove_case_data(*, actor: Actor, inspection: Inspection) -> Removed:
             force_action="",
             closing_note="",
         )
+        # Notices name case references: those about this inspection's fieldwork go too.
+        Notification.objects.filter(
+            link__startswith=f"/inspections/{inspection.pk}/fieldwork/"
+        ).delete()
         sample.case_data_removed_at = timezone.now()
         sample.save(update_fields=["case_data_removed_at"])
         audit_record(

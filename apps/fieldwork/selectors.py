@@ -123,8 +123,8 @@ class CaseRow:
 
 
 def sample_rows(inspection: Inspection, user: Any, *, lead: bool) -> list[CaseRow]:
-    """The sample with each case's audits. While a selected case's second marking is not
-    submitted, its audit grade is hidden from everyone but its auditor and the lead."""
+    """The sample with each case's audits. Until both marks of a selected case are submitted,
+    its audit grade is hidden from everyone but its auditor and the lead."""
     cases = list(SampledCase.objects.filter(inspection=inspection).select_related("replacement"))
     rows = {c.pk: CaseRow(c) for c in cases}
     for audit in CaseAudit.objects.filter(inspection=inspection).select_related("auditor"):
@@ -134,9 +134,13 @@ def sample_rows(inspection: Inspection, user: Any, *, lead: bool) -> list[CaseRo
         else:
             row.second = audit
     for row in rows.values():
-        second_open = row.case.for_moderation and not (
-            row.second and row.second.status == CaseAudit.Status.SUBMITTED
+        both_in = (
+            row.primary is not None
+            and row.second is not None
+            and row.primary.status == CaseAudit.Status.SUBMITTED
+            and row.second.status == CaseAudit.Status.SUBMITTED
         )
+        second_open = row.case.for_moderation and not both_in
         if second_open and not lead:
             row.show_primary_grade = bool(row.primary and row.primary.auditor_id == user.pk)
             if row.second and row.second.auditor_id != user.pk:

@@ -73,6 +73,14 @@ def grades_cases(inspection: Inspection) -> bool:
     return bool(inspection.methodology.grade_scale)
 
 
+def _require_audit_state(inspection: Inspection) -> None:
+    if inspection.state not in AUDIT_STATES:
+        raise FieldworkError(
+            "Case audits, second marking and agreed grades can change only during fieldwork "
+            f"and reporting; this inspection is at '{inspection.get_state_display()}'."
+        )
+
+
 def _require_grading(inspection: Inspection) -> None:
     if not grades_cases(inspection):
         raise FieldworkError(
@@ -522,6 +530,7 @@ def audit_save(
 ) -> CaseAudit:
     """Save draft values (one field as the inspector types, or the whole form). Refuses
     with AuditConflict if the audit changed since `version` was read."""
+    _require_audit_state(audit.inspection)
     fields = audit_fields(audit)
     checked: dict[Field, str] = {}
     for name, value in values.items():
@@ -633,12 +642,16 @@ def _set_final_grade(case: SampledCase) -> None:
 
 
 def audit_submit(*, actor: Actor, audit: CaseAudit, version: int) -> CaseAudit:
+    _require_audit_state(audit.inspection)
     missing = missing_for_submission(audit)
     if missing:
         raise FieldworkError(
             {"__all__": ["The audit is not complete. Still to do: " + "; ".join(missing)]}
         )
     with transaction.atomic():
+        # The case's row lock orders this with the other mark's submission, a replacement or
+        # a moderation change, so the final grade is worked out from what both committed.
+        SampledCase.objects.select_for_update().get(pk=audit.sampled_case_id)
         updated = CaseAudit.objects.filter(
             pk=audit.pk, version=version, status=CaseAudit.Status.DRAFT
         ).update(
@@ -738,6 +751,7 @@ def resolution_record(
     *, actor: Actor, case: SampledCase, agreed_grade: str, reason: str
 ) -> Resolution:
     inspection = case.inspection
+    _require_audit_state(inspection)
     errors: dict[str, list[str]] = {}
     if agreed_grade not in inspection.methodology.grade_scale:
         errors["agreed_grade"] = ["Choose the agreed grade."]
@@ -784,6 +798,7 @@ def moderation_update(
 ) -> Sample:
     """Change the second-marking share and threshold. Cases are added to (or, if no second
     marking has started on them, taken from) the selection in the sample's fixed order."""
+    _require_audit_state(sample.inspection)
     errors: dict[str, list[str]] = {}
     if not 0 < share <= 1:
         errors["moderation_share"] = ["Enter a share between 1% and 100%."]

@@ -425,7 +425,7 @@ def audit_save(request: HttpRequest, pk: int, audit_pk: int) -> JsonResponse:
         payload = json.loads(request.body)
         version = int(payload["version"])
         values = {str(k): str(v) for k, v in dict(payload["values"]).items()}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return JsonResponse({"error": "The saved data was not understood."}, status=400)
     try:
         audit = services.audit_save(actor=request.user, audit=audit, version=version, values=values)
@@ -475,6 +475,9 @@ def referral_list(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _inspection(request, pk)
     _require(permissions.can_see_referrals(request.user, inspection))
     referrals = list(Referral.objects.filter(inspection=inspection).select_related("raised_by"))
+    audit_view(
+        actor=request.user, instance=inspection, summary="Viewed the child at risk referrals"
+    )
     return render(
         request, "fieldwork/referral_list.html", {"inspection": inspection, "referrals": referrals}
     )
@@ -567,6 +570,9 @@ def moderation(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Moderation settings saved.")
             return redirect("fieldwork:moderation", pk=inspection.pk)
     report = selectors.agreement_report(inspection)
+    audit_view(
+        actor=request.user, instance=sample_, summary="Viewed moderation: case grades by marker"
+    )
     return render(
         request,
         "fieldwork/moderation.html",
@@ -588,6 +594,7 @@ def resolve(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse:
     }
     if len(marks) < 2:
         raise Http404("This case has no second marking to resolve")
+    audit_view(actor=request.user, instance=case, summary="Viewed both marks to agree a grade")
     form = ResolutionForm(request.POST or None, scale=list(inspection.methodology.grade_scale))
     if request.method == "POST" and form.is_valid():
         try:
@@ -670,6 +677,8 @@ def results_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     inspection = _inspection(request, pk)
     _require(permissions.reads_results(request.user))  # _inspection checked visibility
     _require(services.grades_cases(inspection))
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Unknown format")
     rows = _result_rows(inspection)
     with transaction.atomic():
         audit_record(

@@ -20,7 +20,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("id") if i.isascii() and i.isdigit()]
     count = services.mark_read(user=request.user, notification_ids=ids or None)
     messages.success(request, f"{count} notice{'s' if count != 1 else ''} marked as read.")
     return redirect("notifications:list")

@@ -196,6 +196,8 @@
         send();
       } else {
         sessionStorage.removeItem(storageKey);
+        // These values are older than the saved audit: posting them must be refused too.
+        versionInput.value = saved.version;
         showConflict(
           "Changes typed in this tab earlier could not be saved because the audit has " +
             "changed since. They are shown in the form: copy what you need, then reload the " +
