@@ -830,8 +830,18 @@ def moderation_update(
                 sampled_case__sample=current, kind=CaseAudit.Kind.SECOND
             ).values_list("sampled_case_id", flat=True)
         )
+        # A case whose audit is already submitted (and so seen by the team) cannot be marked
+        # blind any more: it is passed over, and the next in the fixed order taken instead.
+        seen = set(
+            CaseAudit.objects.filter(
+                sampled_case__sample=current,
+                kind=CaseAudit.Kind.PRIMARY,
+                status=CaseAudit.Status.SUBMITTED,
+            ).values_list("sampled_case_id", flat=True)
+        )
         order = draw.stratum_order(current.seed, "moderation", keys)
-        wanted = set(order[: moderation_count(len(cases), share, minimum)])
+        blind = [k for k in order if keys[k].for_moderation or keys[k].pk not in seen]
+        wanted = set(blind[: moderation_count(len(cases), share, minimum)])
         for key, case in keys.items():
             selected = key in wanted or case.pk in started
             if case.for_moderation != selected:

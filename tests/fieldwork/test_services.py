@@ -929,6 +929,17 @@ def test_a_smaller_share_never_drops_a_case_whose_second_marking_started(fw):
     }
 
 
+def test_a_larger_share_passes_over_cases_whose_audit_the_team_has_seen(fw):
+    fw.upload()
+    sample = fw.draw()
+    seen = next(c for c in _in_sample(sample) if not c.for_moderation)
+    fw.complete(fw.audit(seen, "inspector"), "good")
+    _update(fw, sample, 1, "1")
+    selected = _selected(sample)
+    assert seen.pk not in {c.pk for c in _moderated(sample)}
+    assert len(selected) == len(_in_sample(sample)) - 1
+
+
 def test_moderation_update_validation(fw):
     fw.upload()
     sample = fw.draw()
