@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.audit import audit_record, audit_view
 from apps.core.cache import versions_token
+from apps.core.forms import add_service_errors
 from apps.core.models import AuditEvent
 from apps.core.views import spreadsheet_safe
 from apps.inspections.models import Inspection
@@ -56,14 +57,6 @@ def _inspection(request: HttpRequest, pk: int) -> Inspection:
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
-
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _sample_or_none(inspection: Inspection) -> Sample | None:
@@ -119,7 +112,7 @@ def case_list_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 "has been stored. Correct every problem listed, then upload it again.",
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -238,7 +231,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request, f"Sample drawn with seed {drawn.seed}: record it with the plan."
@@ -272,7 +265,7 @@ def case_replace(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse:
                 actor=request.user, case=case, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Case {case.reference} replaced by {replacement.reference}.")
             return redirect("fieldwork:sample", pk=inspection.pk)
@@ -454,7 +447,7 @@ def referral_create(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse
                 actor=request.user, case=case, concern=form.cleaned_data["concern"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -565,7 +558,7 @@ def moderation(request: HttpRequest, pk: int) -> HttpResponse:
                 threshold=data["kappa_threshold"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Moderation settings saved.")
             return redirect("fieldwork:moderation", pk=inspection.pk)
@@ -605,7 +598,7 @@ def resolve(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Agreed grade recorded for case {case.reference}.")
             return redirect("fieldwork:moderation", pk=inspection.pk)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.audit import audit_view
 from apps.core.cache import versions_token
+from apps.core.forms import add_service_errors
 
 from . import lifecycle, permissions, selectors, services
 from .forms import (
@@ -22,14 +23,6 @@ from .forms import (
     TransitionForm,
 )
 from .models import Inspection, TeamMember
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _visible_or_404(request: HttpRequest, pk: int) -> Inspection:
@@ -122,7 +115,7 @@ def inspection_create(request: HttpRequest) -> HttpResponse:
         try:
             inspection = services.inspection_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{inspection.reference} planned.")
             return redirect("inspections:inspection-detail", pk=inspection.pk)
@@ -148,7 +141,7 @@ def inspection_plan(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ConcurrentEditError as error:
             form.add_error(None, str(error))
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The plan has been saved.")
             return redirect("inspections:inspection-detail", pk=inspection.pk)
@@ -197,7 +190,7 @@ def team_manage(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, inspection=inspection, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{member.user} added to the team.")
             return redirect("inspections:team", pk=inspection.pk)
