@@ -76,11 +76,6 @@ def reads_results(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_inspectorate_staff)
 
 
-def can_view_results(user: Any, inspection: Inspection) -> bool:
-    """Aggregate grades and agreement statistics: inspectorate staff who see the inspection."""
-    return reads_results(user) and can_view_inspection(user, inspection)
-
-
 def _second_marking_open(audit: CaseAudit) -> bool:
     """Is the case selected for second marking with either mark not yet submitted? Until
     both are in, each mark is seen only by its own marker and the lead inspector, so neither

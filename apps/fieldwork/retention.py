@@ -80,8 +80,7 @@ def remove_case_data(*, actor: Actor, inspection: Inspection) -> Removed:
             reason=""
         )
         referrals = Referral.objects.filter(inspection=inspection)
-        removed.texts += referrals.count() * 3
-        referrals.update(
+        removed.texts += 3 * referrals.update(
             reference=_neutral("sampled_case_id", "case-"),
             concern="",
             force_action="",

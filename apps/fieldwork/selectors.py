@@ -9,14 +9,12 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q
 
 from apps.core.cache import cached_read
-from apps.frameworks.loaders import COMPARABLE_SCALE
+from apps.frameworks.loaders import COMPARABLE_LABELS, COMPARABLE_SCALE
 from apps.frameworks.models import MethodologyVersion
 from apps.inspections.models import SINGLE_FORCE_TYPES, Inspection, ProgrammeType
 
 from .agreement import PairAgreement, krippendorff_alpha, pair_agreement
-from .models import NOT_APPLICABLE, CaseAudit, CaseList, Judgement, Referral, SampledCase
-
-COMPARABLE = [(code, label) for code, label in COMPARABLE_SCALE]
+from .models import NOT_APPLICABLE, CaseAudit, CaseList, Judgement, Referral, Sample, SampledCase
 
 
 def _grade(value: str) -> str | None:
@@ -40,9 +38,13 @@ class AreaProgress:
     second_marked: int = 0
 
 
+def sample_of(inspection: Inspection) -> Sample | None:
+    return Sample.objects.filter(inspection=inspection).first()
+
+
 def fieldwork_overview(inspection: Inspection) -> dict[str, Any]:
     methodology = inspection.methodology
-    sample = getattr(inspection, "sample", None) if hasattr(inspection, "sample") else None
+    sample = sample_of(inspection)
     areas = {a["code"]: AreaProgress(a["code"], a["name"]) for a in methodology.audit_areas}
     for row in inspection.eligible_cases.values("audit_area").annotate(n=Count("id")):
         if row["audit_area"] in areas:
@@ -144,7 +146,7 @@ def sample_rows(inspection: Inspection, user: Any, *, lead: bool) -> list[CaseRo
         if second_open and not lead:
             row.show_primary_grade = bool(row.primary and row.primary.auditor_id == user.pk)
             if row.second and row.second.auditor_id != user.pk:
-                row.second = None if not lead else row.second
+                row.second = None
     return list(rows.values())
 
 
@@ -402,7 +404,7 @@ def _comparable_counts(filter_q: Q) -> list[int]:
         .values_list("comparable_grade")
         .annotate(n=Count("id"))
     )
-    return [counts.get(code, 0) for code, _ in COMPARABLE]
+    return [counts.get(code, 0) for code, _ in COMPARABLE_SCALE]
 
 
 def previous_inspection(inspection: Inspection) -> Inspection | None:
@@ -502,7 +504,7 @@ def _inspection_results(inspection: Inspection) -> dict[str, Any]:
         "by_stage": _table("Stage grades (from the audits)", scale, by_stage, stages),
         "comparison": GradeTable(
             "Case grades on the common scale",
-            [label for _, label in COMPARABLE],
+            [label for _, label in COMPARABLE_SCALE],
             [GradeRow(label, counts) for label, counts, _ in comparison],
         ),
         "previous": previous,
@@ -512,7 +514,7 @@ def _inspection_results(inspection: Inspection) -> dict[str, Any]:
 
 
 def _mapping(methodology: MethodologyVersion) -> dict[str, Any]:
-    labels = dict(COMPARABLE)
+    labels = COMPARABLE_LABELS
     return {
         "title": methodology.title,
         "note": methodology.mapping_note,
@@ -537,7 +539,7 @@ def national_distribution() -> dict[str, Any]:
         ):
             by_year[year][grade] = n
         years = sorted(y for y in by_year if y is not None)
-        codes = [code for code, _ in COMPARABLE]
+        codes = [code for code, _ in COMPARABLE_SCALE]
         rows = [GradeRow(str(y), [by_year[y][c] for c in codes]) for y in years]
         total = GradeRow("All years", [sum(r.counts[i] for r in rows) for i in range(len(codes))])
         inspections = (
@@ -546,7 +548,7 @@ def national_distribution() -> dict[str, Any]:
         return {
             "table": GradeTable(
                 "Case grades nationally, by year of fieldwork",
-                [label for _, label in COMPARABLE],
+                [label for _, label in COMPARABLE_SCALE],
                 rows,
                 total,
             ),

@@ -924,11 +924,10 @@ def _referral_step(
             )
         before = audit_snapshot(current)
         now = timezone.now()
-        prefix = {"acknowledged": "acknowledged", "actioned": "actioned", "closed": "closed"}[to]
         if to in ("actioned", "closed") and current.acknowledged_at is None:
             current.acknowledged_at, current.acknowledged_by = now, actor
-        setattr(current, f"{prefix}_at", now)
-        setattr(current, f"{prefix}_by", actor)
+        setattr(current, f"{to}_at", now)  # acknowledged_at, actioned_at, closed_at
+        setattr(current, f"{to}_by", actor)
         if text_field:
             setattr(current, text_field, text)
         current.status = to

@@ -59,10 +59,6 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _sample_or_none(inspection: Inspection) -> Sample | None:
-    return Sample.objects.filter(inspection=inspection).first()
-
-
 # Overview -----------------------------------------------------------------------------------
 
 
@@ -186,7 +182,7 @@ def _posted_calculation(request: HttpRequest) -> dict[str, Any]:
 def sample(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _inspection(request, pk)
     _require(permissions.can_audit(request.user, inspection))
-    existing = _sample_or_none(inspection)
+    existing = selectors.sample_of(inspection)
     lead = permissions.can_lead(request.user, inspection)
     if existing is not None:
         rows = selectors.sample_rows(inspection, request.user, lead=lead)
