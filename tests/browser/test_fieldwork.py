@@ -472,6 +472,19 @@ def step_2_calculator_and_reproducible_draw(person: People, axe: Axe) -> None:
     drawn_total = sum(quotas.values())
     assert len(WALK.moderated) == min(drawn_total, max(5, -(-drawn_total // 10)))
 
+    # The replacement page, refused without a reason; nothing is replaced here.
+    last = WALK.not_moderated[-1]
+    lead.get_by_role("link", name=f"Replace case {last}").click()
+    assert lead.locator("h1").inner_text() == f"Replace case {last}"
+    axe.check(lead, "replace a case")
+    lead.get_by_role("button", name="Replace the case").click()
+    assert (
+        "Say why the case cannot be audited." in lead.locator(".govuk-error-summary").inner_text()
+    )
+    axe.check(lead, "replace a case, with errors")
+    lead.goto(WALK.sample_path)
+    assert last in [row[0] for row in table_rows(lead, "#sample-table")]
+
 
 # 3. A case audit ------------------------------------------------------------------------------
 
