@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from .models import Notification
@@ -13,5 +14,16 @@ def notifications_for(user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user)
 
 
+def unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
 def unread_count(user: Any) -> int:
-    return notifications_for(user).filter(read_at__isnull=True).count()
+    """Shown in the header of every page, so it is cached per person; every notice sent to
+    them and every marking as read forgets it (services.py)."""
+    count = cache.get_or_set(
+        unread_key(user.pk),
+        lambda: notifications_for(user).filter(read_at__isnull=True).count(),
+        60 * 60,
+    )
+    return int(count or 0)

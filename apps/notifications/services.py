@@ -10,11 +10,13 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from .models import Notification
+from .selectors import unread_key
 
 logger = logging.getLogger(__name__)
 DEDUPE_KEY_LENGTH = Notification._meta.get_field("dedupe_key").max_length or 200
@@ -41,6 +43,13 @@ def _email(notification_id: int) -> None:
         logger.exception("Could not email notice %s to user %s", notification_id, recipient.pk)
         return
     Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+
+
+def _forget_unread(user_id: int) -> None:
+    """Now, so the sender's own next page is right, and again after commit, so a count
+    another process cached in between (before this notice was visible) is not kept."""
+    cache.delete(unread_key(user_id))
+    transaction.on_commit(partial(cache.delete, unread_key(user_id)))
 
 
 def notify(
@@ -72,6 +81,7 @@ def notify(
             dedupe_key=dedupe_key,
         )
         created.append(notification)
+        _forget_unread(recipient.pk)
         transaction.on_commit(partial(_email, notification.pk))
     return created
 
@@ -81,4 +91,6 @@ def mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> in
     notices = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         notices = notices.filter(pk__in=list(notification_ids))
-    return notices.update(read_at=timezone.now())
+    count = notices.update(read_at=timezone.now())
+    cache.delete(unread_key(user.pk))
+    return count

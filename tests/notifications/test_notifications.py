@@ -81,7 +81,7 @@ def test_the_email_goes_once_the_change_commits(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _notify([people["ann"], people["ben"]], subject="Child at risk", urgent=True)
     assert mailoutbox == []  # nothing is sent from inside the transaction
-    assert len(callbacks) == 2
+    assert len(callbacks) == 4  # per recipient: the email, and forgetting their cached count
     for callback in callbacks:
         callback()
     assert sorted(m.to for m in mailoutbox) == [["ann@example.test"], ["ben@example.test"]]
@@ -215,3 +215,17 @@ def test_the_list_is_paginated(client, people):
     assert "Notice number 50" in first and "Notice number 00" not in first
     second = _page(client, reverse("notifications:list") + "?page=2")
     assert "Notice number 00" in second and "Notice number 50" not in second
+
+
+def test_the_unread_count_is_cached_and_forgotten_when_it_changes(
+    people, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    ann = people["ann"]
+    assert unread_count(ann) == 0
+    with django_assert_num_queries(0):
+        assert unread_count(ann) == 0  # from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify([ann], subject="New")
+    assert unread_count(ann) == 1
+    services.mark_read(user=ann)
+    assert unread_count(ann) == 0
