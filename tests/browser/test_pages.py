@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from playwright.sync_api import expect
 
 from .conftest import assert_accessible, sign_in
 
@@ -56,7 +57,7 @@ def test_not_found_and_sign_in_errors(page):
 
     page.goto("/sign-in/")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
 
@@ -81,7 +82,7 @@ def test_programme_manager_pages_and_journey(page):
     # Plan an inspection, with a mistake first.
     page.get_by_role("link", name="Plan an inspection").click()
     page.get_by_role("button", name="Plan the inspection").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("National child protection inspection", exact=True).check()
     page.get_by_label("Title").fill("Browser-planned inspection")
@@ -102,7 +103,7 @@ def test_programme_manager_pages_and_journey(page):
     choose_person(page, "Daniel Whitlock")
     page.get_by_label("Lead inspector", exact=True).check()
     page.get_by_role("button", name="Add to the team").click()
-    assert page.locator(".govuk-notification-banner--success").is_visible()
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
     # A second lead is refused with the reason, in the error summary.
     choose_person(page, "Ruth Adeyemi")
     page.get_by_label("Lead inspector", exact=True).check()
@@ -122,7 +123,7 @@ def test_programme_manager_pages_and_journey(page):
     page.get_by_label("Record that the force was notified").check()
     page.get_by_role("button", name="Record this step").click()
     assert "is now at notified" in page.locator(".govuk-notification-banner").inner_text()
-    assert page.locator(".govuk-tag", has_text="Notified").first.is_visible()
+    expect(page.locator(".govuk-tag", has_text="Notified").first).to_be_visible()
 
     # Everything above is in the audit trail.
     page.get_by_role("link", name="Audit trail").click()
@@ -157,7 +158,7 @@ def test_inspection_detail_and_two_factor_pages(page):
     sign_in(page, "lead")
     page.goto("/inspections/")
     page.locator("table tbody tr a").first.click()
-    assert page.locator("h2", has_text="History").is_visible()
+    expect(page.locator("h2", has_text="History")).to_be_visible()
     assert_accessible(page)
     page.goto("/two-factor/set-up/")
     assert "Set up two-factor sign-in" in page.locator("h1").inner_text()
@@ -173,7 +174,7 @@ def test_inspection_detail_and_two_factor_pages(page):
 def test_every_demo_role_has_an_accessible_home(page, username):
     sign_in(page, username)
     assert "Hello," in page.locator("h1").inner_text()
-    assert page.get_by_role("heading", name="Due this week").is_visible()
+    expect(page.get_by_role("heading", name="Due this week")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
     assert "You have signed out." in page.content()
