@@ -18,7 +18,7 @@ from django.db import transaction
 
 T = TypeVar("T")
 
-KINDS = ("reference", "inspections", "accounts", "fieldwork")
+KINDS = ("reference", "inspections", "accounts", "fieldwork", "findings", "publications")
 # A safety net only: versions make entries obsolete long before this.
 TIMEOUT = 60 * 60
 

@@ -30,6 +30,7 @@ from django.db import transaction
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create, user_create
 from apps.core.audit import SystemActor
+from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.frameworks.models import MethodologyVersion
 from apps.inspections.models import Inspection, ProgrammeType, State, TeamRole
@@ -40,6 +41,7 @@ from . import schedule
 from .casework import Casework
 from .catalogue import DEMO_CAST, DEMO_PASSWORD, FIRST_NAMES, LAST_NAMES, SIGN_INS, Person
 from .models import DemoProgramme
+from .reporting import Reporting
 from .schedule import AreaInfo, ForceInfo, MethodologyPeriod, PlannedInspection
 from .services import demo_programme_record
 
@@ -594,6 +596,25 @@ def summarise(
     }
 
 
+def write_reports(
+    plans: Sequence[PlannedInspection],
+    inspections: Sequence[Inspection],
+    *,
+    seed: int,
+    quality: dict[str, float],
+) -> dict[str, int]:
+    """Each finished inspection's findings and report, and its publication if it was
+    published, in the order the inspections were made (an original before its follow-up).
+    Runs after the casework is finished, so the reports' tables have every agreed grade."""
+    data_changed("fieldwork")
+    reporting = Reporting(seed=seed, quality=quality)
+    ordered = sorted(plans, key=lambda p: (p.fieldwork_start, p.programme_type, p.key))
+    for plan, inspection in zip(ordered, inspections, strict=True):
+        team = [(m.user, m.role) for m in inspection.team.select_related("user")]
+        reporting.write(plan.key, inspection, team)
+    return reporting.finish()
+
+
 def generate_programme(
     *,
     scale: str,
@@ -642,9 +663,15 @@ def generate_programme(
             f"{fieldwork.get('second_markings', 0):,} second markings "
             f"({fieldwork.get('judgements', 0):,} judgements) in {casework.seconds:.1f} s"
         )
+        reported = write_reports(plans, inspections, seed=seed, quality=casework.quality)
+        progress(
+            f"  findings and reports: {reported['findings']:,} findings, "
+            f"{reported['reports']:,} reports, {reported['publications']:,} publications"
+        )
         # The audit events this generation writes, counting the one recording it.
         written = AuditEvent.objects.count() - audit_before + 1
         summary = summarise(inspections, cast, written, fieldwork)
+        summary["reporting"] = reported
         programme = demo_programme_record(
             actor=ACTOR, scale=scale, seed=seed, as_at=today, summary=summary
         )

@@ -61,6 +61,20 @@ def _needs_note(inspection: Inspection, on: dt.date, note: str) -> str | None:
     return None
 
 
+def _report_published(inspection: Inspection, on: dt.date, note: str) -> str | None:
+    """A report drafted in the service is published from its report page, which checks the
+    disclosure check and the sign-off and then takes this step itself."""
+    from apps.reports.models import Publication, Report
+
+    drafted = Report.objects.filter(inspection=inspection).exists()
+    if drafted and not Publication.objects.filter(inspection=inspection, is_current=True).exists():
+        return (
+            "This inspection's report is drafted in the service: publish it from its report "
+            "page, which checks the disclosure check and the quality assurance sign-off first."
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Step:
     source: str
@@ -104,7 +118,13 @@ STEPS: tuple[Step, ...] = (
         frozenset({PM, LEAD}),
         (_needs_note,),
     ),
-    Step(State.QUALITY_ASSURANCE, State.PUBLISHED, "Record publication", frozenset({PM})),
+    Step(
+        State.QUALITY_ASSURANCE,
+        State.PUBLISHED,
+        "Record publication",
+        frozenset({PM}),
+        (_report_published,),
+    ),
     Step(State.PUBLISHED, State.FOLLOW_UP, "Start follow-up", frozenset({PM, LEAD})),
     Step(State.PUBLISHED, State.CLOSED, "Close without follow-up", frozenset({PM}), (_needs_note,)),
     Step(State.FOLLOW_UP, State.CLOSED, "Close the inspection", frozenset({PM})),

@@ -1,0 +1,790 @@
+"""Writes for reports: drafting, the disclosure check, sign-off and publication.
+
+The order that keeps a child from being identified, whatever pages call these:
+1. the team drafts the sections (every save is a revision, with its author);
+2. the disclosure check runs over everything that would be published, and every hit is
+   redacted or dismissed with a reason;
+3. a lead inspector who wrote none of the draft signs off quality assurance;
+4. the programme manager publishes: refused with every reason if the check or the sign-off is
+   missing or out of date (each records a fingerprint of the content), if a hit is unresolved,
+   or if a cause of concern has no recommendation. Publication freezes the HTML, the data and
+   the PDF, sets the recommendations' due dates and moves the inspection to "published".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.cache import data_changed
+from apps.core.models import AuditEvent
+from apps.findings import services as findings_services
+from apps.findings.models import Finding, RecommendationStatus, RecommendationStatusChange
+from apps.inspections import services as inspection_services
+from apps.inspections.models import Inspection, State
+
+from . import permissions
+from .content import ReportContent, report_content
+from .models import (
+    DisclosureHit,
+    Language,
+    Publication,
+    Report,
+    ReportSection,
+    SectionKind,
+    SectionRevision,
+)
+from .pdf import render_pdf
+from .render import contents_list, publication_data, render_body, search_text, summary_text
+
+PUBLISHER = "The police inspectorate for England and Wales"
+
+SECTION_TITLES = {
+    SectionKind.FOREWORD: "Foreword",
+    SectionKind.SUMMARY: "Summary",
+    SectionKind.CONTEXT: "Context for the force",
+    SectionKind.CASE_FILES: "Case file analysis",
+    SectionKind.CONCLUSION: "Conclusion",
+    SectionKind.NEXT_STEPS: "Next steps",
+    SectionKind.METHODOLOGY: "Annex: methodology",
+}
+# Section titles of the Welsh-language version; the translator can change any of them.
+WELSH_TITLES = {
+    SectionKind.FOREWORD: "Rhagair",
+    SectionKind.SUMMARY: "Crynodeb",
+    SectionKind.CONTEXT: "Cyd-destun yr heddlu",
+    SectionKind.CASE_FILES: "Dadansoddiad o ffeiliau achos",
+    SectionKind.CONCLUSION: "Casgliad",
+    SectionKind.NEXT_STEPS: "Camau nesaf",
+    SectionKind.METHODOLOGY: "Atodiad: methodoleg",
+}
+NEXT_STEPS_TEXT = (
+    "We expect the force to tell us within six weeks of publication how it will act on our "
+    "recommendations, in an action plan. Recommendations to be acted on immediately should be "
+    "acted on now, and the force should tell us what it has done.\n\n"
+    "We will review the plan and decide how to follow up: by discussion with the force's "
+    "leaders, by a post-inspection review, or by a further inspection.\n\n"
+    "The police and crime commissioner must publish a response to this report."
+)
+PLACEHOLDERS = {
+    "PERSON": "[name removed]",
+    "DATE_OF_BIRTH": "[date removed]",
+    "ADDRESS": "[address removed]",
+    "POSTCODE": "[postcode removed]",
+    "PHONE": "[number removed]",
+    "EMAIL": "[email removed]",
+    "NHS_NUMBER": "[number removed]",
+    "CASE_REFERENCE": "[reference removed]",
+    "SCHOOL": "[school removed]",
+    "AGE_AND_PLACE": "[detail removed]",
+}
+CONTEXT_CHARS = 60
+
+
+class ReportError(ValidationError):
+    """A request the rules refuse; the message says why and what to do."""
+
+
+class SectionConflict(Exception):
+    def __init__(self, section: ReportSection) -> None:
+        who = section.updated_by.full_name if section.updated_by else "someone else"
+        when = timezone.localtime(section.updated_at).strftime("%-d %B %Y at %H:%M")
+        super().__init__(
+            f"{who} saved “{section.title}” on {when}, after you opened it. Your text has not "
+            "been saved, so that neither of you overwrites the other: it is still in the box "
+            "below. Copy it, reload the page to see their version, and make your change again."
+        )
+        self.section = section
+
+
+def _label(actor: Actor) -> str:
+    return actor.get_username() if isinstance(actor, User) else str(actor)
+
+
+def _user(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+# Drafting ---------------------------------------------------------------------------------
+
+
+def section_plan(inspection: Inspection) -> list[tuple[str, str, str]]:
+    plan: list[tuple[str, str, str]] = [
+        (SectionKind.FOREWORD, "", SECTION_TITLES[SectionKind.FOREWORD]),
+        (SectionKind.SUMMARY, "", SECTION_TITLES[SectionKind.SUMMARY]),
+        (SectionKind.CONTEXT, "", SECTION_TITLES[SectionKind.CONTEXT]),
+    ]
+    plan += [(SectionKind.STAGE, s["code"], s["name"]) for s in inspection.methodology.stages]
+    plan += [
+        (kind, "", SECTION_TITLES[kind])
+        for kind in (
+            SectionKind.CASE_FILES,
+            SectionKind.CONCLUSION,
+            SectionKind.NEXT_STEPS,
+            SectionKind.METHODOLOGY,
+        )
+    ]
+    return plan
+
+
+def report_start(*, actor: Actor, inspection: Inspection) -> Report:
+    """The inspection's English report, with a section for each part of the structure (made
+    the first time; later calls return it)."""
+    if isinstance(actor, User) and not permissions.can_write_report(actor, inspection):
+        raise ReportError("Only the inspection's lead inspector and inspectors draft its report.")
+    if inspection.state not in permissions.DRAFTING_STATES:
+        raise ReportError(
+            f"The report is drafted from fieldwork onwards; {inspection.reference} is "
+            f"{inspection.get_state_display().lower()}."
+        )
+    with transaction.atomic():
+        Inspection.objects.select_for_update().filter(pk=inspection.pk).first()
+        report = Report.objects.filter(inspection=inspection, language=Language.ENGLISH).first()
+        if report is not None:
+            return report
+        report = Report.objects.create(
+            inspection=inspection,
+            language=Language.ENGLISH,
+            title=f"{inspection.title}",
+        )
+        for order, (kind, stage, title) in enumerate(section_plan(inspection), start=1):
+            body = NEXT_STEPS_TEXT if kind == SectionKind.NEXT_STEPS else ""
+            ReportSection.objects.create(
+                report=report, kind=kind, stage=stage, title=title, order=order, body=body
+            )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            instance=report,
+            after=audit_snapshot(report),
+            summary=f"Started the report of {inspection.reference}",
+        )
+        data_changed("findings")
+    return report
+
+
+def has_welsh_force(inspection: Inspection) -> bool:
+    return inspection.forces.filter(country="wales").exists()
+
+
+def welsh_report_start(*, actor: Actor, inspection: Inspection) -> Report:
+    """The Welsh-language version of a Welsh force's report: the same sections, for the whole
+    translated text of each (findings and recommendations included, as the translator words
+    them). The case file tables are added with their numbers, as in the English version."""
+    if isinstance(actor, User) and not permissions.can_write_report(actor, inspection):
+        raise ReportError("Only the inspection's lead inspector and inspectors draft its report.")
+    if not has_welsh_force(inspection):
+        raise ReportError("Only the reports of forces in Wales have a Welsh-language version.")
+    with transaction.atomic():
+        english = (
+            Report.objects.select_for_update()
+            .filter(inspection=inspection, language=Language.ENGLISH)
+            .first()
+        )
+        if english is None:
+            raise ReportError("Start the English report first.")
+        welsh = Report.objects.filter(inspection=inspection, language=Language.WELSH).first()
+        if welsh is not None:
+            return welsh
+        welsh = Report.objects.create(
+            inspection=inspection, language=Language.WELSH, title=english.title
+        )
+        for section in english.sections.order_by("order"):
+            ReportSection.objects.create(
+                report=welsh,
+                kind=section.kind,
+                stage=section.stage,
+                title=WELSH_TITLES.get(SectionKind(section.kind), section.title),
+                order=section.order,
+            )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            instance=welsh,
+            after=audit_snapshot(welsh),
+            summary=f"Started the Welsh-language version of {inspection.reference}",
+        )
+        data_changed("findings")
+    return welsh
+
+
+def report_retitle(*, actor: Actor, report: Report, title: str) -> Report:
+    """Change the report's title (the Welsh version's is the translator's)."""
+    if isinstance(actor, User) and not permissions.can_write_report(actor, report.inspection):
+        raise ReportError("Only the inspection's lead inspector and inspectors draft its report.")
+    title = title.strip()
+    if not title:
+        raise ReportError({"title": "Enter the report's title."})
+    with transaction.atomic():
+        current = Report.objects.select_for_update().get(pk=report.pk)
+        before = audit_snapshot(current)
+        current.title = title[:300]
+        current.save(update_fields=["title"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=current,
+            before=before,
+            after=audit_snapshot(current),
+        )
+        data_changed("findings")
+    return current
+
+
+def section_save(
+    *,
+    actor: Actor,
+    section: ReportSection,
+    body: str,
+    expected_version: int,
+    note: str = "",
+    title: str | None = None,
+) -> ReportSection:
+    """Save a section's text as a new revision. Refused if someone saved since
+    `expected_version` was read. `title` (the Welsh version's sections only) renames it."""
+    inspection = section.report.inspection
+    if isinstance(actor, User) and not permissions.can_write_report(actor, inspection):
+        raise ReportError("Only the inspection's lead inspector and inspectors draft its report.")
+    if inspection.state not in permissions.DRAFTING_STATES:
+        raise ReportError(f"{inspection.reference} is {inspection.get_state_display().lower()}.")
+    body = body.replace("\r\n", "\n").strip()
+    with transaction.atomic():
+        current = ReportSection.objects.select_for_update().get(pk=section.pk)
+        if current.version != expected_version:
+            raise SectionConflict(current)
+        if title is not None and section.report.language == Language.WELSH and title.strip():
+            current.title = title.strip()[:200]
+        elif current.body == body:
+            return current
+        before = audit_snapshot(current)
+        current.body = body
+        current.updated_by = _user(actor)
+        current.version = F("version") + 1
+        current.save()
+        current.refresh_from_db()
+        number = (current.revisions.aggregate(m=Max("number"))["m"] or 0) + 1
+        SectionRevision.objects.create(
+            section=current,
+            number=number,
+            body=body,
+            by=_user(actor),
+            by_label=_label(actor),
+            note=note[:200],
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=current,
+            before=before,
+            after=audit_snapshot(current),
+            summary=f"Revision {number} of “{current.title}”" + (f": {note}" if note else ""),
+        )
+        data_changed("findings")
+    return current
+
+
+# The disclosure check -----------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    found: int
+    open: int
+    already_dismissed: int
+    small_numbers: int
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _context(text: str, start: int, end: int) -> str:
+    left = text[max(0, start - CONTEXT_CHARS) : start]
+    right = text[end : end + CONTEXT_CHARS]
+    return f"{'…' if start > CONTEXT_CHARS else ''}{left}⟦{text[start:end]}⟧{right}"
+
+
+def _renumber(report: Report) -> None:
+    order = [s.stage for s in report.sections.filter(kind=SectionKind.STAGE).order_by("order")]
+    findings_services.recommendations_renumber(inspection=report.inspection, stage_order=order)
+
+
+def _require_writer(actor: Actor, report: Report) -> None:
+    if isinstance(actor, User) and not permissions.can_write_report(actor, report.inspection):
+        raise ReportError(
+            "Only the inspection's lead inspector and inspectors run the disclosure check and "
+            "resolve what it finds."
+        )
+
+
+def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
+    """Check everything the report would publish. Every possible identifier in the text and
+    every count of 1 to 4 in the tables becomes a hit to resolve, except those already
+    dismissed (the same thing in the same place)."""
+    from apps.disclosure.engine import scan_many
+
+    _require_writer(actor, report)
+    with transaction.atomic():
+        _renumber(Report.objects.select_for_update().get(pk=report.pk))
+    # The scan takes a second or two, so it runs without holding the report's lock. It
+    # records the fingerprint of the content it read: if anyone changes the report
+    # meanwhile, the fingerprint no longer matches and publication asks for another run.
+    report = Report.objects.select_related("inspection__lead_inspectorate").get(pk=report.pk)
+    content = report_content(report)
+    texts = content.texts()
+    results = scan_many([text for _, _, text in texts], allow=_allowed_names(report))
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        decided = set(
+            DisclosureHit.objects.filter(report=report)
+            .exclude(status=DisclosureHit.Status.OPEN)
+            .values_list("fingerprint", flat=True)
+        )
+        DisclosureHit.objects.filter(report=report, status=DisclosureHit.Status.OPEN).delete()
+        new: list[DisclosureHit] = []
+        skipped = 0
+        for (location, label, text), hits in zip(texts, results, strict=True):
+            seen: Counter[tuple[str, str]] = Counter()
+            for hit in hits:
+                seen[(hit.type, hit.text)] += 1
+                fingerprint = _fingerprint(location, hit.type, hit.text, seen[(hit.type, hit.text)])
+                if fingerprint in decided:
+                    skipped += 1
+                    continue
+                new.append(
+                    DisclosureHit(
+                        report=report,
+                        location=location,
+                        location_label=label[:300],
+                        hit_type=hit.type,
+                        start=hit.start,
+                        end=hit.end,
+                        text=hit.text,
+                        context=_context(text, hit.start, hit.end),
+                        fingerprint=fingerprint,
+                    )
+                )
+        small = 0
+        for table, row, column in content.small_cells:
+            cell = row.cells[column]
+            location = table.cell_location(row, column)
+            fingerprint = _fingerprint(location, DisclosureHit.SMALL_NUMBER, cell.count)
+            if fingerprint in decided:
+                skipped += 1
+                continue
+            small += 1
+            new.append(
+                DisclosureHit(
+                    report=report,
+                    location=location,
+                    location_label=f"{table.caption}: {row.label}, {table.columns[column]}"[:300],
+                    hit_type=DisclosureHit.SMALL_NUMBER,
+                    text=str(cell.count),
+                    fingerprint=fingerprint,
+                )
+            )
+        DisclosureHit.objects.bulk_create(new)
+        report.checked_fingerprint = content.fingerprint()
+        report.checked_at = timezone.now()
+        report.checked_by = _user(actor)
+        report.save(update_fields=["checked_fingerprint", "checked_at", "checked_by"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.SYSTEM,
+            instance=report,
+            summary=f"Disclosure check: {len(new)} to resolve ({small} small numbers), "
+            f"{skipped} already decided",
+        )
+        data_changed("findings")
+    return CheckResult(
+        found=len(new) + skipped, open=len(new), already_dismissed=skipped, small_numbers=small
+    )
+
+
+def _allowed_names(report: Report) -> list[str]:
+    """Names a report may carry besides the engine's own list: the inspectorate and the
+    inspection team (in a foreword, say). Forces and areas the engine knows already."""
+    inspection = report.inspection
+    team = inspection.team.select_related("user").values_list("user__full_name", flat=True)
+    return [inspection.lead_inspectorate.name, *(name for name in team if name)]
+
+
+def _open_hit(hit: DisclosureHit) -> DisclosureHit:
+    current = DisclosureHit.objects.select_for_update().select_related("report").get(pk=hit.pk)
+    if current.status != DisclosureHit.Status.OPEN:
+        raise ReportError("This has already been resolved.")
+    return current
+
+
+def _still_checked(report: Report, was_checked: bool) -> None:
+    """A redaction or a decision on a small number changes the content in exactly the way the
+    check asked for, so a check that was current stays current."""
+    if was_checked:
+        report.checked_fingerprint = report_content(report).fingerprint()
+        report.save(update_fields=["checked_fingerprint"])
+
+
+def hit_redact(*, actor: Actor, hit: DisclosureHit) -> DisclosureHit:
+    """Remove what was found: the words are replaced in the text by a placeholder (a new
+    revision of the section, or a change to the finding); a small number is withheld."""
+    _require_writer(actor, hit.report)
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=hit.report_id)
+        was_checked = report.is_checked(report_content(report).fingerprint())
+        current = _open_hit(hit)
+        if not current.is_small_number:
+            placeholder = PLACEHOLDERS.get(current.hit_type, "[removed]")
+            _replace_span(actor, current, placeholder)
+            _shift_later_hits(current, len(placeholder) - (current.end - current.start))
+        current.status = DisclosureHit.Status.REDACTED
+        current.resolved_by = _user(actor)
+        current.resolved_at = timezone.now()
+        current.reason = "Withheld as “fewer than 5”" if current.is_small_number else "Redacted"
+        current.save()
+        _still_checked(report, was_checked)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=current,
+            summary=f"Redacted: {current.hit_type} at {current.location_label}",
+        )
+        data_changed("findings")
+    return current
+
+
+def _source_text(hit: DisclosureHit) -> tuple[str, object]:
+    kind, _, rest = hit.location.partition(":")
+    if kind == "section":
+        section = ReportSection.objects.select_for_update().get(pk=int(rest), report=hit.report)
+        return section.body, section
+    if kind == "finding":
+        pk, _, field = rest.partition(":")
+        finding = Finding.objects.select_for_update().get(
+            pk=int(pk), inspection=hit.report.inspection
+        )
+        return getattr(finding, field), (finding, field)
+    raise ReportError("This hit is not in the text.")
+
+
+def _replace_span(actor: Actor, hit: DisclosureHit, placeholder: str) -> None:
+    text, source = _source_text(hit)
+    if text[hit.start : hit.end] != hit.text:
+        raise ReportError(
+            "The text has changed since the check ran, so this cannot be redacted in place. "
+            "Run the disclosure check again."
+        )
+    new_text = text[: hit.start] + placeholder + text[hit.end :]
+    if isinstance(source, ReportSection):
+        section_save(
+            actor=actor,
+            section=source,
+            body=new_text,
+            expected_version=source.version,
+            note=f"redacted a {hit.hit_type.lower().replace('_', ' ')}",
+        )
+        return
+    assert isinstance(source, tuple)
+    finding, field = source
+    # Redaction goes on after publication too (for a republication), when the register is
+    # closed to other changes, so it writes the finding directly, with its own audit event.
+    before = audit_snapshot(finding)
+    setattr(finding, field, new_text)
+    finding.version = F("version") + 1
+    finding.updated_by = _user(actor) or finding.updated_by
+    finding.save()
+    finding.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        instance=finding,
+        before=before,
+        after=audit_snapshot(finding),
+        summary=f"Redacted a {hit.hit_type.lower().replace('_', ' ')} in its {field}",
+    )
+
+
+def _shift_later_hits(hit: DisclosureHit, delta: int) -> None:
+    if not delta:
+        return
+    DisclosureHit.objects.filter(
+        report=hit.report,
+        location=hit.location,
+        status=DisclosureHit.Status.OPEN,
+        start__gte=hit.end,
+    ).update(start=F("start") + delta, end=F("end") + delta)
+
+
+def hit_dismiss(*, actor: Actor, hit: DisclosureHit, reason: str) -> DisclosureHit:
+    """Keep what was found, with the reason it cannot identify anyone (for a small number,
+    why it may be shown)."""
+    _require_writer(actor, hit.report)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ReportError({"reason": "Say why this cannot identify a child or anyone else."})
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=hit.report_id)
+        was_checked = report.is_checked(report_content(report).fingerprint())
+        current = _open_hit(hit)
+        current.status = DisclosureHit.Status.DISMISSED
+        current.reason = reason[:500]
+        current.resolved_by = _user(actor)
+        current.resolved_at = timezone.now()
+        current.save()
+        _still_checked(report, was_checked)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=current,
+            summary=f"Dismissed: {current.hit_type} at {current.location_label}: {reason}"[:500],
+        )
+        data_changed("findings")
+    return current
+
+
+def small_numbers_withhold_all(*, actor: Actor, report: Report) -> int:
+    """Withhold every small number still to be decided (the usual decision)."""
+    _require_writer(actor, report)
+    with transaction.atomic():
+        hits = DisclosureHit.objects.select_for_update().filter(
+            report=report, hit_type=DisclosureHit.SMALL_NUMBER, status=DisclosureHit.Status.OPEN
+        )
+        count = hits.update(
+            status=DisclosureHit.Status.REDACTED,
+            reason="Withheld as “fewer than 5”",
+            resolved_by=_user(actor),
+            resolved_at=timezone.now(),
+        )
+        if count:
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                instance=report,
+                summary=f"Withheld {count} small number{'s' if count != 1 else ''} in tables",
+            )
+            data_changed("findings")
+    return count
+
+
+# Sign-off and publication -----------------------------------------------------------------
+
+
+def report_sign_off(*, actor: User, report: Report) -> Report:
+    """Quality assurance: a lead inspector who wrote none of it signs off this content."""
+    refusal = permissions.sign_off_refusal(actor, report)
+    if refusal:
+        raise ReportError(refusal)
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        _renumber(report)
+        before = audit_snapshot(report)
+        report.signed_off_by = actor
+        report.signed_off_at = timezone.now()
+        report.signed_off_fingerprint = report_content(report).fingerprint()
+        report.save(update_fields=["signed_off_by", "signed_off_at", "signed_off_fingerprint"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=report,
+            before=before,
+            after=audit_snapshot(report),
+            summary="Signed off quality assurance",
+        )
+        data_changed("findings")
+    return report
+
+
+def publication_blockers(report: Report, content: ReportContent | None = None) -> list[str]:
+    """Every reason the report cannot be published now (an empty list means it can)."""
+    content = content or report_content(report)
+    fingerprint = content.fingerprint()
+    inspection = report.inspection
+    reasons = []
+    first = not Publication.objects.filter(report=report).exists()
+    if report.language == Language.WELSH:
+        if not Publication.objects.filter(
+            inspection=inspection, language=Language.ENGLISH, is_current=True
+        ).exists():
+            reasons.append("Publish the English report first.")
+    elif first and inspection.state != State.QUALITY_ASSURANCE:
+        reasons.append(
+            "The inspection must be in quality assurance to publish its report; it is "
+            f"{inspection.get_state_display().lower()}."
+        )
+    if not first and inspection.state not in permissions.REPUBLISH_STATES:
+        reasons.append("Only a published report can be republished.")
+    summary = next((c for c in content.sections if c.section.kind == SectionKind.SUMMARY), None)
+    if summary is None or not summary.section.body.strip():
+        reasons.append("Write the summary: every report needs one.")
+    if report.language == Language.WELSH:
+        blank = [c.section.title for c in content.sections if not c.section.body.strip()]
+        if blank:
+            reasons.append("Translate every section: " + ", ".join(blank) + " still empty.")
+    for cause in findings_services.causes_without_recommendations(inspection):
+        reasons.append(f"The cause of concern “{cause.headline}” has no recommendation.")
+    if not report.is_checked(fingerprint):
+        reasons.append(
+            "Run the disclosure check: the report has changed since it last ran."
+            if report.checked_fingerprint
+            else "Run the disclosure check."
+        )
+    open_hits = DisclosureHit.objects.filter(report=report, status=DisclosureHit.Status.OPEN)
+    if open_hits.exists():
+        count = open_hits.count()
+        reasons.append(
+            f"{count} disclosure check hit{'s' if count != 1 else ''} still to resolve: redact "
+            "or dismiss each with a reason."
+        )
+    if not report.signed_off_by_id:
+        reasons.append("A lead inspector who did not write the report must sign it off.")
+    elif not report.is_signed_off(fingerprint):
+        reasons.append(
+            "The report has changed since it was signed off: it needs signing off again."
+        )
+    return reasons
+
+
+def publication_slug(inspection: Inspection) -> str:
+    force = inspection.forces.order_by("name").values_list("slug", flat=True).first()
+    base = inspection.reference.lower()
+    return re.sub(r"[^a-z0-9-]+", "-", f"{base}-{force}" if force else base).strip("-")[:80]
+
+
+def report_publish(
+    *, actor: User, report: Report, on: dt.date, change_note: str = ""
+) -> Publication:
+    """Publish the report (or a new version of it), frozen as it is now."""
+    inspection = report.inspection
+    if not permissions.can_publish(actor, inspection):
+        raise ReportError("Only the programme manager publishes reports.")
+    with transaction.atomic():
+        report = Report.objects.select_for_update().select_related("inspection").get(pk=report.pk)
+        inspection = report.inspection
+        content = report_content(report)
+        reasons = publication_blockers(report, content)
+        previous = (
+            Publication.objects.select_for_update().filter(report=report, is_current=True).first()
+        )
+        if previous is not None and not change_note.strip():
+            reasons.append("Say what has changed since the last version, for the version history.")
+        if reasons:
+            raise ReportError(reasons)
+        first_of_inspection = not Publication.objects.filter(inspection=inspection).exists()
+        due = _set_due_dates(actor, content, on, first=first_of_inspection)
+        body = render_body(content)
+        contents = contents_list(content)
+        version = 1
+        slug = publication_slug(inspection)
+        if previous is not None:
+            version = previous.version + 1
+            slug = previous.slug
+            Publication.objects.filter(pk=previous.pk).update(is_current=False)
+        meta = {
+            "reference": inspection.reference,
+            "programme": inspection.get_programme_type_display(),
+            "publisher": PUBLISHER,
+            "published_on": on.isoformat(),
+            "published_on_text": f"{on:%-d %B %Y}",
+            "version": version,
+            "language": report.language,
+        }
+        pdf, pages, digest = render_pdf(
+            title=report.title, body_html=body, contents=contents, meta=meta
+        )
+        publication = Publication.objects.create(
+            report=report,
+            inspection=inspection,
+            language=report.language,
+            slug=slug,
+            version=version,
+            is_current=True,
+            title=report.title,
+            summary=summary_text(content),
+            programme_type=inspection.programme_type,
+            published_on=on,
+            published_by=actor,
+            change_note=change_note.strip()[:500],
+            body_html=body,
+            contents=contents,
+            data=publication_data(content, due_dates=due),
+            search_text=search_text(body),
+            pdf=pdf,
+            pdf_sha256=digest,
+            pdf_pages=pages,
+        )
+        publication.forces.set(inspection.forces.all())
+        publication.local_authorities.set(inspection.local_authorities.all())
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            instance=publication,
+            summary=f"Published version {version} of {inspection.reference} ({pages} pages)",
+        )
+        if first_of_inspection:
+            inspection_services.inspection_transition(
+                actor=actor,
+                inspection=inspection,
+                target=State.PUBLISHED,
+                on=on,
+                note=f"Report published: {slug}",
+            )
+        data_changed("publications")
+        data_changed("findings")
+    return publication
+
+
+def _set_due_dates(
+    actor: User, content: ReportContent, on: dt.date, *, first: bool
+) -> dict[int, str | None]:
+    """At first publication each recommendation gets its due date and its first public
+    status; a republication keeps both (they run from first publication)."""
+    due: dict[int, str | None] = {}
+    for rec in content.recommendations:
+        if first:
+            rec.due_on = rec.due_date_on_publication(on)
+            Finding.objects.filter(pk=rec.pk).update(due_on=rec.due_on)
+            RecommendationStatusChange.objects.create(
+                recommendation=rec,
+                status=RecommendationStatus.AWAITING_RESPONSE,
+                on=on,
+                note="Published",
+                by=actor,
+                by_label=_label(actor),
+            )
+        due[rec.pk] = rec.due_on.isoformat() if rec.due_on else None
+    return due
+
+
+def publication_pdf(*, publication: Publication) -> bytes:
+    """The publication's PDF: stored at publication; made from the frozen HTML and stored the
+    first time it is asked for where an older publication has none."""
+    if publication.pdf:
+        return bytes(publication.pdf)
+    meta = {
+        "reference": publication.data.get("reference", ""),
+        "programme": publication.data.get("programme_type_label", ""),
+        "publisher": PUBLISHER,
+        "published_on": publication.published_on.isoformat(),
+        "published_on_text": f"{publication.published_on:%-d %B %Y}",
+        "version": publication.version,
+        "language": publication.language,
+    }
+    pdf, pages, digest = render_pdf(
+        title=publication.title,
+        body_html=publication.body_html,
+        contents=publication.contents,
+        meta=meta,
+    )
+    Publication.objects.filter(pk=publication.pk, pdf__isnull=True).update(
+        pdf=pdf, pdf_pages=pages, pdf_sha256=digest
+    )
+    return pdf
