@@ -7,9 +7,12 @@ admin.site.site_title = "Inspectorate administration"
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.portal.urls")),
     path("", include("apps.reference.urls")),
     path("", include("apps.inspections.urls")),
     path("", include("apps.fieldwork.urls")),
+    path("", include("apps.findings.urls")),
+    path("", include("apps.reports.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import ContextFigure, Country, Force, LocalAuthority, OfstedJudgement
+
+if TYPE_CHECKING:
+    from apps.portal.selectors import ForceRecord
 
 Measure = ContextFigure.Measure
 
@@ -265,3 +269,12 @@ def area_detail(code: str) -> AreaDetail:
         judgements=list(area.ofsted_judgements.all()),
         districts=[d.name for d in area.districts.all()],
     )
+
+
+def force_public_record(slug: str) -> ForceRecord:
+    """The force's published reports, case grades over time and recommendations with their
+    public status history, read by the public portal from what was published (two queries;
+    see apps.portal.selectors.force_record)."""
+    from apps.portal.selectors import force_record  # the portal reads publications
+
+    return force_record(slug)

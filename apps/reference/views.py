@@ -38,6 +38,11 @@ def force_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The force page also shows the force's published reports, case grades and recommendations
+# (apps/portal), so its body depends on publications and on recommendation statuses too.
+FORCE_PAGE_KINDS = ("reference", "publications", "findings")
+
+
 @require_GET
 def force_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The page's body is cached as HTML; the full detail (with its map) is only read, from
@@ -46,6 +51,13 @@ def force_detail(request: HttpRequest, slug: str) -> HttpResponse:
     detail = SimpleLazyObject(
         lambda: cached_read(("reference",), f"force:{slug}", lambda: selectors.force_detail(slug))
     )
+    record = SimpleLazyObject(
+        lambda: cached_read(
+            ("publications", "findings"),
+            f"force-record:{slug}",
+            lambda: selectors.force_public_record(slug),
+        )
+    )
     return render(
         request,
         "reference/force_detail.html",
@@ -53,7 +65,8 @@ def force_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "heading": heading,
             "detail": detail,
             "force": SimpleLazyObject(lambda: detail.force),
-            "fragment_key": versions_token(("reference",)),
+            "record": record,
+            "fragment_key": versions_token(FORCE_PAGE_KINDS),
         },
     )
 

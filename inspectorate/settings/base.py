@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "apps.inspections",
     "apps.fieldwork",
     "apps.notifications",
+    "apps.disclosure",
+    "apps.findings",
+    "apps.reports",
+    "apps.portal",
     "apps.demo",
 ]
 
@@ -194,6 +198,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO; its warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
