@@ -11,7 +11,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/inspectorate_test_root
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
-        lint typecheck lock chromium postgres bench bench-fieldwork clean
+        lint typecheck lock chromium postgres bench bench-fieldwork bench-reports bench-portal clean
 
 run: setup demo serve
 
@@ -89,6 +89,12 @@ bench:
 
 bench-fieldwork:
 	$(PY) bench/fieldwork_bench.py --scale national
+
+bench-reports:
+	$(PY) bench/report_bench.py --scale national
+
+bench-portal:
+	$(PY) bench/portal_bench.py --scale national
 
 clean:
 	rm -rf $(VENV) node_modules var static/css static/govuk
