@@ -94,7 +94,8 @@ REPORT_COLUMNS = (
     Column(
         "cases_graded",
         "integer or empty",
-        "Case files graded by inspectors (empty: no case audits in this inspection)",
+        "Case files graded by inspectors (empty: no case audits in this inspection, or the "
+        "report withholds the total because a small number could be worked out from it)",
     ),
     Column("recommendations", "integer", "The number of recommendations in the report"),
     Column("summary", "text", "A short summary of the report"),
@@ -247,11 +248,15 @@ CASE_GRADE_COLUMNS = (
     Column(
         "count",
         "integer or empty",
-        "Cases with this grade. Empty when suppressed: fewer than 5 cases, withheld so that "
-        "no child can be identified",
+        "Cases with this grade. Empty when withheld: fewer than 5 cases, or another count "
+        "withheld so that a count of fewer than 5 cannot be worked out from the totals",
     ),
-    Column("suppressed", "boolean", "true when the count is withheld (fewer than 5)"),
-    Column("cases_graded", "integer", "All cases graded in the inspection"),
+    Column("suppressed", "boolean", "true when the count is withheld"),
+    Column(
+        "cases_graded",
+        "integer or empty",
+        "All cases graded in the inspection (empty when the report withholds it)",
+    ),
 )
 
 

@@ -392,7 +392,7 @@ class GradeCounts:
 
     scale: list[str]
     counts: list[int | None]
-    total: int
+    total: int | None  # None: withheld by the report
     comparable: list[int | None] | None
 
 
@@ -431,7 +431,7 @@ def grade_counts(data: dict[str, Any]) -> GradeCounts | None:
     return GradeCounts(
         scale=scale,
         counts=[counts.get(g) for g in scale],
-        total=int(grades.get("total") or 0),
+        total=None if grades.get("total") is None else int(grades["total"]),
         comparable=[comparable.get(code) for code, _ in COMPARABLE_SCALE] if comparable else None,
     )
 
@@ -507,7 +507,7 @@ def report_page(
     `report_recommendations`). Raises Http404 for an unknown report, language or version.
     Three queries."""
     rows = list(
-        Publication.objects.filter(slug=slug)
+        Publication.objects.filter(slug=slug, withdrawn_at=None)
         .order_by("language", "-version")
         .values_list("id", "language", "version", "published_on", "change_note", "is_current")
     )
@@ -576,7 +576,7 @@ def report_page(
 class GradeRow:
     row: ReportRow
     counts: list[int | None]  # on the common scale, best first; None: suppressed
-    total: int
+    total: int | None  # None: withheld, and then no percentages (they would give it away)
 
     @property
     def cells(self) -> list[tuple[int | None, float | None]]:

@@ -30,7 +30,7 @@ def _palette(n: int) -> tuple[str, ...]:
 
 
 def grade_chart(table: Table) -> SafeString:
-    rows = [r for r in table.rows if r.total and not any(c.suppressed for c in r.cells)]
+    rows = [r for r in table.rows if r.total.count and not r.any_withheld]
     if not rows:
         return mark_safe("")
     colours = _palette(len(table.columns))
@@ -62,7 +62,7 @@ def grade_chart(table: Table) -> SafeString:
         for i, cell in enumerate(row.cells):
             if not cell.count:
                 continue
-            width = bar_width * cell.count / row.total
+            width = bar_width * cell.count / row.total.count
             parts.append(
                 f'<rect x="{offset:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" '
                 f'fill="{colours[i]}"/>'
@@ -71,7 +71,7 @@ def grade_chart(table: Table) -> SafeString:
                 parts.append(
                     f'<text x="{offset + width / 2:.1f}" y="{y + BAR_HEIGHT - 8}" '
                     f'text-anchor="middle" font-weight="bold" fill="#0b0c0c">'
-                    f"{cell.percent:.0f}%</text>"
+                    f"{row.percent(cell) or 0:.0f}%</text>"
                 )
             offset += width
         y += BAR_HEIGHT + ROW_GAP

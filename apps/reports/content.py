@@ -21,12 +21,14 @@ from apps.fieldwork.selectors import GradeTable, inspection_results
 from apps.fieldwork.services import grades_cases
 from apps.findings.models import Finding, Kind
 from apps.findings.selectors import KIND_ORDER, kind_labels
+from apps.frameworks.loaders import COMPARABLE_SCALE
 from apps.inspections.models import Inspection
 
-from .models import DisclosureHit, Report, ReportSection, SectionKind
+from .models import DisclosureHit, Publication, Report, ReportSection, SectionKind
 
 SMALL_NUMBER_MAX = 4
 SUPPRESSED_LABEL = "fewer than 5"
+WITHHELD_LABEL = "withheld"
 
 
 # Text -------------------------------------------------------------------------------------
@@ -64,17 +66,39 @@ def blocks(body: str) -> list[Block]:
 @dataclass
 class Cell:
     count: int
-    percent: float
     suppressed: bool = False
-    secondary: bool = False  # suppressed so that another suppressed cell cannot be worked out
+    secondary: bool = False  # withheld so that another withheld count cannot be worked out
     shown_reason: str = ""  # a small number shown, and why
+
+    @property
+    def label(self) -> str:
+        """What the public sees for a withheld count."""
+        return WITHHELD_LABEL if self.secondary else SUPPRESSED_LABEL
 
 
 @dataclass
 class Row:
     label: str
     cells: list[Cell]
-    total: int
+    total: Cell  # the row's margin: its number of cases
+
+    def percent(self, cell: Cell) -> float | None:
+        """A cell's share of the row, where both are shown (a percentage and its count would
+        otherwise give the withheld total away)."""
+        if cell.suppressed or self.total.suppressed or not self.total.count:
+            return None
+        return 100 * cell.count / self.total.count
+
+    @property
+    def shown(self) -> list[tuple[Cell, float | None]]:
+        return [(cell, self.percent(cell)) for cell in self.cells]
+
+    @property
+    def any_withheld(self) -> bool:
+        return self.total.suppressed or any(c.suppressed for c in self.cells)
+
+
+TOTAL_COLUMN = "Cases"
 
 
 @dataclass
@@ -87,7 +111,16 @@ class Table:
     note: str = ""
 
     def cell_location(self, row: Row, column: int) -> str:
-        return table_location(self.key, row.label, self.columns[column])
+        """column -1 is the row's total."""
+        name = TOTAL_COLUMN if column < 0 else self.columns[column]
+        return table_location(self.key, row.label, name)
+
+    def cell(self, row: Row, column: int) -> Cell:
+        return row.total if column < 0 else row.cells[column]
+
+    @property
+    def all_rows(self) -> list[Row]:
+        return [*self.rows, *([self.total_row] if self.total_row else [])]
 
 
 def table_location(key: str, row: str, column: str) -> str:
@@ -96,11 +129,7 @@ def table_location(key: str, row: str, column: str) -> str:
 
 def _from_grade_table(key: str, table: GradeTable, note: str = "") -> Table:
     def row(grade_row: Any) -> Row:
-        return Row(
-            grade_row.label,
-            [Cell(n, p) for n, p in grade_row.cells],
-            grade_row.total,
-        )
+        return Row(grade_row.label, [Cell(n) for n in grade_row.counts], Cell(grade_row.total))
 
     return Table(
         key=key,
@@ -112,46 +141,58 @@ def _from_grade_table(key: str, table: GradeTable, note: str = "") -> Table:
     )
 
 
-def suppress(table: Table, shown: dict[str, str]) -> list[tuple[Row, int]]:
-    """Mark counts of 1 to 4 as suppressed unless `shown` (location -> reason) says to show
-    them, then suppress further cells so that no suppressed count can be worked out from the
-    row and column totals: while a row or column has exactly one suppressed cell, the smallest
-    other non-zero cell in it is suppressed too. Returns the small cells (primary ones)."""
+Shown = dict[tuple[str, int], str]  # (location, count) -> why that small number may be shown
+
+
+def suppress(
+    table: Table, shown: Shown, forced: frozenset[tuple[int, int]] = frozenset()
+) -> list[tuple[Row, int]]:
+    """Withhold the table's small numbers so that none can be read or worked out.
+
+    Every count of 1 to 4, in a cell or a total, is withheld as "fewer than 5" unless `shown`
+    records why that count, in that place, may be shown. `forced` cells (row index, column;
+    -1 for the row's total) are withheld too, because another table withholds the same
+    number. Then, while any line (a row with its total, a column with the column total, the
+    row totals with the grand total) has exactly one withheld number among its counts and
+    its total, which subtraction would give away, another is withheld: the smallest other
+    non-zero count of the line, or else the line's total. Such cells show as "withheld".
+    Returns the small numbers found (the hits of the disclosure check)."""
     small: list[tuple[Row, int]] = []
-    rows = table.rows
-    for row in rows:
-        for i, cell in enumerate(row.cells):
+    width = len(table.columns)
+    for row in table.all_rows:
+        for column in [*range(width), -1]:
+            cell = table.cell(row, column)
             if 1 <= cell.count <= SMALL_NUMBER_MAX:
-                small.append((row, i))
-                reason = shown.get(table.cell_location(row, i))
+                small.append((row, column))
+                reason = shown.get((table.cell_location(row, column), cell.count))
                 if reason:
                     cell.shown_reason = reason
                 else:
                     cell.suppressed = True
-    width = len(table.columns)
-    lines: list[list[Cell]] = [r.cells for r in rows] + [
-        [r.cells[i] for r in rows] for i in range(width)
-    ]
+    for index, column in forced:
+        cell = table.cell(table.rows[index], column)
+        if not cell.suppressed and cell.count:
+            cell.suppressed = cell.secondary = True
+    lines: list[tuple[list[Cell], Cell]] = [(row.cells, row.total) for row in table.rows]
+    if table.total_row is not None:
+        totals = table.total_row
+        lines.append((totals.cells, totals.total))
+        lines += [([row.cells[j] for row in table.rows], totals.cells[j]) for j in range(width)]
+        lines.append(([row.total for row in table.rows], totals.total))
+    # Each line is a sum: its cells add up to its total. A line with exactly one withheld
+    # number (a cell or the total) would give it away, so another is withheld with it.
     changed = True
     while changed:
         changed = False
-        for line in lines:
-            hidden = [c for c in line if c.suppressed]
-            if len(hidden) != 1:
+        for cells, margin in lines:
+            if sum(c.suppressed for c in [*cells, margin]) != 1:
                 continue
-            others = [c for c in line if not c.suppressed and c.count > 0]
-            if not others:
+            others = [c for c in cells if not c.suppressed and c.count > 0]
+            chosen = min(others, key=lambda c: c.count) if others else margin
+            if chosen.suppressed:  # cannot happen: a withheld count makes its total non-zero
                 continue
-            smallest = min(others, key=lambda c: c.count)
-            smallest.suppressed = smallest.secondary = True
+            chosen.suppressed = chosen.secondary = True
             changed = True
-    if table.total_row is not None:
-        # A total of the whole column that is itself small is suppressed like any count.
-        for i, cell in enumerate(table.total_row.cells):
-            if 1 <= cell.count <= SMALL_NUMBER_MAX and not shown.get(
-                table.cell_location(table.total_row, i)
-            ):
-                cell.suppressed = True
     return small
 
 
@@ -182,16 +223,36 @@ class ReportContent:
     small_cells: list[tuple[Table, Row, int]]
     labels: dict[str, str]
     results: dict[str, Any] | None
+    decisions: list[tuple[str, str, str]]
 
     def texts(self) -> list[tuple[str, str, str]]:
         """Every piece of free text that will be published: (location, label, text)."""
-        items: list[tuple[str, str, str]] = []
+        items: list[tuple[str, str, str]] = [
+            (f"report:{self.report.pk}:title", "The report's title", self.report.title)
+        ]
         for content in self.sections:
+            items.append(
+                (
+                    f"section:{content.section.pk}:title",
+                    f"Title of {content.section.title}",
+                    content.section.title,
+                )
+            )
             items.append(
                 (f"section:{content.section.pk}", content.section.title, content.section.body)
             )
+        if self.report.language != "en":
+            return items  # the translator's sections carry the findings in Welsh
         for finding in self.findings:
             what = str(finding)[:80]
+            if finding.national_bodies:
+                items.append(
+                    (
+                        f"finding:{finding.pk}:national_bodies",
+                        f"Addressees of {what}",
+                        finding.national_bodies,
+                    )
+                )
             items.append(
                 (f"finding:{finding.pk}:headline", f"Headline of {what}", finding.headline)
             )
@@ -202,8 +263,11 @@ class ReportContent:
         return items
 
     def fingerprint(self) -> str:
-        """SHA-256 of everything the report would publish (text, findings, tables)."""
+        """SHA-256 of everything the report would publish (title, text, findings, tables) and
+        of the decisions on what the disclosure check found, so that a change to any of them
+        lapses a sign-off."""
         payload = {
+            "title": self.report.title,
             "sections": [(c.section.pk, c.section.title, c.section.body) for c in self.sections],
             "findings": [
                 (
@@ -220,25 +284,40 @@ class ReportContent:
                 for f in self.findings
             ],
             "tables": [
-                (t.key, [(r.label, [c.count for c in r.cells]) for r in t.rows])
+                (
+                    t.key,
+                    [
+                        (r.label, [(c.count, c.suppressed) for c in [*r.cells, r.total]])
+                        for r in t.all_rows
+                    ],
+                )
                 for t in self.tables
             ],
-            "shown": sorted(
-                (t.cell_location(r, i), r.cells[i].shown_reason) for t, r, i in self.small_cells
-            ),
+            "decisions": self.decisions,
         }
         encoded = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(encoded).hexdigest()
 
 
-def _shown_small_numbers(report: Report) -> dict[str, str]:
-    return dict(
-        DisclosureHit.objects.filter(
+def _decisions(report: Report) -> list[tuple[str, str, str]]:
+    return sorted(
+        DisclosureHit.objects.filter(report=report)
+        .exclude(status=DisclosureHit.Status.OPEN)
+        .values_list("fingerprint", "status", "reason")
+    )
+
+
+def _shown_small_numbers(report: Report) -> Shown:
+    """Small numbers someone decided may be shown, by place and count: a dismissal holds for
+    that count only, so a count that changes is checked again."""
+    return {
+        (location, int(text)): reason
+        for location, text, reason in DisclosureHit.objects.filter(
             report=report,
             hit_type=DisclosureHit.SMALL_NUMBER,
             status=DisclosureHit.Status.DISMISSED,
-        ).values_list("location", "reason")
-    )
+        ).values_list("location", "text", "reason")
+    }
 
 
 def case_tables(inspection: Inspection) -> tuple[list[Table], dict[str, Any] | None]:
@@ -262,6 +341,50 @@ def case_tables(inspection: Inspection) -> tuple[list[Table], dict[str, Any] | N
         )
     )
     return tables, results
+
+
+def _comparison_forced(
+    inspection: Inspection, by_area: Table, previous: Inspection | None
+) -> frozenset[tuple[int, int]]:
+    """The comparison table repeats numbers of other tables: this inspection's grades on the
+    common scale (sums of the by-area totals) and the previous inspection's (as its own report
+    published them). A number withheld there is withheld here too, so that no table gives
+    away what another withholds."""
+    forced: set[tuple[int, int]] = set()
+    totals = by_area.total_row
+    assert totals is not None
+    codes = [code for code, _ in COMPARABLE_SCALE]
+    methodology = inspection.methodology
+    for grade, cell in zip(by_area.columns, totals.cells, strict=True):
+        if cell.suppressed and (code := methodology.comparable(grade)) in codes:
+            forced.add((0, codes.index(code)))
+    if totals.total.suppressed:
+        forced.add((0, -1))
+    if previous is not None:
+        published = (
+            Publication.objects.filter(inspection=previous, is_current=True, language="en")
+            .values_list("data", flat=True)
+            .first()
+        )
+        grades = (published or {}).get("case_grades") or {}
+        comparable = grades.get("comparable") or {}
+        forced |= {(1, i) for i, code in enumerate(codes) if comparable.get(code, 0) is None}
+        if comparable and grades.get("total", 0) is None:
+            forced.add((1, -1))
+    return frozenset(forced)
+
+
+def _suppress_all(
+    inspection: Inspection, tables: list[Table], results: dict[str, Any] | None, shown: Shown
+) -> list[tuple[Table, Row, int]]:
+    small: list[tuple[Table, Row, int]] = []
+    by_area = next((t for t in tables if t.key == "by-area"), None)
+    for table in tables:
+        forced: frozenset[tuple[int, int]] = frozenset()
+        if table.key == "comparison" and by_area is not None and results is not None:
+            forced = _comparison_forced(inspection, by_area, results.get("previous"))
+        small += [(table, row, column) for row, column in suppress(table, shown, forced)]
+    return small
 
 
 def report_content(report: Report) -> ReportContent:
@@ -307,8 +430,7 @@ def report_content(report: Report) -> ReportContent:
             ]
         content_sections.append(content)
     tables, results = case_tables(inspection)
-    shown = _shown_small_numbers(report)
-    small_cells = [(t, row, i) for t in tables for row, i in suppress(t, shown)]
+    small_cells = _suppress_all(inspection, tables, results, _shown_small_numbers(report))
     return ReportContent(
         report=report,
         inspection=inspection,
@@ -320,4 +442,5 @@ def report_content(report: Report) -> ReportContent:
         small_cells=small_cells,
         labels=kind_labels(inspection),
         results=results,
+        decisions=_decisions(report),
     )

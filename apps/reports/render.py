@@ -16,7 +16,7 @@ from apps.frameworks.loaders import COMPARABLE_SCALE
 from apps.inspections.models import Inspection
 from apps.reference import selectors as reference_selectors
 
-from .content import SUPPRESSED_LABEL, ReportContent, Table
+from .content import SUPPRESSED_LABEL, WITHHELD_LABEL, Cell, ReportContent, Table
 from .models import Publication
 
 
@@ -28,11 +28,13 @@ def _figures(inspection: Inspection) -> tuple[list[Any], str]:
     return detail.figures, force.name
 
 
-def _audited_total(content: ReportContent) -> int:
+def _audited_total(content: ReportContent) -> int | None:
+    """The number of cases audited, unless the tables withhold it."""
     for table in content.tables:
         if table.key == "by-area" and table.total_row is not None:
-            return table.total_row.total
-    return 0
+            total = table.total_row.total
+            return None if total.suppressed else total.count
+    return None
 
 
 def render_body(content: ReportContent) -> str:
@@ -44,6 +46,7 @@ def render_body(content: ReportContent) -> str:
             "figures": figures,
             "figures_for": figures_for,
             "suppressed_label": SUPPRESSED_LABEL,
+            "withheld_label": WITHHELD_LABEL,
             "audited_total": _audited_total(content),
             "welsh": content.report.language == "cy",
         },
@@ -70,14 +73,20 @@ def summary_text(content: ReportContent) -> str:
     return content.report.title
 
 
+def _count(cell: Cell) -> int | None:
+    return None if cell.suppressed else cell.count
+
+
 def _grade_counts(table: Table | None, scale: list[str]) -> dict[str, Any] | None:
-    if table is None or table.total_row is None or not table.total_row.total:
+    """The inspection's case grade counts as published: None where the report withholds one."""
+    if table is None or table.total_row is None or not table.total_row.total.count:
         return None
-    counts = {
-        grade: (None if cell.suppressed else cell.count)
-        for grade, cell in zip(scale, table.total_row.cells, strict=True)
+    totals = table.total_row
+    return {
+        "scale": scale,
+        "counts": {g: _count(c) for g, c in zip(scale, totals.cells, strict=True)},
+        "total": _count(totals.total),
     }
-    return {"scale": scale, "counts": counts, "total": table.total_row.total}
 
 
 def publication_data(content: ReportContent, *, due_dates: dict[int, str | None]) -> dict[str, Any]:
