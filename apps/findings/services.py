@@ -56,6 +56,17 @@ def _check_can_record(actor: Actor, inspection: Inspection) -> None:
         )
 
 
+def _lock_open(inspection: Inspection) -> None:
+    """Lock the inspection's row and check again that its register is open: publication
+    takes the same lock, so no finding is written after the report is published."""
+    locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    if not register_is_open(locked):
+        raise FindingsError(
+            f"{locked.reference} is {locked.get_state_display().lower()}: its findings are the "
+            "published record now."
+        )
+
+
 def _changed() -> None:
     data_changed("findings")
 
@@ -93,6 +104,7 @@ def evidence_create(
     _check_can_record(actor, inspection)
     _clean_evidence(inspection, source, title, sampled_case)
     with transaction.atomic():
+        _lock_open(inspection)
         item = EvidenceItem.objects.create(
             inspection=inspection,
             source=source,
@@ -117,6 +129,7 @@ def evidence_update(
         raise TypeError(f"Not evidence fields: {', '.join(sorted(set(changes) - allowed))}")
     _check_can_record(actor, item.inspection)
     with transaction.atomic():
+        _lock_open(item.inspection)
         current = EvidenceItem.objects.select_for_update().get(pk=item.pk)
         if current.version != expected_version:
             raise ConcurrentFindingEdit(f"The evidence item “{current.title}”")
@@ -141,6 +154,7 @@ def evidence_update(
 def evidence_delete(*, actor: Actor, item: EvidenceItem) -> None:
     _check_can_record(actor, item.inspection)
     with transaction.atomic():
+        _lock_open(item.inspection)
         current = EvidenceItem.objects.select_for_update().get(pk=item.pk)
         used = list(current.findings.values_list("headline", flat=True)[:3])
         if used:
@@ -341,7 +355,7 @@ def finding_create(
             raise FindingsError("A recommendation needs its addressees and timescale.")
         values.update({name: getattr(terms, name) for name in RECOMMENDATION_FIELDS})
     with transaction.atomic():
-        Inspection.objects.select_for_update().filter(pk=inspection.pk).first()
+        _lock_open(inspection)
         finding = _create_one(
             actor=actor,
             inspection=inspection,
@@ -385,6 +399,7 @@ def finding_update(
     inspection = finding.inspection
     _check_can_record(actor, inspection)
     with transaction.atomic():
+        _lock_open(inspection)
         current = Finding.objects.select_for_update().get(pk=finding.pk)
         if current.version != expected_version:
             raise ConcurrentFindingEdit(f"The finding “{current.headline}”")
@@ -448,6 +463,7 @@ def finding_delete(*, actor: Actor, finding: Finding) -> None:
     """Remove a finding. Removing a cause of concern removes its recommendations with it."""
     _check_can_record(actor, finding.inspection)
     with transaction.atomic():
+        _lock_open(finding.inspection)
         current = Finding.objects.select_for_update().get(pk=finding.pk)
         if current.carried_into.exists():
             raise FindingsError("A later inspection carries this finding over; it must stay.")
@@ -477,18 +493,34 @@ def causes_without_recommendations(inspection: Inspection) -> list[Finding]:
     )
 
 
-def recommendations_renumber(*, inspection: Inspection, stage_order: Sequence[str]) -> None:
+def recommendations_renumber(
+    *, actor: Actor, inspection: Inspection, stage_order: Sequence[str]
+) -> bool:
     """Number the recommendations 1, 2, 3... in the order the report presents them: by stage
-    (in `stage_order`, general ones last) and then in the order they were recorded. Called
-    when the report is published, in its transaction; numbers in drafts are provisional."""
+    (in `stage_order`, general ones last) and then in the order they were recorded. Run by
+    the disclosure check and at sign-off, so numbers are final when the report is published;
+    in drafts they are provisional. Says whether any number changed (recorded if so)."""
     position = {code: i for i, code in enumerate(stage_order)}
-    recs = list(
-        Finding.objects.select_for_update()
-        .filter(inspection=inspection, kind=Kind.RECOMMENDATION)
-        .order_by("order", "id")
-    )
-    recs.sort(key=lambda r: (position.get(r.stage, len(position)), r.order, r.pk))
-    # Clear first, so the unique (inspection, number) never clashes midway.
-    Finding.objects.filter(pk__in=[r.pk for r in recs]).update(number=None)
-    for number, rec in enumerate(recs, start=1):
-        Finding.objects.filter(pk=rec.pk).update(number=number)
+    with transaction.atomic():
+        recs = list(
+            Finding.objects.select_for_update()
+            .filter(inspection=inspection, kind=Kind.RECOMMENDATION)
+            .order_by("order", "id")
+        )
+        recs.sort(key=lambda r: (position.get(r.stage, len(position)), r.order, r.pk))
+        wanted = {rec.pk: number for number, rec in enumerate(recs, start=1)}
+        if all(rec.number == wanted[rec.pk] for rec in recs):
+            return False
+        # Clear first, so the unique (inspection, number) never clashes midway.
+        Finding.objects.filter(pk__in=list(wanted)).update(number=None)
+        for pk, number in wanted.items():
+            Finding.objects.filter(pk=pk).update(number=number)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=inspection,
+            summary="Numbered the recommendations in report order: "
+            + ", ".join(f"{rec.number or '-'}→{wanted[rec.pk]}" for rec in recs),
+        )
+        _changed()
+    return True

@@ -46,3 +46,13 @@ class PublishForm(forms.Form):
         max_length=500,
         help_text="Shown in the public version history (only for a new version).",
     )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it is withdrawn",
+        max_length=500,
+        help_text="For the audit trail. The public sees only that the version is no longer "
+        "available.",
+        error_messages={"required": "Say why the version is withdrawn."},
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from apps.accounts.models import Role
 from apps.fieldwork.permissions import AUDITING_ROLES, team_role
+from apps.findings.models import Finding
 from apps.findings.permissions import can_read_findings
 from apps.inspections.lifecycle import PM, step_for
 from apps.inspections.models import Inspection, State, TeamRole
@@ -41,10 +42,17 @@ def can_write_report(user: Any, inspection: Inspection) -> bool:
 
 
 def authors(report: Report) -> set[int]:
-    return set(
+    """Everyone who wrote any of it: a revision of a section, or a finding of its register."""
+    written = set(
         SectionRevision.objects.filter(section__report=report)
         .exclude(by=None)
         .values_list("by_id", flat=True)
+    )
+    findings = Finding.objects.filter(inspection_id=report.inspection_id)
+    return (
+        written
+        | set(findings.values_list("created_by_id", flat=True))
+        | set(findings.values_list("updated_by_id", flat=True))
     )
 
 
@@ -58,8 +66,8 @@ def sign_off_refusal(user: Any, report: Report) -> str | None:
         return "Only a lead inspector on the inspection's team can sign off quality assurance."
     if user.pk in authors(report):
         return (
-            "You wrote part of this draft, so someone else must sign it off: quality assurance "
-            "needs a lead inspector who did not write it."
+            "You wrote part of this report (its text or its findings), so someone else must "
+            "sign it off: quality assurance needs a lead inspector who did not write it."
         )
     return None
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import models, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -34,7 +33,7 @@ from apps.inspections import services as inspection_services
 from apps.inspections.models import Inspection, State
 
 from . import permissions
-from .content import ReportContent, report_content
+from .content import TOTAL_COLUMN, ReportContent, report_content
 from .models import (
     DisclosureHit,
     Language,
@@ -185,6 +184,8 @@ def welsh_report_start(*, actor: Actor, inspection: Inspection) -> Report:
         raise ReportError("Only the inspection's lead inspector and inspectors draft its report.")
     if not has_welsh_force(inspection):
         raise ReportError("Only the reports of forces in Wales have a Welsh-language version.")
+    if inspection.state not in permissions.DRAFTING_STATES:
+        raise ReportError(f"{inspection.reference} is {inspection.get_state_display().lower()}.")
     with transaction.atomic():
         english = (
             Report.objects.select_for_update()
@@ -225,6 +226,10 @@ def report_retitle(*, actor: Actor, report: Report, title: str) -> Report:
     title = title.strip()
     if not title:
         raise ReportError({"title": "Enter the report's title."})
+    if report.inspection.state not in permissions.DRAFTING_STATES:
+        raise ReportError(
+            f"{report.inspection.reference} is {report.inspection.get_state_display().lower()}."
+        )
     with transaction.atomic():
         current = Report.objects.select_for_update().get(pk=report.pk)
         before = audit_snapshot(current)
@@ -314,9 +319,15 @@ def _context(text: str, start: int, end: int) -> str:
     return f"{'…' if start > CONTEXT_CHARS else ''}{left}⟦{text[start:end]}⟧{right}"
 
 
-def _renumber(report: Report) -> None:
+def _renumber(report: Report, actor: Actor) -> None:
+    """Fix the recommendations' numbers in the order the report presents them (the English
+    report's order; the register is the English report's)."""
+    if report.language != Language.ENGLISH:
+        return
     order = [s.stage for s in report.sections.filter(kind=SectionKind.STAGE).order_by("order")]
-    findings_services.recommendations_renumber(inspection=report.inspection, stage_order=order)
+    findings_services.recommendations_renumber(
+        actor=actor, inspection=report.inspection, stage_order=order
+    )
 
 
 def _require_writer(actor: Actor, report: Report) -> None:
@@ -335,7 +346,7 @@ def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
 
     _require_writer(actor, report)
     with transaction.atomic():
-        _renumber(Report.objects.select_for_update().get(pk=report.pk))
+        _renumber(Report.objects.select_for_update().get(pk=report.pk), actor)
     # The scan takes a second or two, so it runs without holding the report's lock. It
     # records the fingerprint of the content it read: if anyone changes the report
     # meanwhile, the fingerprint no longer matches and publication asks for another run.
@@ -345,19 +356,29 @@ def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
     results = scan_many([text for _, _, text in texts], allow=_allowed_names(report))
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
+        # A dismissal holds for the same words in the same place and context; a redaction
+        # does not, so words put back after a redaction are found again. For a small number,
+        # either decision holds for that count in that cell.
         decided = set(
             DisclosureHit.objects.filter(report=report)
-            .exclude(status=DisclosureHit.Status.OPEN)
+            .filter(
+                Q(status=DisclosureHit.Status.DISMISSED)
+                | Q(status=DisclosureHit.Status.REDACTED, hit_type=DisclosureHit.SMALL_NUMBER)
+            )
             .values_list("fingerprint", flat=True)
         )
         DisclosureHit.objects.filter(report=report, status=DisclosureHit.Status.OPEN).delete()
         new: list[DisclosureHit] = []
         skipped = 0
         for (location, label, text), hits in zip(texts, results, strict=True):
-            seen: Counter[tuple[str, str]] = Counter()
             for hit in hits:
-                seen[(hit.type, hit.text)] += 1
-                fingerprint = _fingerprint(location, hit.type, hit.text, seen[(hit.type, hit.text)])
+                fingerprint = _fingerprint(
+                    location,
+                    hit.type,
+                    hit.text,
+                    text[max(0, hit.start - CONTEXT_CHARS) : hit.start],
+                    text[hit.end : hit.end + CONTEXT_CHARS],
+                )
                 if fingerprint in decided:
                     skipped += 1
                     continue
@@ -376,8 +397,9 @@ def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
                 )
         small = 0
         for table, row, column in content.small_cells:
-            cell = row.cells[column]
+            cell = table.cell(row, column)
             location = table.cell_location(row, column)
+            where = TOTAL_COLUMN if column < 0 else table.columns[column]
             fingerprint = _fingerprint(location, DisclosureHit.SMALL_NUMBER, cell.count)
             if fingerprint in decided:
                 skipped += 1
@@ -387,7 +409,7 @@ def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
                 DisclosureHit(
                     report=report,
                     location=location,
-                    location_label=f"{table.caption}: {row.label}, {table.columns[column]}"[:300],
+                    location_label=f"{table.caption}: {row.label}, {where}"[:300],
                     hit_type=DisclosureHit.SMALL_NUMBER,
                     text=str(cell.count),
                     fingerprint=fingerprint,
@@ -426,6 +448,20 @@ def _open_hit(hit: DisclosureHit) -> DisclosureHit:
     return current
 
 
+def _lock_content(report: Report) -> bool:
+    """Lock the report, its sections and its findings (so no one saves while a redaction or
+    a decision is made), and say whether the check is current."""
+    Report.objects.select_for_update().get(pk=report.pk)
+    list(ReportSection.objects.select_for_update().filter(report=report).values_list("pk"))
+    list(
+        Finding.objects.select_for_update()
+        .filter(inspection_id=report.inspection_id)
+        .values_list("pk")
+    )
+    report.refresh_from_db()
+    return report.is_checked(report_content(report).fingerprint())
+
+
 def _still_checked(report: Report, was_checked: bool) -> None:
     """A redaction or a decision on a small number changes the content in exactly the way the
     check asked for, so a check that was current stays current."""
@@ -439,8 +475,8 @@ def hit_redact(*, actor: Actor, hit: DisclosureHit) -> DisclosureHit:
     revision of the section, or a change to the finding); a small number is withheld."""
     _require_writer(actor, hit.report)
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=hit.report_id)
-        was_checked = report.is_checked(report_content(report).fingerprint())
+        report = Report.objects.select_related("inspection").get(pk=hit.report_id)
+        was_checked = _lock_content(report)
         current = _open_hit(hit)
         if not current.is_small_number:
             placeholder = PLACEHOLDERS.get(current.hit_type, "[removed]")
@@ -462,54 +498,70 @@ def hit_redact(*, actor: Actor, hit: DisclosureHit) -> DisclosureHit:
     return current
 
 
-def _source_text(hit: DisclosureHit) -> tuple[str, object]:
+REDACTABLE = {
+    "section": {"body", "title"},
+    "report": {"title"},
+    "finding": {"headline", "narrative", "national_bodies"},
+}
+
+
+def _source(hit: DisclosureHit) -> tuple[models.Model, str]:
+    """The record and field a hit was found in, locked: "section:<id>" (its text),
+    "section:<id>:title", "report:<id>:title" or "finding:<id>:<field>"."""
     kind, _, rest = hit.location.partition(":")
+    pk_text, _, field = rest.partition(":")
+    field = field or "body"
+    if kind not in REDACTABLE or field not in REDACTABLE[kind] or not pk_text.isdigit():
+        raise ReportError("This hit is not in the text.")
+    pk = int(pk_text)
+    record: models.Model
     if kind == "section":
-        section = ReportSection.objects.select_for_update().get(pk=int(rest), report=hit.report)
-        return section.body, section
-    if kind == "finding":
-        pk, _, field = rest.partition(":")
-        finding = Finding.objects.select_for_update().get(
-            pk=int(pk), inspection=hit.report.inspection
+        record = ReportSection.objects.select_for_update().get(pk=pk, report=hit.report)
+    elif kind == "report":
+        record = Report.objects.select_for_update().get(pk=pk, pk__in=[hit.report_id])
+    else:
+        record = Finding.objects.select_for_update().get(
+            pk=pk, inspection_id=hit.report.inspection_id
         )
-        return getattr(finding, field), (finding, field)
-    raise ReportError("This hit is not in the text.")
+    return record, field
 
 
 def _replace_span(actor: Actor, hit: DisclosureHit, placeholder: str) -> None:
-    text, source = _source_text(hit)
+    record, field = _source(hit)
+    text = getattr(record, field)
     if text[hit.start : hit.end] != hit.text:
         raise ReportError(
             "The text has changed since the check ran, so this cannot be redacted in place. "
             "Run the disclosure check again."
         )
     new_text = text[: hit.start] + placeholder + text[hit.end :]
-    if isinstance(source, ReportSection):
+    what = hit.hit_type.lower().replace("_", " ")
+    if isinstance(record, ReportSection) and field == "body":
         section_save(
             actor=actor,
-            section=source,
+            section=record,
             body=new_text,
-            expected_version=source.version,
-            note=f"redacted a {hit.hit_type.lower().replace('_', ' ')}",
+            expected_version=record.version,
+            note=f"redacted a {what}",
         )
         return
-    assert isinstance(source, tuple)
-    finding, field = source
-    # Redaction goes on after publication too (for a republication), when the register is
-    # closed to other changes, so it writes the finding directly, with its own audit event.
-    before = audit_snapshot(finding)
-    setattr(finding, field, new_text)
-    finding.version = F("version") + 1
-    finding.updated_by = _user(actor) or finding.updated_by
-    finding.save()
-    finding.refresh_from_db()
+    # Titles and findings are written directly, with their own audit event: redaction goes
+    # on after publication too (for a republication), when the register is closed.
+    before = audit_snapshot(record)
+    setattr(record, field, new_text)
+    update = [field]
+    if isinstance(record, Finding | ReportSection):
+        record.version = F("version") + 1
+        update.append("version")
+    record.save(update_fields=update)
+    record.refresh_from_db()
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
-        instance=finding,
+        instance=record,
         before=before,
-        after=audit_snapshot(finding),
-        summary=f"Redacted a {hit.hit_type.lower().replace('_', ' ')} in its {field}",
+        after=audit_snapshot(record),
+        summary=f"Redacted a {what} in its {field.replace('_', ' ')}",
     )
 
 
@@ -532,8 +584,8 @@ def hit_dismiss(*, actor: Actor, hit: DisclosureHit, reason: str) -> DisclosureH
     if len(reason) < 5:
         raise ReportError({"reason": "Say why this cannot identify a child or anyone else."})
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=hit.report_id)
-        was_checked = report.is_checked(report_content(report).fingerprint())
+        report = Report.objects.select_related("inspection").get(pk=hit.report_id)
+        was_checked = _lock_content(report)
         current = _open_hit(hit)
         current.status = DisclosureHit.Status.DISMISSED
         current.reason = reason[:500]
@@ -555,6 +607,8 @@ def small_numbers_withhold_all(*, actor: Actor, report: Report) -> int:
     """Withhold every small number still to be decided (the usual decision)."""
     _require_writer(actor, report)
     with transaction.atomic():
+        report = Report.objects.select_related("inspection").get(pk=report.pk)
+        was_checked = _lock_content(report)
         hits = DisclosureHit.objects.select_for_update().filter(
             report=report, hit_type=DisclosureHit.SMALL_NUMBER, status=DisclosureHit.Status.OPEN
         )
@@ -565,6 +619,7 @@ def small_numbers_withhold_all(*, actor: Actor, report: Report) -> int:
             resolved_at=timezone.now(),
         )
         if count:
+            _still_checked(report, was_checked)
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.UPDATE,
@@ -578,18 +633,33 @@ def small_numbers_withhold_all(*, actor: Actor, report: Report) -> int:
 # Sign-off and publication -----------------------------------------------------------------
 
 
-def report_sign_off(*, actor: User, report: Report) -> Report:
-    """Quality assurance: a lead inspector who wrote none of it signs off this content."""
+def report_sign_off(*, actor: User, report: Report, seen: str | None = None) -> Report:
+    """Quality assurance: a lead inspector who wrote none of it signs off this content, with
+    the disclosure check current and every hit resolved, so that they see those decisions.
+    `seen` is the fingerprint of the content on the page they signed from: if the report has
+    changed since, the sign-off is refused."""
     refusal = permissions.sign_off_refusal(actor, report)
     if refusal:
         raise ReportError(refusal)
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
-        _renumber(report)
+        _renumber(report, actor)
+        fingerprint = report_content(report).fingerprint()
+        if seen is not None and seen != fingerprint:
+            raise ReportError(
+                "The report changed while you were reading it. Read it again, then sign off."
+            )
+        if not report.is_checked(fingerprint):
+            raise ReportError("Run the disclosure check on this version before signing off.")
+        if DisclosureHit.objects.filter(report=report, status=DisclosureHit.Status.OPEN).exists():
+            raise ReportError(
+                "Resolve every disclosure check hit before signing off, so that the sign-off "
+                "covers those decisions."
+            )
         before = audit_snapshot(report)
         report.signed_off_by = actor
         report.signed_off_at = timezone.now()
-        report.signed_off_fingerprint = report_content(report).fingerprint()
+        report.signed_off_fingerprint = fingerprint
         report.save(update_fields=["signed_off_by", "signed_off_at", "signed_off_fingerprint"])
         audit_record(
             actor=actor,
@@ -601,6 +671,44 @@ def report_sign_off(*, actor: User, report: Report) -> Report:
         )
         data_changed("findings")
     return report
+
+
+def publication_withdraw(*, actor: User, publication: Publication, reason: str) -> Publication:
+    """Take an earlier version down, for instance one found after publication to identify
+    someone: its page and PDF stop being public, and its text is no longer kept. The current
+    version cannot be withdrawn: publish a corrected version first."""
+    if not permissions.can_publish(actor, publication.inspection):
+        raise ReportError("Only the programme manager withdraws a published version.")
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ReportError({"reason": "Say why the version is withdrawn."})
+    with transaction.atomic():
+        current = Publication.objects.select_for_update().get(pk=publication.pk)
+        if current.is_current:
+            raise ReportError(
+                "This is the current version: publish a corrected version first, then "
+                "withdraw this one."
+            )
+        if current.withdrawn_at is not None:
+            raise ReportError("This version has already been withdrawn.")
+        Publication.objects.filter(pk=current.pk).update(
+            withdrawn_at=timezone.now(),
+            withdrawn_by=actor,
+            withdrawn_reason=reason[:500],
+            body_html="",
+            search_text="",
+            pdf=None,
+            pdf_sha256="",
+        )
+        current.refresh_from_db()
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=current,
+            summary=f"Withdrew version {current.version}: {reason}"[:500],
+        )
+        data_changed("publications")
+    return current
 
 
 def publication_blockers(report: Report, content: ReportContent | None = None) -> list[str]:
@@ -676,6 +784,23 @@ def report_publish(
         )
         if previous is not None and not change_note.strip():
             reasons.append("Say what has changed since the last version, for the version history.")
+        if on > timezone.localdate():
+            reasons.append("The publication date cannot be in the future.")
+        if previous is not None and on < previous.published_on:
+            reasons.append(
+                "A new version cannot be dated before the last "
+                f"({previous.published_on:%-d %B %Y})."
+            )
+        if change_note.strip():
+            from apps.disclosure.engine import scan, type_label
+
+            found = scan(change_note, allow=_allowed_names(report))
+            if found:
+                reasons.append(
+                    "The change note may identify someone ("
+                    + ", ".join(f"{type_label(h.type).lower()}: {h.text}" for h in found)
+                    + "): reword it."
+                )
         if reasons:
             raise ReportError(reasons)
         first_of_inspection = not Publication.objects.filter(inspection=inspection).exists()

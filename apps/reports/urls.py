@@ -38,4 +38,5 @@ urlpatterns = [
     path(L + "disclosure/<int:hit_pk>/dismiss/", views.hit_dismiss, name="hit-dismiss"),
     path(L + "sign-off/", views.sign_off, name="sign-off"),
     path(L + "publish/", views.publish, name="publish"),
+    path(L + "versions/<int:version>/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -21,7 +21,7 @@ from apps.inspections.models import Inspection
 
 from . import permissions, services
 from .content import report_content
-from .forms import DismissForm, PublishForm, SectionForm, TitleForm
+from .forms import DismissForm, PublishForm, SectionForm, TitleForm, WithdrawForm
 from .models import DisclosureHit, Language, Publication, Report, ReportSection, SectionRevision
 from .render import contents_list, render_body
 
@@ -110,6 +110,7 @@ def report(request: HttpRequest, pk: int, lang: str = Language.ENGLISH) -> HttpR
             "can_publish": permissions.can_publish(request.user, inspection),
             "publish_form": PublishForm(initial={"on": timezone.localdate()}),
             "title_form": TitleForm(initial={"title": report.title}),
+            "fingerprint": fingerprint,
             "publications": Publication.objects.filter(report=report)
             .select_related("published_by")
             .order_by("-version"),
@@ -375,12 +376,38 @@ def sign_off(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
     inspection = _inspection(request, pk)
     report = _report(inspection, lang)
     try:
-        services.report_sign_off(actor=_user(request), report=report)
+        services.report_sign_off(
+            actor=_user(request), report=report, seen=request.POST.get("fingerprint") or None
+        )
     except ValidationError as error:
         _refused(request, error)
     else:
         messages.success(request, "You signed off quality assurance.")
     return _to_report(inspection, lang)
+
+
+@login_required
+def withdraw(request: HttpRequest, pk: int, lang: str, version: int) -> HttpResponse:
+    inspection = _inspection(request, pk)
+    report = _report(inspection, lang)
+    _require(permissions.can_publish(request.user, inspection))
+    publication = get_object_or_404(Publication, report=report, version=version)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.publication_withdraw(
+                actor=_user(request), publication=publication, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Version {version} was withdrawn.")
+            return _to_report(inspection, lang)
+    return render(
+        request,
+        "reports/withdraw.html",
+        {"inspection": inspection, "report": report, "publication": publication, "form": form},
+    )
 
 
 @login_required

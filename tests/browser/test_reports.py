@@ -135,6 +135,13 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     pdf_link = manager.get_by_role("link", name=re.compile("PDF of version 1"))
     expect(pdf_link).to_be_visible()
     axe.check(manager, "report page published")
+    # The current version cannot be withdrawn: a corrected version must replace it first.
+    manager.goto(report_url.rstrip("/") + "/en/versions/1/withdraw/")
+    axe.check(manager, "withdraw a version")
+    manager.get_by_label("Why it is withdrawn").fill("It named a child")
+    manager.get_by_role("button", name="Withdraw version 1").click()
+    expect(manager.get_by_text(re.compile("This is the current version"))).to_be_visible()
+    axe.check(manager, "withdraw refused")
 
     # 5. A member of the public finds it: by search, on the map and in the open data.
     public = person.browser.new_context(base_url=person.base_url)

@@ -315,8 +315,20 @@ def test_renumbering_follows_the_report_order(fw):
     early = rec("initial_contact", "Identify children.")
     general = rec("", "Lead well.")
     assert (late.number, early.number, general.number) == (1, 2, 3)
-    services.recommendations_renumber(
-        inspection=fw.inspection, stage_order=["initial_contact", "investigation"]
+    changed = services.recommendations_renumber(
+        actor=fw.users["lead"],
+        inspection=fw.inspection,
+        stage_order=["initial_contact", "investigation"],
     )
+    assert changed is True
     numbers = dict(Finding.objects.values_list("headline", "number"))
     assert numbers == {"Identify children.": 1, "Investigate promptly.": 2, "Lead well.": 3}
+    assert (
+        AuditEvent.objects.filter(summary__startswith="Numbered the recommendations").count() == 1
+    )
+    # Already in order: nothing changes and nothing more is recorded.
+    assert not services.recommendations_renumber(
+        actor=fw.users["lead"],
+        inspection=fw.inspection,
+        stage_order=["initial_contact", "investigation"],
+    )

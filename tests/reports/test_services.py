@@ -98,7 +98,9 @@ def test_a_planted_name_and_postcode_block_publication_until_resolved(drafted):
     assert hits["PERSON"].text == "Jane Smith"
     assert hits["POSTCODE"].text == "LS6 2AB"
     assert result.open == len(hits)
-    services.report_sign_off(actor=drafted.users["lead"], report=drafted.report)
+    # Sign-off waits until every hit is resolved, so that it covers those decisions.
+    with pytest.raises(ReportError, match="Resolve every disclosure check hit"):
+        services.report_sign_off(actor=drafted.users["lead"], report=drafted.report)
     drafted.report.refresh_from_db()
     reasons = services.publication_blockers(drafted.report)
     assert any("still to resolve" in r for r in reasons)
@@ -122,12 +124,10 @@ def test_a_planted_name_and_postcode_block_publication_until_resolved(drafted):
     assert foreword.body.startswith("We spoke to [name removed], whose daughter")
     for hit in DisclosureHit.objects.filter(report=drafted.report, status="open"):
         services.hit_redact(actor=drafted.users["inspector"], hit=hit)
-    # The redactions changed the text, so the sign-off lapsed but the check did not.
+    # The redactions changed the text in exactly the way the check asked: it stays current.
     drafted.report.refresh_from_db()
     reasons = services.publication_blockers(drafted.report)
-    assert reasons == [
-        "The report has changed since it was signed off: it needs signing off again."
-    ]
+    assert reasons == ["A lead inspector who did not write the report must sign it off."]
     services.report_sign_off(actor=drafted.users["lead"], report=drafted.report)
     publication = services.report_publish(
         actor=drafted.users["manager"], report=drafted.report, on=TODAY
@@ -326,3 +326,101 @@ def test_sections_are_unique_per_report(drafted):
         ReportSection.objects.create(
             report=drafted.report, kind=SectionKind.SUMMARY, stage="", title="Again", order=99
         )
+
+
+def test_words_put_back_after_a_redaction_are_found_again(drafted):
+    drafted.write(SectionKind.FOREWORD, PLANTED)
+    services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+    for hit in DisclosureHit.objects.filter(report=drafted.report, status="open"):
+        services.hit_redact(actor=drafted.users["inspector"], hit=hit)
+    drafted.write(SectionKind.FOREWORD, PLANTED, user="second")  # pasted back
+    again = services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+    assert again.open >= 2
+    found = {(h.hit_type, h.text) for h in DisclosureHit.objects.filter(status="open")}
+    assert {("PERSON", "Jane Smith"), ("POSTCODE", "LS6 2AB")} <= found
+
+
+def test_the_title_and_change_note_are_checked(drafted):
+    services.report_retitle(
+        actor=drafted.users["inspector"], report=drafted.report, title="Jane Smith's force"
+    )
+    services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+    title_hits = DisclosureHit.objects.filter(location=f"report:{drafted.report.pk}:title")
+    assert [h.text for h in title_hits] == ["Jane Smith"]
+    services.hit_redact(actor=drafted.users["inspector"], hit=title_hits.get())
+    drafted.report.refresh_from_db()
+    assert drafted.report.title == "[name removed]'s force"
+    drafted.to_quality_assurance()
+    _sign_off_and_check(drafted)
+    services.report_publish(actor=drafted.users["manager"], report=drafted.report, on=TODAY)
+    drafted.write(SectionKind.SUMMARY, "A corrected summary.", user="second")
+    _sign_off_and_check(drafted)
+    with pytest.raises(ReportError, match="change note may identify someone"):
+        services.report_publish(
+            actor=drafted.users["manager"],
+            report=drafted.report,
+            on=TODAY,
+            change_note="Corrected after a complaint from Jane Smith.",
+        )
+
+
+def test_an_earlier_version_can_be_withdrawn_but_not_the_current_one(drafted):
+    drafted.to_quality_assurance()
+    _sign_off_and_check(drafted)
+    first = services.report_publish(actor=drafted.users["manager"], report=drafted.report, on=TODAY)
+    with pytest.raises(ReportError, match="current version"):
+        services.publication_withdraw(
+            actor=drafted.users["manager"], publication=first, reason="It named a child"
+        )
+    drafted.write(SectionKind.SUMMARY, "A corrected summary.", user="second")
+    _sign_off_and_check(drafted)
+    services.report_publish(
+        actor=drafted.users["manager"], report=drafted.report, on=TODAY, change_note="Fixed."
+    )
+    first.refresh_from_db()
+    with pytest.raises(ReportError, match="programme manager"):
+        services.publication_withdraw(
+            actor=drafted.users["lead"], publication=first, reason="It named a child"
+        )
+    services.publication_withdraw(
+        actor=drafted.users["manager"], publication=first, reason="It named a child"
+    )
+    first.refresh_from_db()
+    assert first.withdrawn_at is not None
+    assert first.body_html == "" and first.pdf is None and first.search_text == ""
+    assert AuditEvent.objects.filter(summary__startswith="Withdrew version 1").exists()
+
+
+def test_a_future_publication_date_is_refused(drafted):
+    drafted.to_quality_assurance()
+    _sign_off_and_check(drafted)
+    with pytest.raises(ReportError, match="cannot be in the future"):
+        services.report_publish(
+            actor=drafted.users["manager"],
+            report=drafted.report,
+            on=dt.date.today() + dt.timedelta(days=3),
+        )
+
+
+def test_sign_off_is_refused_when_the_report_changed_since_it_was_read(drafted):
+    services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+    services.small_numbers_withhold_all(actor=drafted.users["inspector"], report=drafted.report)
+    with pytest.raises(ReportError, match="changed while you were reading it"):
+        services.report_sign_off(actor=drafted.users["lead"], report=drafted.report, seen="0" * 64)
+
+
+def test_withholding_every_small_number_keeps_the_check_current(drafted):
+    fw = drafted.fw
+    fw.upload()
+    fw.draw(quotas={"domestic_abuse": 6, "missing_children": 5, "child_sexual_exploitation": 5})
+    cases = list(fw.inspection.sampled_cases.filter(for_moderation=False).order_by("pk"))
+    for case, grade in zip(cases, ["good", "inadequate", "good", "good"], strict=False):
+        fw.complete(fw.audit(case, "inspector"), grade)
+    result = services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+    assert result.small_numbers > 0
+    services.small_numbers_withhold_all(actor=drafted.users["inspector"], report=drafted.report)
+    services.report_sign_off(actor=drafted.users["lead"], report=drafted.report)
+    drafted.report.refresh_from_db()
+    assert services.publication_blockers(drafted.report) == [
+        "The inspection must be in quality assurance to publish its report; it is fieldwork."
+    ]

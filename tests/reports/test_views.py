@@ -173,3 +173,31 @@ def test_starting_the_report_from_its_page(client, fw):
     assert client.post(reverse("reports:start", args=[fw.inspection.pk])).status_code == 302
     assert "Preview the whole report" in client.get(url).content.decode()
     assert services.publication_blockers(fw.inspection.reports.get())
+
+
+def test_a_withdrawn_version_is_gone_from_the_portal(client, drafted):
+    drafted.to_quality_assurance()
+    for version in (1, 2):
+        if version == 2:
+            drafted.write(SectionKind.SUMMARY, "Corrected.", user="second")
+        services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+        services.report_sign_off(actor=drafted.users["lead"], report=drafted.report)
+        publication = services.report_publish(
+            actor=drafted.users["manager"],
+            report=drafted.report,
+            on=TODAY,
+            change_note="" if version == 1 else "Corrected the summary.",
+        )
+    slug = publication.slug
+    assert client.get(f"/reports/{slug}/v1/").status_code == 200
+    client.force_login(drafted.users["manager"])
+    url = reverse("reports:withdraw", args=[drafted.inspection.pk, "en", 1])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"reason": "It named a child in the summary"})
+    assert response.status_code == 302
+    client.logout()
+    assert client.get(f"/reports/{slug}/v1/").status_code == 404
+    assert client.get(f"/reports/{slug}/v1/report.pdf").status_code == 404
+    page = client.get(f"/reports/{slug}/")
+    assert page.status_code == 200
+    assert f"/reports/{slug}/v1/" not in page.content.decode()
