@@ -168,7 +168,7 @@ def report(
 def report_pdf(
     request: HttpRequest, slug: str, version: int | None = None, language: str = "en"
 ) -> HttpResponse:
-    found = Publication.objects.filter(slug=slug, language=language)
+    found = Publication.objects.filter(slug=slug, language=language, withdrawn_at=None)
     found = found.filter(version=version) if version is not None else found.filter(is_current=True)
     publication = found.defer("search_text").first()
     if publication is None:
