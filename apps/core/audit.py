@@ -88,7 +88,9 @@ def _diff(
     return changes
 
 
-def _actor_fields(actor: Actor) -> tuple[Any, str]:
+def actor_fields(actor: Actor) -> tuple[Any, str]:
+    """The user to record as the actor (None for a SystemActor) and the label to show: what
+    every record of who did something (an audit event, a lifecycle step, a revision) keeps."""
     if actor is None:
         raise ValueError("Every change needs an actor: pass a user or a SystemActor.")
     if isinstance(actor, SystemActor):
@@ -119,7 +121,7 @@ def audit_record(
         raise RuntimeError(
             "audit_record must run inside transaction.atomic, with the change it records."
         )
-    user, label = _actor_fields(actor)
+    user, label = actor_fields(actor)
     if instance is not None:
         object_type = object_type or instance._meta.label_lower
         object_id = object_id or str(instance.pk)

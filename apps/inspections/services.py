@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
-from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.frameworks.models import MethodologyVersion
@@ -218,8 +218,7 @@ def inspection_create(
             from_state="",
             to_state=inspection.state,
             on=planned_on,
-            by=_user_or_none(actor),
-            by_label=_label(actor),
+            **_recorded_by(actor),
             note="Planned",
         )
         after = audit_snapshot(inspection) | _m2m_ids(inspection)
@@ -280,12 +279,9 @@ def inspection_update(
     return current
 
 
-def _user_or_none(actor: Actor) -> User | None:
-    return actor if isinstance(actor, User) else None
-
-
-def _label(actor: Actor) -> str:
-    return actor.get_username() if isinstance(actor, User) else str(actor)
+def _recorded_by(actor: Actor) -> dict[str, Any]:
+    by, label = actor_fields(actor)
+    return {"by": by, "by_label": label}
 
 
 def team_member_add(*, actor: Actor, inspection: Inspection, user: User, role: str) -> TeamMember:
@@ -370,8 +366,7 @@ def inspection_transition(
             from_state=current.state,
             to_state=target,
             on=on,
-            by=_user_or_none(actor),
-            by_label=_label(actor),
+            **_recorded_by(actor),
             note=note,
         )
         # The row is locked, so the new values are known without reading them back.

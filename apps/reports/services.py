@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -24,7 +25,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.findings import services as findings_services
@@ -106,12 +107,13 @@ class SectionConflict(Exception):
         self.section = section
 
 
-def _label(actor: Actor) -> str:
-    return actor.get_username() if isinstance(actor, User) else str(actor)
+def _person(actor: Actor) -> User | None:
+    return actor_fields(actor)[0]
 
 
-def _user(actor: Actor) -> User | None:
-    return actor if isinstance(actor, User) else None
+def _recorded_by(actor: Actor) -> dict[str, Any]:
+    by, label = actor_fields(actor)
+    return {"by": by, "by_label": label}
 
 
 # Drafting ---------------------------------------------------------------------------------
@@ -273,7 +275,7 @@ def section_save(
             return current
         before = audit_snapshot(current)
         current.body = body
-        current.updated_by = _user(actor)
+        current.updated_by = _person(actor)
         current.version = F("version") + 1
         current.save()
         current.refresh_from_db()
@@ -282,8 +284,7 @@ def section_save(
             section=current,
             number=number,
             body=body,
-            by=_user(actor),
-            by_label=_label(actor),
+            **_recorded_by(actor),
             note=note[:200],
         )
         audit_record(
@@ -418,7 +419,7 @@ def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
         DisclosureHit.objects.bulk_create(new)
         report.checked_fingerprint = content.fingerprint()
         report.checked_at = timezone.now()
-        report.checked_by = _user(actor)
+        report.checked_by = _person(actor)
         report.save(update_fields=["checked_fingerprint", "checked_at", "checked_by"])
         audit_record(
             actor=actor,
@@ -483,7 +484,7 @@ def hit_redact(*, actor: Actor, hit: DisclosureHit) -> DisclosureHit:
             _replace_span(actor, current, placeholder)
             _shift_later_hits(current, len(placeholder) - (current.end - current.start))
         current.status = DisclosureHit.Status.REDACTED
-        current.resolved_by = _user(actor)
+        current.resolved_by = _person(actor)
         current.resolved_at = timezone.now()
         current.reason = "Withheld as “fewer than 5”" if current.is_small_number else "Redacted"
         current.save()
@@ -589,7 +590,7 @@ def hit_dismiss(*, actor: Actor, hit: DisclosureHit, reason: str) -> DisclosureH
         current = _open_hit(hit)
         current.status = DisclosureHit.Status.DISMISSED
         current.reason = reason[:500]
-        current.resolved_by = _user(actor)
+        current.resolved_by = _person(actor)
         current.resolved_at = timezone.now()
         current.save()
         _still_checked(report, was_checked)
@@ -615,7 +616,7 @@ def small_numbers_withhold_all(*, actor: Actor, report: Report) -> int:
         count = hits.update(
             status=DisclosureHit.Status.REDACTED,
             reason="Withheld as “fewer than 5”",
-            resolved_by=_user(actor),
+            resolved_by=_person(actor),
             resolved_at=timezone.now(),
         )
         if count:
@@ -882,8 +883,7 @@ def _set_due_dates(
                 status=RecommendationStatus.AWAITING_RESPONSE,
                 on=on,
                 note="Published",
-                by=actor,
-                by_label=_label(actor),
+                **_recorded_by(actor),
             )
         due[rec.pk] = rec.due_on.isoformat() if rec.due_on else None
     return due
