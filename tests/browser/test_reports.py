@@ -79,6 +79,22 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
         )
     ).to_be_visible()
 
+    finding = inspector.locator("li.app-finding").filter(
+        has_text="Children referred to the MASH wait too long for a decision."
+    )
+    finding.get_by_role("link", name=re.compile("^Change .*Cause of concern")).click()
+    expect(inspector.get_by_label("Finding in one sentence")).to_be_visible()
+    axe.check(inspector, "change a finding")
+    inspector.go_back()
+    finding.get_by_role("link", name=re.compile("^Remove .*Cause of concern")).click()
+    expect(inspector.get_by_text("Its recommendations are removed with it")).to_be_visible()
+    axe.check(inspector, "remove a finding (not confirmed)")
+    inspector.goto(inspection_url)
+    inspector.get_by_role("link", name="Evidence log").click()
+    inspector.get_by_role("link", name="Focus group with the MASH team").click()
+    expect(inspector.get_by_role("heading", name="Findings it supports")).to_be_visible()
+    axe.check(inspector, "evidence item")
+
     # 2. A planted name and postcode in the summary, found by the check.
     inspector.goto(inspection_url)
     inspector.get_by_role("link", name=re.compile("Report: draft")).click()
@@ -90,6 +106,11 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     axe.check(inspector, "section page")
     inspector.get_by_role("button", name="Save").click()
     expect(inspector.get_by_text("“Summary” saved.")).to_be_visible()
+    inspector.get_by_role("link", name="Summary", exact=True).click()
+    inspector.get_by_role("link", name=re.compile("^Revision \\d+")).first.click()
+    expect(inspector.get_by_role("heading", name="This revision")).to_be_visible()
+    axe.check(inspector, "revision")
+    inspector.goto(report_url)
     inspector.get_by_role("link", name="Preview the whole report").click()
     expect(
         inspector.get_by_role("heading", name="Children referred to the MASH wait too long")
@@ -103,6 +124,10 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     expect(hits.get_by_text("Gwen Roberts", exact=True)).to_be_visible()
     expect(hits.get_by_text("LL57 2DG", exact=True)).to_be_visible()
     axe.check(inspector, "disclosure check")
+    inspector.get_by_role("link", name=re.compile("^Dismiss")).first.click()
+    expect(inspector.get_by_label("Why it cannot identify anyone")).to_be_visible()
+    axe.check(inspector, "dismiss a hit (not confirmed)")
+    inspector.go_back()
 
     # 3. Publication is refused while hits are open.
     manager = person("manager")
@@ -168,6 +193,13 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     csv_text = reader.request.get("/open-data/reports.csv").text()
     assert REFERENCE in csv_text
     public.close()
+
+    # An inspection in fieldwork has no report yet: its report page offers to start one.
+    inspector.goto("/inspections/")
+    inspector.get_by_role("link", name=re.compile("NCPI-2026-004")).first.click()
+    inspector.get_by_role("link", name=re.compile("Report: draft")).click()
+    expect(inspector.get_by_role("button", name="Start the report")).to_be_visible()
+    axe.check(inspector, "start a report")
 
     # 6. North Wales is in Wales: the report can carry a Welsh-language version.
     inspector.goto(report_url)
