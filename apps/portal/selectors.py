@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.urls import reverse
@@ -252,12 +253,11 @@ def report_list(*, filters: ReportFilters, page: int = 1) -> ReportList:
         found, terms = search.publications, search.terms
     else:
         found = found.order_by("-published_on", "-id")
-    total = found.count()
-    num_pages = max(1, -(-total // PER_PAGE))
-    number = min(max(1, page), num_pages)
-    rows = [
-        report_row(p) for p in found[(number - 1) * PER_PAGE : number * PER_PAGE]
-    ]  # fmt: skip
+    # Django's paginator does the counting and clamping; the result keeps plain values only,
+    # since it is cached (a Page would carry its queryset into the cache).
+    paged = Paginator(found, PER_PAGE).get_page(page)
+    rows = [report_row(p) for p in paged.object_list]
+    total, number, num_pages = paged.paginator.count, paged.number, paged.paginator.num_pages
     if search is not None and rows:
         snippets = search.snippets([row.id for row in rows])
         for row in rows:
