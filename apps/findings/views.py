@@ -39,9 +39,6 @@ def staff_inspection(request: HttpRequest, pk: int) -> Inspection:
     return inspection
 
 
-_inspection = staff_inspection
-
-
 def _require_recorder(request: HttpRequest, inspection: Inspection) -> None:
     if not permissions.can_record_findings(request.user, inspection):
         raise PermissionDenied
@@ -58,7 +55,7 @@ def _context(request: HttpRequest, inspection: Inspection, **extra: Any) -> dict
 
 @login_required
 def register(request: HttpRequest, pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     return render(
         request,
         "findings/register.html",
@@ -112,7 +109,7 @@ def _evidence(inspection: Inspection, ids: list[int]) -> list[EvidenceItem]:
 
 @login_required
 def finding_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require_recorder(request, inspection)
     if kind not in Kind.values:
         raise Http404("No such kind of finding")
@@ -158,7 +155,7 @@ def _about_terms(error: ValidationError) -> bool:
 
 @login_required
 def finding_edit(request: HttpRequest, pk: int, finding_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require_recorder(request, inspection)
     finding = get_object_or_404(Finding, pk=finding_pk, inspection=inspection)
     initial = {
@@ -252,7 +249,7 @@ def _delete_page(
 
 @login_required
 def finding_delete(request: HttpRequest, pk: int, finding_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require_recorder(request, inspection)
     finding = get_object_or_404(Finding, pk=finding_pk, inspection=inspection)
     return _delete_page(
@@ -270,7 +267,7 @@ def finding_delete(request: HttpRequest, pk: int, finding_pk: int) -> HttpRespon
 
 @login_required
 def evidence_list(request: HttpRequest, pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     return render(
         request,
         "findings/evidence_list.html",
@@ -289,7 +286,7 @@ def _case(inspection: Inspection, pk: int | None) -> SampledCase | None:
 
 @login_required
 def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require_recorder(request, inspection)
     form = EvidenceForm(request.POST or None, cases=selectors.case_choices(inspection))
     if request.method == "POST" and form.is_valid():
@@ -314,7 +311,7 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     item = get_object_or_404(EvidenceItem, pk=item_pk, inspection=inspection)
     can_record = permissions.can_record_findings(request.user, inspection)
     initial = {
@@ -370,7 +367,7 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 @login_required
 def evidence_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require_recorder(request, inspection)
     item = get_object_or_404(EvidenceItem, pk=item_pk, inspection=inspection)
     return _delete_page(

@@ -14,18 +14,27 @@ from django.utils.html import strip_tags
 from apps.findings.models import Kind
 from apps.frameworks.loaders import COMPARABLE_SCALE
 from apps.inspections.models import Inspection
-from apps.reference import selectors as reference_selectors
+from apps.reference.selectors import figure_lines
 
 from .content import SUPPRESSED_LABEL, WITHHELD_LABEL, Cell, ReportContent, Table
 from .models import Publication
 
 
 def _figures(inspection: Inspection) -> tuple[list[Any], str]:
-    force = inspection.forces.order_by("name").first()
+    """The force's latest context figures (the first force's, for a joint inspection): only
+    the figures, not the force page's areas and map. Two queries."""
+    force = (
+        inspection.forces.defer("boundary", "boundary_map")
+        .prefetch_related("context_figures")
+        .order_by("name")
+        .first()
+    )
     if force is None or not force.territorial:
         return [], ""
-    detail = reference_selectors.force_detail(force.slug)
-    return detail.figures, force.name
+    lines = figure_lines(
+        force.context_figures.all(), country=force.country, territorial=force.territorial
+    )
+    return lines, force.name
 
 
 def _audited_total(content: ReportContent) -> int | None:

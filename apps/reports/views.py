@@ -25,8 +25,6 @@ from .forms import DismissForm, PublishForm, SectionForm, TitleForm, WithdrawFor
 from .models import DisclosureHit, Language, Publication, Report, ReportSection, SectionRevision
 from .render import contents_list, render_body
 
-_inspection = staff_inspection  # same rule: staff who can see the inspection
-
 
 def _report(inspection: Inspection, lang: str = Language.ENGLISH) -> Report:
     report = (
@@ -63,7 +61,7 @@ def _to_report(inspection: Inspection, lang: str) -> HttpResponse:
 
 @login_required
 def report(request: HttpRequest, pk: int, lang: str = Language.ENGLISH) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     can_write = permissions.can_write_report(request.user, inspection)
     existing = Report.objects.filter(inspection=inspection, language=Language.ENGLISH).first()
     if existing is None:
@@ -121,7 +119,7 @@ def report(request: HttpRequest, pk: int, lang: str = Language.ENGLISH) -> HttpR
 @login_required
 @require_POST
 def report_start(request: HttpRequest, pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require(permissions.can_write_report(request.user, inspection))
     try:
         services.report_start(actor=request.user, inspection=inspection)
@@ -133,7 +131,7 @@ def report_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def welsh_start(request: HttpRequest, pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     _require(permissions.can_write_report(request.user, inspection))
     try:
         services.welsh_report_start(actor=request.user, inspection=inspection)
@@ -146,7 +144,7 @@ def welsh_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def retitle(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     _require(permissions.can_write_report(request.user, inspection))
     form = TitleForm(request.POST)
@@ -177,7 +175,7 @@ def _section(inspection: Inspection, lang: str, section_pk: int) -> ReportSectio
 
 @login_required
 def section_edit(request: HttpRequest, pk: int, lang: str, section_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     section = _section(inspection, lang, section_pk)
     can_write = permissions.can_write_report(request.user, inspection)
     form = SectionForm(
@@ -220,7 +218,7 @@ def section_edit(request: HttpRequest, pk: int, lang: str, section_pk: int) -> H
 def revision(
     request: HttpRequest, pk: int, lang: str, section_pk: int, number: int
 ) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     section = _section(inspection, lang, section_pk)
     rev = get_object_or_404(
         SectionRevision.objects.select_related("by"), section=section, number=number
@@ -236,7 +234,7 @@ def revision(
 
 @login_required
 def preview(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     content = report_content(report)
     audit_view(actor=request.user, instance=report, summary="Preview of the draft report")
@@ -259,7 +257,7 @@ def preview(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
 def disclosure(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
     from apps.disclosure.engine import type_label
 
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     hits = list(DisclosureHit.objects.filter(report=report).select_related("resolved_by"))
     for hit in hits:
@@ -287,7 +285,7 @@ def disclosure(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
 @login_required
 @require_POST
 def disclosure_run(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     _require(permissions.can_write_report(request.user, inspection))
     try:
@@ -320,7 +318,7 @@ def _hit(inspection: Inspection, lang: str, hit_pk: int) -> DisclosureHit:
 @login_required
 @require_POST
 def hit_redact(request: HttpRequest, pk: int, lang: str, hit_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     hit = _hit(inspection, lang, hit_pk)
     _require(permissions.can_write_report(request.user, inspection))
     try:
@@ -336,7 +334,7 @@ def hit_redact(request: HttpRequest, pk: int, lang: str, hit_pk: int) -> HttpRes
 
 @login_required
 def hit_dismiss(request: HttpRequest, pk: int, lang: str, hit_pk: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     hit = _hit(inspection, lang, hit_pk)
     _require(permissions.can_write_report(request.user, inspection))
     form = DismissForm(request.POST or None)
@@ -359,7 +357,7 @@ def hit_dismiss(request: HttpRequest, pk: int, lang: str, hit_pk: int) -> HttpRe
 @login_required
 @require_POST
 def small_numbers_withhold(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     _require(permissions.can_write_report(request.user, inspection))
     count = services.small_numbers_withhold_all(actor=request.user, report=report)
@@ -373,7 +371,7 @@ def small_numbers_withhold(request: HttpRequest, pk: int, lang: str) -> HttpResp
 @login_required
 @require_POST
 def sign_off(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     try:
         services.report_sign_off(
@@ -388,7 +386,7 @@ def sign_off(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
 
 @login_required
 def withdraw(request: HttpRequest, pk: int, lang: str, version: int) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     _require(permissions.can_publish(request.user, inspection))
     publication = get_object_or_404(Publication, report=report, version=version)
@@ -413,7 +411,7 @@ def withdraw(request: HttpRequest, pk: int, lang: str, version: int) -> HttpResp
 @login_required
 @require_POST
 def publish(request: HttpRequest, pk: int, lang: str) -> HttpResponse:
-    inspection = _inspection(request, pk)
+    inspection = staff_inspection(request, pk)
     report = _report(inspection, lang)
     _require(permissions.can_publish(request.user, inspection))
     form = PublishForm(request.POST)
