@@ -37,14 +37,7 @@ from apps.findings.models import (
 from apps.inspections.models import Inspection, State, TeamRole
 from apps.reports import services as report_services
 from apps.reports.content import report_content
-from apps.reports.models import Language, Publication, Report, ReportSection, SectionRevision
-from apps.reports.render import (
-    contents_list,
-    publication_data,
-    render_body,
-    search_text,
-    summary_text,
-)
+from apps.reports.models import Language, Report, ReportSection, SectionRevision
 
 ACTOR = SystemActor("generate_programme")
 AFTER_FIELDWORK = frozenset(
@@ -293,26 +286,15 @@ class Reporting:
             signed_off_fingerprint=fingerprint,
             checked_fingerprint=fingerprint,
         )
-        body = render_body(content)
-        slug = report_services.publication_slug(inspection)
-        publication = Publication.objects.create(
-            report=report,
-            inspection=inspection,
-            language=report.language,
-            slug=slug,
+        publication = report_services.publication_freeze(
+            content,
+            on=on,
+            due=due,
             version=1,
-            is_current=True,
-            title=report.title,
-            summary=summary_text(content),
-            programme_type=inspection.programme_type,
-            published_on=on,
-            published_by=None,
-            body_html=body,
-            contents=contents_list(content),
-            data=publication_data(content, due_dates=due),
-            search_text=search_text(body),
-            pdf_sha256="",
+            slug=report_services.publication_slug(inspection),
+            by=None,
         )
+        publication.save()
         publication.forces.set(inspection.forces.all())
         publication.local_authorities.set(inspection.local_authorities.all())
         self.counts["publications"] += 1

@@ -306,7 +306,7 @@ def section_save(
 class CheckResult:
     found: int
     open: int
-    already_dismissed: int
+    already_decided: int
     small_numbers: int
 
 
@@ -430,7 +430,7 @@ def disclosure_run(*, actor: Actor, report: Report) -> CheckResult:
         )
         data_changed("findings")
     return CheckResult(
-        found=len(new) + skipped, open=len(new), already_dismissed=skipped, small_numbers=small
+        found=len(new) + skipped, open=len(new), already_decided=skipped, small_numbers=small
     )
 
 
@@ -806,54 +806,29 @@ def report_publish(
             raise ReportError(reasons)
         first_of_inspection = not Publication.objects.filter(inspection=inspection).exists()
         due = _set_due_dates(actor, content, on, first=first_of_inspection)
-        body = render_body(content)
-        contents = contents_list(content)
-        version = 1
-        slug = publication_slug(inspection)
+        version, slug = 1, publication_slug(inspection)
         if previous is not None:
-            version = previous.version + 1
-            slug = previous.slug
+            version, slug = previous.version + 1, previous.slug
             Publication.objects.filter(pk=previous.pk).update(is_current=False)
-        meta = {
-            "reference": inspection.reference,
-            "programme": inspection.get_programme_type_display(),
-            "publisher": PUBLISHER,
-            "published_on": on.isoformat(),
-            "published_on_text": f"{on:%-d %B %Y}",
-            "version": version,
-            "language": report.language,
-        }
-        pdf, pages, digest = render_pdf(
-            title=report.title, body_html=body, contents=contents, meta=meta
-        )
-        publication = Publication.objects.create(
-            report=report,
-            inspection=inspection,
-            language=report.language,
-            slug=slug,
+        publication = publication_freeze(
+            content,
+            on=on,
+            due=due,
             version=version,
-            is_current=True,
-            title=report.title,
-            summary=summary_text(content),
-            programme_type=inspection.programme_type,
-            published_on=on,
-            published_by=actor,
+            slug=slug,
+            by=actor,
             change_note=change_note.strip()[:500],
-            body_html=body,
-            contents=contents,
-            data=publication_data(content, due_dates=due),
-            search_text=search_text(body),
-            pdf=pdf,
-            pdf_sha256=digest,
-            pdf_pages=pages,
         )
+        publication.pdf, publication.pdf_pages, publication.pdf_sha256 = _pdf_of(publication)
+        publication.save()
         publication.forces.set(inspection.forces.all())
         publication.local_authorities.set(inspection.local_authorities.all())
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             instance=publication,
-            summary=f"Published version {version} of {inspection.reference} ({pages} pages)",
+            summary=f"Published version {version} of {inspection.reference} "
+            f"({publication.pdf_pages} pages)",
         )
         if first_of_inspection:
             inspection_services.inspection_transition(
@@ -889,26 +864,67 @@ def _set_due_dates(
     return due
 
 
-def publication_pdf(*, publication: Publication) -> bytes:
-    """The publication's PDF: stored at publication; made from the frozen HTML and stored the
-    first time it is asked for where an older publication has none."""
-    if publication.pdf:
-        return bytes(publication.pdf)
+def publication_freeze(
+    content: ReportContent,
+    *,
+    on: dt.date,
+    due: dict[int, str | None],
+    version: int,
+    slug: str,
+    by: User | None,
+    change_note: str = "",
+) -> Publication:
+    """The publication of `content` as it is now, unsaved and without its PDF: the body HTML,
+    contents list, data and search text that will never change. Used by publication and by
+    the demo's history."""
+    report, inspection = content.report, content.inspection
+    body = render_body(content)
+    return Publication(
+        report=report,
+        inspection=inspection,
+        language=report.language,
+        slug=slug,
+        version=version,
+        is_current=True,
+        title=report.title,
+        summary=summary_text(content),
+        programme_type=inspection.programme_type,
+        published_on=on,
+        published_by=by,
+        change_note=change_note,
+        body_html=body,
+        contents=contents_list(content),
+        data=publication_data(content, due_dates=due),
+        search_text=search_text(body),
+    )
+
+
+def _pdf_of(publication: Publication) -> tuple[bytes, int, str]:
+    """The PDF of a publication's frozen HTML: its bytes, pages and SHA-256."""
+    on = publication.published_on
     meta = {
         "reference": publication.data.get("reference", ""),
         "programme": publication.data.get("programme_type_label", ""),
         "publisher": PUBLISHER,
-        "published_on": publication.published_on.isoformat(),
-        "published_on_text": f"{publication.published_on:%-d %B %Y}",
+        "published_on": on.isoformat(),
+        "published_on_text": f"{on:%-d %B %Y}",
         "version": publication.version,
         "language": publication.language,
     }
-    pdf, pages, digest = render_pdf(
+    return render_pdf(
         title=publication.title,
         body_html=publication.body_html,
         contents=publication.contents,
         meta=meta,
     )
+
+
+def publication_pdf(*, publication: Publication) -> bytes:
+    """The publication's PDF: stored at publication; made from the frozen HTML and stored the
+    first time it is asked for where an older publication has none."""
+    if publication.pdf:
+        return bytes(publication.pdf)
+    pdf, pages, digest = _pdf_of(publication)
     Publication.objects.filter(pk=publication.pk, pdf__isnull=True).update(
         pdf=pdf, pdf_pages=pages, pdf_sha256=digest
     )

@@ -150,7 +150,7 @@ def test_a_dismissal_holds_when_the_check_runs_again(drafted):
         actor=drafted.users["inspector"], hit=person, reason="A made-up name in a quoted example"
     )
     again = services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
-    assert again.already_dismissed >= 1
+    assert again.already_decided >= 1
     statuses = DisclosureHit.objects.filter(report=drafted.report, hit_type="PERSON")
     assert list(statuses.values_list("status", flat=True)) == ["dismissed"]
 
