@@ -117,7 +117,7 @@ def test_programme_manager_pages_and_journey(page):
     publication = start + dt.timedelta(days=140)
     page.get_by_label("Planned publication").fill(publication.isoformat())
     page.get_by_role("button", name="Save the plan").click()
-    assert f"{publication.day} {publication:%B %Y}" in page.content()
+    expect(page.locator("main")).to_contain_text(f"{publication.day} {publication:%B %Y}")
 
     # The next lifecycle step, dated today by default.
     page.get_by_label("Record that the force was notified").check()
@@ -177,7 +177,7 @@ def test_every_demo_role_has_an_accessible_home(page, username):
     expect(page.get_by_role("heading", name="Due this week")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
-    assert "You have signed out." in page.content()
+    expect(page.locator("main")).to_contain_text("You have signed out.")
 
 
 def test_repeated_failed_sign_ins_lock_out(page):
