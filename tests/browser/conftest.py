@@ -159,6 +159,9 @@ def sign_in(page, username: str) -> None:
 
 
 def axe_violations(page) -> list[dict]:
+    # A click that navigates returns once the new document has committed, which can be
+    # before it has a <head>: wait for the page to load before injecting axe-core.
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
