@@ -78,6 +78,18 @@ class Timescale(models.TextChoices):
     FIXED_DATE = "fixed_date", "By a fixed date"
 
 
+class RecommendationStatus(models.TextChoices):
+    AWAITING_RESPONSE = "awaiting_response", "Awaiting response"
+    ACTION_PLAN_RECEIVED = "action_plan_received", "Action plan received"
+    BEING_PROGRESSED = "being_progressed", "Being progressed"
+    EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
+    ACHIEVED = "achieved", "Achieved"
+    PARTLY_ACHIEVED = "partly_achieved", "Partly achieved"
+    NOT_ACHIEVED = "not_achieved", "Not achieved"
+    CLOSED = "closed", "Closed"
+    CARRIED_OVER = "carried_over", "Carried into a later inspection"
+
+
 class Finding(models.Model):
     inspection = models.ForeignKey(
         "inspections.Inspection", on_delete=models.CASCADE, related_name="findings"
@@ -121,6 +133,10 @@ class Finding(models.Model):
     timescale_months = models.PositiveSmallIntegerField(null=True, blank=True)
     due_by = models.DateField(null=True, blank=True, help_text="For a fixed-date timescale")
     due_on = models.DateField(null=True, blank=True, help_text="Set when the report is published")
+    # The latest step of the public status history (recommendations, once published), kept
+    # here by the follow-up services so the national tracker filters on an indexed column.
+    status = models.CharField(max_length=25, choices=RecommendationStatus.choices, blank=True)
+    status_on = models.DateField(null=True, blank=True)
 
     order = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
@@ -142,7 +158,10 @@ class Finding(models.Model):
                 name="finding_recommendation_number_once",
             ),
         ]
-        indexes = [models.Index(fields=["inspection", "kind"])]
+        indexes = [
+            models.Index(fields=["inspection", "kind"]),
+            models.Index(fields=["kind", "status", "due_on"]),
+        ]
 
     def __str__(self) -> str:
         if self.kind == Kind.RECOMMENDATION and self.number:
@@ -182,18 +201,6 @@ class Finding(models.Model):
         if self.timescale == Timescale.FIXED_DATE:
             return self.due_by
         return None
-
-
-class RecommendationStatus(models.TextChoices):
-    AWAITING_RESPONSE = "awaiting_response", "Awaiting response"
-    ACTION_PLAN_RECEIVED = "action_plan_received", "Action plan received"
-    BEING_PROGRESSED = "being_progressed", "Being progressed"
-    EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
-    ACHIEVED = "achieved", "Achieved"
-    PARTLY_ACHIEVED = "partly_achieved", "Partly achieved"
-    NOT_ACHIEVED = "not_achieved", "Not achieved"
-    CLOSED = "closed", "Closed"
-    CARRIED_OVER = "carried_over", "Carried into a later inspection"
 
 
 class RecommendationStatusChange(models.Model):

@@ -29,7 +29,8 @@ from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.findings import services as findings_services
-from apps.findings.models import Finding, RecommendationStatus, RecommendationStatusChange
+from apps.findings.models import Finding, RecommendationStatus
+from apps.followup import services as followup_services
 from apps.inspections import services as inspection_services
 from apps.inspections.models import Inspection, State
 
@@ -831,6 +832,10 @@ def report_publish(
             f"({publication.pdf_pages} pages)",
         )
         if first_of_inspection:
+            followup_services.follow_up_start(inspection=inspection, published_on=on)
+            followup_services.carry_over_on_publication(
+                actor=actor, inspection=inspection, on=on
+            )
             inspection_services.inspection_transition(
                 actor=actor,
                 inspection=inspection,
@@ -853,14 +858,23 @@ def _set_due_dates(
         if first:
             rec.due_on = rec.due_date_on_publication(on)
             Finding.objects.filter(pk=rec.pk).update(due_on=rec.due_on)
-            RecommendationStatusChange.objects.create(
+            followup_services.status_record(
+                actor=actor,
                 recommendation=rec,
                 status=RecommendationStatus.AWAITING_RESPONSE,
                 on=on,
                 note="Published",
-                **_recorded_by(actor),
             )
         due[rec.pk] = rec.due_on.isoformat() if rec.due_on else None
+    if first:
+        for cause in content.causes:  # open until closed by letter
+            followup_services.status_record(
+                actor=actor,
+                recommendation=cause,
+                status=RecommendationStatus.AWAITING_RESPONSE,
+                on=on,
+                note="Published",
+            )
     return due
 
 

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "apps.core",
     "apps.accounts",
     "apps.reference",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "apps.disclosure",
     "apps.findings",
     "apps.reports",
+    "apps.followup",
     "apps.portal",
     "apps.demo",
 ]
@@ -206,3 +209,17 @@ LOGGING = {
 
 SERVICE_NAME = "Inspectorate"
 SERVICE_TAGLINE = "Child protection inspections of police forces"
+
+# Background tasks (django-tasks, the API Django 6 adopts) on the database backend: the
+# reminder job is enqueued daily (`manage.py send_reminders`, from cron or a systemd timer)
+# and run by `manage.py db_worker`. See ADR 17.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Follow-up: evidence files forces attach (bytes), and how soon before a due date the
+# reminder job sends a "due soon" notice (days).
+FOLLOWUP_MAX_FILE_BYTES = env.int("FOLLOWUP_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+FOLLOWUP_DUE_SOON_DAYS = env.int("FOLLOWUP_DUE_SOON_DAYS", default=14)
