@@ -245,6 +245,9 @@ class ConcernClosure(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"Closure of cause of concern {self.cause_of_concern_id} on {self.closed_on}"
+
 
 class ApiToken(models.Model):
     """A force's key to the API. Only its SHA-256 is stored; the key is shown once."""
