@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("apps.fieldwork.urls")),
     path("", include("apps.findings.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.followup.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

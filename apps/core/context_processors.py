@@ -12,6 +12,7 @@ NAVIGATION = (
     ("core:home", "Home", "anonymous"),
     ("inspections:inspection-list", "Inspections", "signed_in"),
     ("fieldwork:national", "National grades", "staff"),
+    ("followup:home", "Follow-up", "follow_up"),
     ("notifications:list", "Notices", "signed_in"),
     ("reference:force-list", "Police forces", "all"),
     ("reference:area-list", "Areas", "all"),
@@ -31,6 +32,8 @@ def _shown(user: Any, audience: str) -> bool:
         return signed_in
     if audience == "staff":
         return signed_in and user.is_inspectorate_staff
+    if audience == "follow_up":  # the inspectorate's staff and force liaisons
+        return signed_in and (user.is_inspectorate_staff or bool(user.own_force_id))
     if audience == "is_staff":
         return signed_in and user.is_staff
     return signed_in and user.has_perm(audience)

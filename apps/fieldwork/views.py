@@ -3,8 +3,6 @@ through services.py. Every page that shows case-level text records the view."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -21,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from apps.core.audit import audit_record, audit_view
 from apps.core.cache import versions_token
+from apps.core.exports import table_response
 from apps.core.forms import add_service_errors
 from apps.core.models import AuditEvent
-from apps.core.views import spreadsheet_safe
 from apps.inspections.models import Inspection
 from apps.inspections.permissions import inspections_visible_to
 
@@ -676,30 +674,9 @@ def results_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
             instance=inspection,
             summary=f"Exported case grade results as {fmt.upper()}",
         )
-    filename = f"{inspection.reference}-case-grades.{fmt}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in rows:
-            writer.writerow([spreadsheet_safe(str(v)) if isinstance(v, str) else v for v in row])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Case grades")
-        for row in rows:
-            sheet.append([spreadsheet_safe(v) if isinstance(v, str) else v for v in row])
-        out = io.BytesIO()
-        workbook.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        raise Http404("Unknown format")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return table_response(
+        rows, fmt=fmt, filename=f"{inspection.reference}-case-grades", sheet="Case grades"
+    )
 
 
 @login_required

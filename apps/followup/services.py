@@ -461,7 +461,7 @@ def action_plan_submit(
                 recommendation=rec,
                 action=given.action.strip(),
                 expected_impact=given.expected_impact.strip(),
-                target_date=given.target_date,
+                target_date=given.target_date,  # type: ignore[misc]  # checked above
                 evidence_measure=given.evidence_measure.strip(),
             )
             for rec, given in rows

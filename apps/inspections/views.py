@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +24,7 @@ from .forms import (
     TeamMemberForm,
     TransitionForm,
 )
-from .models import Inspection, TeamMember
+from .models import FOLLOW_UP_TYPES, Inspection, ProgrammeType, TeamMember
 
 
 def _visible_or_404(request: HttpRequest, pk: int) -> Inspection:
@@ -106,11 +108,32 @@ def _render_detail(
     )
 
 
+def _follow_up_initial(request: HttpRequest) -> dict[str, Any]:
+    """Planning a review or re-inspection from a follow-up page: `?follows=<pk>` fills in the
+    inspection it follows, its force and the type (a `programme_type` of a follow-up)."""
+    followed = (
+        permissions.inspections_visible_to(request.user).filter(pk=request.GET["follows"]).first()
+        if request.GET.get("follows", "").isdigit()
+        else None
+    )
+    if followed is None:
+        return {}
+    wanted = request.GET.get("programme_type", "")
+    kind = ProgrammeType(wanted if wanted in FOLLOW_UP_TYPES else ProgrammeType.NCPI_REVIEW)
+    return {
+        "follows": followed.pk,
+        "forces": list(followed.forces.values_list("pk", flat=True)),
+        "programme_type": kind.value,
+        "methodology": followed.methodology_id,
+        "title": f"{kind.label}: {followed.title}"[:200],
+    }
+
+
 @login_required
 def inspection_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_create_inspection(request.user):
         raise PermissionDenied
-    form = InspectionCreateForm(request.POST or None)
+    form = InspectionCreateForm(request.POST or None, initial=_follow_up_initial(request))
     if request.method == "POST" and form.is_valid():
         try:
             inspection = services.inspection_create(actor=request.user, **form.cleaned_data)

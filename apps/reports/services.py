@@ -833,9 +833,7 @@ def report_publish(
         )
         if first_of_inspection:
             followup_services.follow_up_start(inspection=inspection, published_on=on)
-            followup_services.carry_over_on_publication(
-                actor=actor, inspection=inspection, on=on
-            )
+            followup_services.carry_over_on_publication(actor=actor, inspection=inspection, on=on)
             inspection_services.inspection_transition(
                 actor=actor,
                 inspection=inspection,

@@ -30,6 +30,7 @@ def _kind(field: forms.BoundField) -> str:
 _INPUT_CLASSES = {
     forms.DateInput: "govuk-input govuk-input--width-10",
     forms.NumberInput: "govuk-input govuk-input--width-5",
+    forms.FileInput: "govuk-file-upload",
 }
 
 
