@@ -321,9 +321,12 @@ def plan_demo(world: World, rng: random.Random, today: dt.date) -> list[PlannedI
     )
 
 
-def plan_force_inspections(world: World, seed: int, today: dt.date) -> list[PlannedInspection]:
+def plan_force_inspections(
+    world: World, seed: int, today: dt.date, *, until: dt.date | None = None
+) -> list[PlannedInspection]:
     """Every force's NCPIs and follow-ups over the ten years (one random stream per force, so
-    one force's plan does not depend on another's)."""
+    one force's plan does not depend on another's). `until`: also what will have been planned
+    by then (the same plans, and later ones), to know how an NCPI will be followed up."""
     start = schedule.national_window(today, world.periods)
     plans: list[PlannedInspection] = []
     for code in sorted(world.forces):
@@ -331,7 +334,7 @@ def plan_force_inspections(world: World, seed: int, today: dt.date) -> list[Plan
             random.Random(f"{seed}:force:{code}"),
             force=world.force_info(code),
             start=start,
-            today=today,
+            today=until or today,
             periods=world.periods,
         )
     return plans

@@ -34,7 +34,8 @@ from apps.findings.models import (
     RecommendationStatusChange,
     Timescale,
 )
-from apps.inspections.models import Inspection, State, TeamRole
+from apps.followup.models import FollowUp
+from apps.inspections.models import Inspection, ProgrammeType, State, TeamRole
 from apps.reports import services as report_services
 from apps.reports.content import report_content
 from apps.reports.models import Language, Report, ReportSection, SectionRevision
@@ -108,6 +109,33 @@ def _text(options: Sequence[str], rng: random.Random, stage: str) -> str:
     return rng.choice(options).format(stage=stage.lower())
 
 
+class _CarryOver:
+    """A re-inspection carries over some of the causes of concern and recommendations of the
+    inspection it follows (those that endure, worded as before, on the same stage). Its own
+    random stream decides which, so the rest of the register reads as it would without."""
+
+    CHANCE = {Kind.CAUSE_OF_CONCERN: 0.7, Kind.RECOMMENDATION: 0.5}
+
+    def __init__(self, inspection: Inspection, stages: set[str], rng: random.Random) -> None:
+        self.rng = rng
+        self.earlier: dict[str, list[Finding]] = {}
+        if inspection.programme_type == ProgrammeType.NCPI_REINSPECTION and inspection.follows_id:
+            for finding in Finding.objects.filter(
+                inspection_id=inspection.follows_id, kind__in=list(self.CHANCE), stage__in=stages
+            ).order_by("order", "id"):
+                self.earlier.setdefault(finding.kind, []).append(finding)
+
+    def take(self, kind: str) -> Finding | None:
+        """An earlier finding of this kind to carry over (its stage is one of this
+        inspection's), or None."""
+        candidates = self.earlier.get(kind, [])
+        if kind not in self.CHANCE or not candidates or self.rng.random() >= self.CHANCE[kind]:
+            return None
+        chosen = self.rng.choice(candidates)
+        candidates.remove(chosen)
+        return chosen
+
+
 class Reporting:
     """Writes each finished inspection's findings and report, and its publication."""
 
@@ -159,10 +187,19 @@ class Reporting:
         order = 0
         number = 0
         made: list[Finding] = []
+        by_code = {stage["code"]: stage for stage in stages}
+        carry = _CarryOver(
+            inspection, set(by_code), random.Random(f"{self.seed}:carry:{inspection.reference}")
+        )
 
         def add(kind: str, stage: dict, headline: str, **extra: object) -> Finding:
             nonlocal order
             order += 1
+            source = carry.take(kind)
+            if source is not None:
+                stage = by_code[source.stage]
+                headline = source.headline
+                extra["carried_over_from"] = source
             finding = Finding.objects.create(
                 inspection=inspection,
                 kind=kind,
@@ -210,6 +247,7 @@ class Reporting:
         for _ in range(concerns):
             stage = rng.choice(stages)
             cause = add(Kind.CAUSE_OF_CONCERN, stage, _text(CONCERNS, rng, stage["name"]))
+            stage = by_code.get(cause.stage, stage)  # a carried-over cause keeps its stage
             for _ in range(rng.randint(1, 2)):
                 recommend(stage, cause)
         for _ in range(rng.randint(0, 2)):
@@ -269,16 +307,28 @@ class Reporting:
             rec.due_on = rec.due_date_on_publication(on)
             Finding.objects.filter(pk=rec.pk).update(due_on=rec.due_on)
             due[rec.pk] = rec.due_on.isoformat() if rec.due_on else None
+        # Each recommendation's public history starts, and so does each cause of concern's
+        # (open until closed by letter), as `reports.services.report_publish` does; the
+        # finding keeps its current status; the follow-up starts with its plan's due date.
+        followed = [*content.recommendations, *content.causes]
         RecommendationStatusChange.objects.bulk_create(
             RecommendationStatusChange(
-                recommendation=rec,
+                recommendation=finding,
                 status=RecommendationStatus.AWAITING_RESPONSE,
                 on=on,
                 note="Published",
                 by=None,
                 by_label=str(ACTOR),
             )
-            for rec in content.recommendations
+            for finding in followed
+        )
+        Finding.objects.filter(pk__in=[f.pk for f in followed]).update(
+            status=RecommendationStatus.AWAITING_RESPONSE, status_on=on
+        )
+        for finding in followed:
+            finding.status, finding.status_on = RecommendationStatus.AWAITING_RESPONSE, on
+        FollowUp.objects.create(
+            inspection=inspection, published_on=on, action_plan_due_on=FollowUp.plan_due(on)
         )
         fingerprint = content.fingerprint()
         Report.objects.filter(pk=report.pk).update(
