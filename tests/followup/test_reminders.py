@@ -13,7 +13,7 @@ from django.db import connection
 from apps.findings.models import Finding
 from apps.followup import services
 from apps.followup.models import JobLock, Reminder
-from apps.followup.reminders import send_reminders, send_reminders_task
+from apps.followup.reminders import send_reminders
 from apps.notifications.models import Notification
 
 from .conftest import PUBLISHED_ON
