@@ -31,6 +31,7 @@ from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create, user_create
 from apps.core.audit import SystemActor
 from apps.core.cache import data_changed
+from apps.core.dates import add_months
 from apps.core.models import AuditEvent
 from apps.frameworks.models import MethodologyVersion
 from apps.inspections.models import Inspection, ProgrammeType, State, TeamRole
@@ -40,6 +41,7 @@ from apps.reference.models import Force, Inspectorate, LocalAuthority
 from . import schedule
 from .casework import Casework
 from .catalogue import DEMO_CAST, DEMO_PASSWORD, FIRST_NAMES, LAST_NAMES, SIGN_INS, Person
+from .followup import FollowUpHistory
 from .models import DemoProgramme
 from .reporting import Reporting
 from .schedule import AreaInfo, ForceInfo, MethodologyPeriod, PlannedInspection
@@ -584,6 +586,7 @@ def summarise(
     cast: Cast,
     audit_events: int,
     fieldwork: dict[str, int] | None = None,
+    follow_up: dict[str, int] | None = None,
 ) -> dict[str, object]:
     by_type = Counter(i.programme_type for i in inspections)
     by_state = Counter(i.state for i in inspections)
@@ -595,6 +598,7 @@ def summarise(
         "by_role": {r: len(cast.by_role.get(r, [])) for r in Role.values if cast.by_role.get(r)},
         "organisations": len(cast.organisations),
         "fieldwork": fieldwork or {},
+        "follow_up": follow_up or {},
         "audit_events": audit_events,
     }
 
@@ -616,6 +620,42 @@ def write_reports(
         team = [(m.user, m.role) for m in inspection.team.select_related("user")]
         reporting.write(plan.key, inspection, team)
     return reporting.finish()
+
+
+def follow_up_routes(
+    world: World, seed: int, today: dt.date, plans: Sequence[PlannedInspection], scale: str
+) -> dict[str, str]:
+    """How each NCPI is followed up: the programme type of its review or re-inspection, by
+    the NCPI's plan key, including those that will only be planned after `today` (at the
+    national scale, the same plans carried three years on). An NCPI not there is followed
+    up by light touch."""
+    if scale == DemoProgramme.Scale.NATIONAL:
+        plans = plan_force_inspections(world, seed, today, until=add_months(today, 36))
+    return {p.follows: p.programme_type for p in plans if p.follows}
+
+
+def write_follow_up(
+    plans: Sequence[PlannedInspection],
+    inspections: Sequence[Inspection],
+    *,
+    world: World,
+    cast: Cast,
+    seed: int,
+    today: dt.date,
+    scale: str,
+) -> FollowUpHistory:
+    """Each published inspection's follow-up history (after its report is written)."""
+    history = FollowUpHistory(
+        seed=seed,
+        today=today,
+        liaisons=liaisons_by_force(cast),
+        managers=cast.by_role[Role.PROGRAMME_MANAGER],
+        routes=follow_up_routes(world, seed, today, plans, scale),
+        featured_force=schedule.DEMO_FORCES[0],  # the `liaison` sign-in's force
+    )
+    ordered = sorted(plans, key=lambda p: (p.fieldwork_start, p.programme_type, p.key))
+    history.write(ordered, inspections)
+    return history
 
 
 def generate_programme(
@@ -671,9 +711,22 @@ def generate_programme(
             f"  findings and reports: {reported['findings']:,} findings, "
             f"{reported['reports']:,} reports, {reported['publications']:,} publications"
         )
+        history = write_follow_up(
+            plans, inspections, world=world, cast=cast, seed=seed, today=today, scale=scale
+        )
+        followed = history.finish()
+        progress(
+            f"  follow-up: {followed.get('action_plans', 0):,} action plans, "
+            f"{followed.get('progress_updates', 0):,} updates, "
+            f"{followed.get('comments', 0):,} comments, "
+            f"{followed.get('assessments', 0):,} assessments, "
+            f"{followed.get('status_changes', 0):,} status changes "
+            f"({followed.get('overdue', 0):,} recommendations overdue) "
+            f"in {history.seconds:.1f} s"
+        )
         # The audit events this generation writes, counting the one recording it.
         written = AuditEvent.objects.count() - audit_before + 1
-        summary = summarise(inspections, cast, written, fieldwork)
+        summary = summarise(inspections, cast, written, fieldwork, followed)
         summary["reporting"] = reported
         programme = demo_programme_record(
             actor=ACTOR, scale=scale, seed=seed, as_at=today, summary=summary

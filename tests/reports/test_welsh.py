@@ -73,5 +73,10 @@ def test_the_welsh_version_is_published_after_the_english_one(drafted):
     assert publication.pdf[:5] == b"%PDF-"
     # The inspection moved to published once, and the public history started once.
     assert drafted.inspection.state_changes.filter(to_state="published").count() == 1
-    assert RecommendationStatusChange.objects.count() == 1
+    # (one step each for the recommendation and its cause of concern)
+    assert RecommendationStatusChange.objects.count() == 2
+    assert set(RecommendationStatusChange.objects.values_list("recommendation_id", flat=True)) == {
+        drafted.cause.pk,
+        drafted.cause.recommendations.get().pk,
+    }
     assert Report.objects.filter(inspection=drafted.inspection).count() == 2
