@@ -84,7 +84,7 @@ PROGRESS_FROM = frozenset(
 FORCE_TO_ACT = frozenset(
     {S.AWAITING_RESPONSE, S.ACTION_PLAN_RECEIVED, S.BEING_PROGRESSED, *PROGRESS_FROM}
 )
-ROUTE_OF_FOLLOW_UP = {
+ROUTE_OF_FOLLOW_UP: dict[str, str] = {
     ProgrammeType.NCPI_REVIEW: Route.REVIEW,
     ProgrammeType.NCPI_REINSPECTION: Route.REINSPECTION,
 }
@@ -253,7 +253,7 @@ FORCE_NOTES = (
     "The new head of public protection has taken over as the accountable lead for this "
     "recommendation.",
 )
-REASONING = {
+REASONING: dict[str, tuple[str, ...]] = {
     A: (
         "The evidence submitted, and what we found in {where}, show that the force has done "
         "what we recommended and that it is making a difference: audit results have improved "
@@ -275,7 +275,7 @@ REASONING = {
         "relied on has not been carried out.",
     ),
 }
-PUBLIC_NOTES = {
+PUBLIC_NOTES: dict[str, tuple[str, ...]] = {
     A: ("The force has done what we recommended.", "Achieved: the improvement has lasted."),
     P: (
         "Some progress; the improvement is not yet consistent across the force area.",
@@ -293,7 +293,7 @@ CLOSURE_SUMMARIES = (
     "We are satisfied that the force has dealt with this cause of concern: its "
     "recommendations are achieved and children receive a better response.",
 )
-RATIONALES = {
+RATIONALES: dict[str, tuple[str, ...]] = {
     Route.REVIEW: (
         "The action plan is sound and the force has made a prompt start. A post-inspection "
         "review in 12 to 14 months, re-auditing cases, will show whether the changes have "
@@ -641,7 +641,7 @@ class FollowUpHistory:
             commenters=[lead, *inspectors],
             force_side=[
                 _who(self.liaisons[f.code])
-                if f.code in self.liaisons
+                if f.code and f.code in self.liaisons
                 else _Who(None, f"{f.name} (force liaison)")
                 for f in forces
             ]

@@ -114,7 +114,7 @@ class _CarryOver:
     inspection it follows (those that endure, worded as before, on the same stage). Its own
     random stream decides which, so the rest of the register reads as it would without."""
 
-    CHANCE = {Kind.CAUSE_OF_CONCERN: 0.7, Kind.RECOMMENDATION: 0.5}
+    CHANCE: dict[str, float] = {Kind.CAUSE_OF_CONCERN: 0.7, Kind.RECOMMENDATION: 0.5}
 
     def __init__(self, inspection: Inspection, stages: set[str], rng: random.Random) -> None:
         self.rng = rng
