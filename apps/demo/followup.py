@@ -800,10 +800,10 @@ class FollowUpHistory:
             self.counts["action_plans"] += 1
             for rec in covered:
                 self._planned_action(ctx, action_plan, rec, number)
-            if rng.random() < 0.3:
-                self._plan_file(ctx, action_plan, covered, submitted, who)
                 if rec.status == S.AWAITING_RESPONSE:
                     rec.step(S.ACTION_PLAN_RECEIVED, submitted, "Action plan received", who)
+            if rng.random() < 0.3:
+                self._plan_file(ctx, action_plan, covered, submitted, who)
             if status == ActionPlan.Status.ACCEPTED:
                 accepted_on = reviewed
                 for rec in covered:
@@ -1164,7 +1164,7 @@ class FollowUpHistory:
             group = [r for r in recs if r.finding.cause_of_concern_id == cause.finding.pk]
             if not group or not all(r.achieved and r.last_assessed for r in group):
                 continue
-            if rng.random() >= 0.75:
+            if rng.random() >= 0.85:
                 continue
             latest = max(r.last_assessed for r in group if r.last_assessed)
             day = ctx.day(latest, 14, 56)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from apps.core.audit import audit_view
 from apps.core.cache import versions_token
 from apps.core.forms import add_service_errors
+from apps.followup.permissions import can_read_follow_up
 
 from . import lifecycle, permissions, selectors, services
 from .forms import (
@@ -103,6 +104,7 @@ def _render_detail(
             "show_notes": show_notes,
             "can_manage": permissions.can_manage_inspection(request.user, inspection),
             "transition_form": transition_form,
+            "follow_up_visible": can_read_follow_up(request.user, inspection),
         },
         status=status,
     )
