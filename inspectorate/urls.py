@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("apps.findings.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.followup.urls")),
+    path("", include("apps.followup.urls_api")),
     path("notifications/", include("apps.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,15 +4,17 @@ Every published inspection gets a follow-up history between its publication and 
 as the follow-up services would have recorded it (DOMAIN.md, "After publication"):
 
 - the force responds within days on each "immediately" recommendation;
-- it sends an action plan covering the rest, mostly within the six weeks (a joint
-  inspection's comes with the area's written statement of action, later), which the lead
-  inspector accepts some weeks on or sends back once for changes; a plan for an inspection
-  published only weeks ago has often not come yet;
-- the inspectorate chooses the follow-up on the day the lifecycle moved into follow-up: a
-  post-inspection review or re-inspection where the programme has one (now or later), light
-  touch otherwise;
-- the force posts a progress update every one to three months, some with a small evidence
-  file, submits evidence before an assessment, and talks to the inspectors in the comments;
+- it sends an action plan covering the rest, mostly within the six weeks (an NCPI's by the
+  day its lifecycle moved into follow-up), which the lead inspector accepts some weeks on or
+  sends back once for changes; a plan for an inspection published only weeks ago has often
+  not come yet, and the `liaison` sign-in's force has not yet sent the plan for its latest
+  publication (the demo's walk-through sends it);
+- the inspectorate chooses the follow-up on the day the lifecycle moved into follow-up (or,
+  for what goes straight to closed, the day it closed): a post-inspection review or
+  re-inspection where the programme has one (now or later), light touch otherwise;
+- the force posts a progress update about monthly in the first year and every one to three
+  months after, some with a small evidence file, submits evidence before an assessment, and
+  talks to the inspectors in the comments;
 - recommendations are assessed in the review or re-inspection that follows (or at the
   light-touch discussion), achieved ones are closed, the others worked on and assessed again
   later; those a re-inspection carries over are marked as carried into it when it is
@@ -235,6 +237,14 @@ QUESTIONS = (
     "Please send the terms of reference for the audit with your next update.",
     "How will you make sure the change lasts once the extra checks end?",
     "We would like to see the next quarter's figures before we assess this recommendation.",
+    "Is the change in place in every district, or only in the pilot area?",
+    "Who in the force is now accountable for this recommendation?",
+    "The figures in the attached file stop some months ago. Do you have more recent ones?",
+    "Have partner agencies seen a difference? It would help to have their view.",
+)
+THANKS = (
+    "Thank you: that answers our question.",
+    "Thank you. We will look at this before our next discussion with the force.",
 )
 ANSWERS = (
     "The sample covered 30 records from each district, chosen at random by the audit team.",
@@ -244,6 +254,12 @@ ANSWERS = (
     "The terms of reference are attached to our latest update.",
     "The checks are now part of supervisors' monthly performance reviews, so they will continue.",
     "Understood. We will send the next quarter's figures as soon as we have them.",
+    "It went live in the pilot district first and has now been extended to every district.",
+    "The detective superintendent for public protection is the accountable lead; the chief "
+    "officer lead oversees progress at the vulnerability board.",
+    "The latest month's figures are attached to this week's update.",
+    "The safeguarding partnership's latest audit notes quicker information sharing; we will "
+    "send the relevant extract.",
 )
 FORCE_NOTES = (
     "For information: the chief officer lead for child protection will present progress on "
@@ -365,6 +381,13 @@ def _at(day: dt.date, rng: random.Random) -> dt.datetime:
 
 def _weekday(day: dt.date) -> dt.date:
     return weekday_on_or_after(day)
+
+
+def _spacing(since_publication: dt.timedelta) -> tuple[int, int]:
+    """Days between a force's progress updates: about monthly in the first year (as forces
+    report to their own boards), up to three months in the second, less often after."""
+    days = since_publication.days
+    return (25, 50) if days < 365 else (28, 91) if days < 730 else (56, 119)
 
 
 def _months_back(day: dt.date, count: int) -> list[str]:
@@ -663,7 +686,7 @@ class FollowUpHistory:
         ]
         recs = [r for r in followed if r.finding.kind == Kind.RECOMMENDATION]
         causes = [r for r in followed if r.finding.kind == Kind.CAUSE_OF_CONCERN]
-        self._route(ctx, record, hold)
+        self._route(ctx, record)
         started = self._responses(ctx, recs, hold)
         started.update(self._action_plans(ctx, recs, hold))
         for rec in recs:
@@ -687,7 +710,7 @@ class FollowUpHistory:
             "closed",
         )
 
-    def _route(self, ctx: _Context, record: FollowUp, hold: bool) -> None:
+    def _route(self, ctx: _Context, record: FollowUp) -> None:
         """The follow-up chosen, on the day the lifecycle moved into follow-up (or, for what
         goes straight to closed, the day it closed)."""
         plan, kind = ctx.plan, ctx.plan.programme_type
@@ -709,7 +732,7 @@ class FollowUpHistory:
             route, on = Route.LIGHT_TOUCH, closed_on
             rationale = RATIONALE_THEMATIC if kind == ProgrammeType.THEMATIC else RATIONALE_REVIEW
         ctx.route = route
-        if hold or on is None or on > ctx.last:
+        if on is None or on > self.today:
             ctx.route = ""
             return
         decider = ctx.lead if ctx.rng.random() < 0.75 else ctx.rng.choice(self.managers)
@@ -755,13 +778,17 @@ class FollowUpHistory:
             return {}
         rng, plan = ctx.rng, ctx.plan
         follow_up_on = plan.step_on(State.FOLLOW_UP)
-        if follow_up_on is not None and follow_up_on <= ctx.last:
-            # Received by the day the inspection moved into follow-up.
+        own = plan.programme_type in (ProgrammeType.NCPI, ProgrammeType.NCPI_REINSPECTION)
+        if own and follow_up_on is not None and follow_up_on <= ctx.last:
+            # Received by the day the inspection moved into follow-up. (A joint inspection
+            # moves when the area's written statement of action comes, later: the force's
+            # own plan is due in six weeks like any other.)
             submitted = weekday_on_or_before(follow_up_on - rng.randint(0, 7) * DAY)
             submitted = max(submitted, ctx.published + 7 * DAY)
         else:
             late = rng.random() < 0.15
-            submitted = ctx.day(ctx.published, *((43, 75) if late else (18, 41)))
+            low, high = (43, 75) if late else (18, 41)
+            submitted = weekday_on_or_before(ctx.published + rng.randint(low, high) * DAY)
             if ctx.inspection.state == State.PUBLISHED and rng.random() < 0.5:
                 return {}  # often not sent yet
         if submitted > ctx.last:
@@ -979,9 +1006,10 @@ class FollowUpHistory:
 
     def _progress(self, ctx: _Context, rec: _Followed, after: dt.date, before: dt.date) -> None:
         """Progress updates every one to three months (less often once it has gone on for
-        two years), each perhaps with a file and a few comments, strictly between the days."""
+        two years), each perhaps with a file and a thread of comments, strictly between the
+        days."""
         rng = ctx.rng
-        day = ctx.day(after, 30, 90)
+        day = ctx.day(after, *_spacing(after - ctx.published))
         while day < before - 3 * DAY and day <= ctx.last:
             who = ctx.force()
             text = _stage_text(
@@ -997,24 +1025,34 @@ class FollowUpHistory:
             if rng.random() < 0.2:
                 csv = rng.random() < 0.6
                 self._file(ctx, update, day, who, csv=csv, stage=ctx.stage(rec.finding))
-            spacing = (30, 90) if (day - ctx.published).days < 730 else (60, 120)
-            following = ctx.day(day, *spacing)
+            following = ctx.day(day, *_spacing(day - ctx.published))
             self._comments(ctx, rec, day, min(following, before))
             day = following
 
     def _comments(self, ctx: _Context, rec: _Followed, after: dt.date, before: dt.date) -> None:
+        """The thread after an update: the inspectors' questions (one, sometimes two) and the
+        force's answers, now and then a thank-you, and sometimes a note from the force."""
         rng = ctx.rng
-        if rng.random() < 0.55:
-            asked = ctx.day(after, 2, 10)
-            if asked < before and asked <= ctx.last:
-                index = rng.randrange(len(QUESTIONS))
-                asker = _who(rng.choice(ctx.commenters))
-                self._comment(rec, asked, QUESTIONS[index], asker, False, rng)
-                if rng.random() < 0.85:
-                    answered = ctx.day(asked, 1, 7)
-                    if answered < before and answered <= ctx.last:
-                        self._comment(rec, answered, ANSWERS[index], ctx.force(), True, rng)
-        if rng.random() < 0.15:
+        day = after
+        asker = _who(rng.choice(ctx.commenters))
+        for chance in (0.8, 0.4):
+            if rng.random() >= chance:
+                break
+            asked = ctx.day(day, 2, 10)
+            if asked >= before or asked > ctx.last:
+                break
+            index = rng.randrange(len(QUESTIONS))
+            self._comment(rec, asked, QUESTIONS[index], asker, False, rng)
+            answered = ctx.day(asked, 1, 7)
+            if rng.random() >= 0.9 or answered >= before or answered > ctx.last:
+                break
+            self._comment(rec, answered, ANSWERS[index], ctx.force(), True, rng)
+            day = answered
+        else:
+            thanked = ctx.day(day, 1, 3)
+            if rng.random() < 0.5 and thanked < before and thanked <= ctx.last:
+                self._comment(rec, thanked, rng.choice(THANKS), asker, False, rng)
+        if rng.random() < 0.25:
             noted = ctx.day(after, 1, 5)
             if noted < before and noted <= ctx.last:
                 self._comment(rec, noted, rng.choice(FORCE_NOTES), ctx.force(), True, rng)

@@ -6,14 +6,17 @@ Everything is written through the services (`organisation_create`, `user_create`
 `case_list_upload`, `sample_draw`, `case_replace`), so the audit trail records it as it would
 any other change: organisations and people are created by `system:generate_programme`,
 inspections are planned and staffed by a programme manager and moved through the lifecycle by
-their lead inspector or the programme manager, each step on its own (past) date. The one
-exception is the case audits and what hangs off them (hundreds of thousands of judgements at
+their lead inspector or the programme manager, each step on its own (past) date. The
+exceptions are the case audits and what hangs off them (hundreds of thousands of judgements at
 the national scale): `casework.py` writes those in bulk and records each inspection's with one
-audit event. The whole generation is one transaction: a failure leaves nothing.
+audit event; and, the same way, the history after fieldwork (below). The whole generation is
+one transaction: a failure leaves nothing.
 
 The plans themselves come from `schedule.py`; this module turns them into data. Each kind of
 data has its own small function, so later work (recommendations) can add more. Fieldwork comes
-from `casework.py`, as each inspection is created.
+from `casework.py`, as each inspection is created; findings, reports and publications from
+`reporting.py`, and what happened after publication from `followup.py`, once all the
+inspections exist (both written in bulk, with one audit event per inspection).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind
 from apps.inspections.models import Inspection
 
-from . import permissions, selectors, services
+from . import permissions, selectors, services, tokens
 from .files import decrypt
 from .forms import (
     FILE_HINT,
@@ -96,6 +96,9 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "inspections": selectors.inspections_in_follow_up(visible),
             "can_use_tracker": permissions.can_use_tracker(request.user),
+            "api_keys_url": (
+                reverse("followup_keys:list") if tokens.token_forces(request.user).exists() else ""
+            ),
             "today": timezone.localdate(),
         },
     )
@@ -104,6 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def inspection(request: HttpRequest, pk: int) -> HttpResponse:
     item = _inspection(request, pk)
+    audit_view(actor=request.user, instance=item, summary=f"Follow-up of {item.reference}")
     return render(
         request,
         "followup/inspection.html",
