@@ -183,7 +183,8 @@ def carry_over_on_publication(*, actor: Actor, inspection: Inspection, on: dt.da
         inspection__follow_up_record__isnull=False,
     ).exclude(status__in=CLOSED_STATUSES)
     count = 0
-    for rec in earlier.select_for_update().distinct():
+    ids = set(earlier.values_list("pk", flat=True))  # FOR UPDATE refuses DISTINCT
+    for rec in Finding.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
         status_record(
             actor=actor,
             recommendation=rec,
