@@ -34,6 +34,7 @@ from apps.accounts.models import Role, User
 from apps.core.audit import Actor, SystemActor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
+from apps.fieldwork.services import force_liaisons
 from apps.findings.models import (
     Finding,
     Kind,
@@ -283,16 +284,6 @@ def _inspectorate_people(inspection: Inspection) -> list[User]:
     )
     managers = User.objects.filter(role=Role.PROGRAMME_MANAGER, is_active=True)
     return list({u.pk: u for u in [*leads, *managers]}.values())
-
-
-def force_liaisons(inspection: Inspection) -> list[User]:
-    return list(
-        User.objects.filter(
-            role=Role.FORCE_LIAISON,
-            is_active=True,
-            organisation__force__in=inspection.forces.all(),
-        )
-    )
 
 
 # The force's side ----------------------------------------------------------------------
