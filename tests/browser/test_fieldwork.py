@@ -254,9 +254,13 @@ def wait_saved(page) -> None:
 
 def grade_everything(page, *, criterion: str, stage: str, overall: str) -> None:
     """Choose a grade, with the mouse, for every group not yet answered."""
+    # The click that opened the audit may still be navigating: read the form once it is there.
+    expect(page.locator("#audit-form input[type=radio]").first).to_be_visible()
+    changed = False
     for name in radio_groups(page):
         if checked(page, name):
             continue
+        changed = True
         if name == "overall_grade":
             value = overall
         elif name.endswith("::grade"):
@@ -264,7 +268,8 @@ def grade_everything(page, *, criterion: str, stage: str, overall: str) -> None:
         else:
             value = criterion
         page.locator(f'#audit-form input[type=radio][name="{name}"][value="{value}"]').check()
-    wait_saved(page)
+    if changed:
+        wait_saved(page)
 
 
 def submit_audit(page, reference: str, kind: str) -> Audit:
