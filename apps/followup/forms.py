@@ -14,7 +14,7 @@ from apps.inspections.models import Inspection, ProgrammeType
 from .models import Assessment, ProgressUpdate, Route
 from .services import MAX_TEXT, PlannedActionInput, rec_label
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what the browser reads
 
 
 FILE_HINT = (

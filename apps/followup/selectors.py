@@ -48,6 +48,9 @@ from .models import (
 from .reminders import FORCE_TO_ACT
 from .services import ASSESSED_STATUSES, CLOSED_STATUSES
 
+# Post-inspection reviews and re-inspections follow NCPIs (and their re-inspections) only.
+REVIEWABLE_TYPES = frozenset({ProgrammeType.NCPI, ProgrammeType.NCPI_REINSPECTION})
+
 S = RecommendationStatus
 STATUS_LABELS = {s.value: str(s.label) for s in S}
 FILE_FIELDS = (
@@ -200,6 +203,8 @@ def inspection_follow_up(inspection: Inspection) -> dict[str, Any]:
         "counts": [(STATUS_LABELS[s], counts[s]) for s in S.values if counts[s]],
         "overdue_count": sum(1 for r in rec_list if is_overdue(r, today)),
         "follow_ups": follow_ups,
+        # Post-inspection reviews and re-inspections follow NCPIs (and re-inspections) only.
+        "reviewable": inspection.programme_type in REVIEWABLE_TYPES,
         "grade_shifts": grade_shifts(inspection, follow_ups),
         "immediate": [r for r in rec_list if r.timescale == Timescale.IMMEDIATELY],
     }
@@ -232,7 +237,9 @@ def concern_chain(finding: Finding) -> list[Finding]:
 
 def recommendation_detail(rec: Finding) -> dict[str, Any]:
     history = list(
-        RecommendationStatusChange.objects.filter(recommendation=rec).order_by("on", "id")
+        RecommendationStatusChange.objects.filter(recommendation=rec)
+        .select_related("by")
+        .order_by("on", "id")
     )
     files = Prefetch("files", queryset=EvidenceFile.objects.only(*FILE_FIELDS))
     updates = list(

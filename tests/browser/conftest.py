@@ -27,6 +27,8 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_TODAY = "2026-11-26"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+# The environment of this worker's test server (its DATABASE_URL above all), once it runs.
+SERVER_ENV: dict[str, str] = {}
 
 
 def _free_port() -> int:
@@ -64,6 +66,8 @@ def live_site(worker_id: str) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "inspectorate.settings.test",
         "PYTHONUNBUFFERED": "1",
     }
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (
         ["migrate", "--noinput", "-v0"],
@@ -147,6 +151,20 @@ def page(browser, live_site):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def server_manage(*args: str) -> str:
+    """Run a management command against the test server's database; its standard output."""
+    assert SERVER_ENV, "the live_site fixture has not started the server"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=SERVER_ENV,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
 
 
 def sign_in(page, username: str) -> None:
