@@ -223,3 +223,8 @@ TASKS = {
 # reminder job sends a "due soon" notice (days).
 FOLLOWUP_MAX_FILE_BYTES = env.int("FOLLOWUP_MAX_FILE_BYTES", default=20 * 1024 * 1024)
 FOLLOWUP_DUE_SOON_DAYS = env.int("FOLLOWUP_DUE_SOON_DAYS", default=14)
+# The forces' API: the largest whole request (text and files, bytes), refused with 413 before
+# its body is read. 0 means the default: the larger of 50 MiB and FOLLOWUP_MAX_FILE_BYTES plus
+# 1 MiB, so one file of the largest size always fits (apps/followup/api.py,
+# max_request_bytes). A value set here is used as it is.
+FOLLOWUP_API_MAX_REQUEST_BYTES = env.int("FOLLOWUP_API_MAX_REQUEST_BYTES", default=0)

@@ -3,11 +3,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.demo.generator import DEFAULT_SEED, GenerationError, generate_programme
 from apps.demo.models import DemoProgramme
 from apps.demo.selectors import demo_programme_current
+from apps.findings.models import Finding, Kind, RecommendationStatus
+from apps.followup.models import ActionPlan, Comment, EvidenceFile, ProgressUpdate
+from apps.followup.reminders import FORCE_TO_ACT
 
 
 def _date(value: str) -> dt.date:
@@ -74,6 +78,8 @@ class Command(BaseCommand):
         self.stdout.write(_table("People by role", summary["by_role"]))
         if summary.get("fieldwork"):
             self.stdout.write(_table("Fieldwork", summary["fieldwork"]))
+        if summary.get("follow_up"):
+            self.stdout.write(_table("Follow-up", follow_up_table(today)))
         self.stdout.write(f"Audit events written: {summary['audit_events']}")
         self.stdout.write("Sign in with `python manage.py demo_sign_ins` to see who is who.")
 
@@ -92,6 +98,47 @@ class Command(BaseCommand):
                 )
             )
         return True
+
+
+def follow_up_table(today: dt.date) -> dict[str, int]:
+    """What follow-up holds, read back from the database: the published recommendations by
+    current status and how many are overdue on `today` (as the tracker counts them), the
+    action plans by review, and the force's updates, the comments and the evidence files.
+    Five aggregate queries, whatever the scale."""
+    statuses = RecommendationStatus.values
+    recs = (
+        Finding.objects.filter(kind=Kind.RECOMMENDATION, inspection__follow_up_record__isnull=False)
+        .exclude(status="")
+        .aggregate(
+            recommendations=Count("id"),
+            **{f"recommendations_{s}": Count("id", filter=Q(status=s)) for s in statuses},
+            recommendations_overdue=Count(
+                "id", filter=Q(due_on__lt=today, status__in=FORCE_TO_ACT)
+            ),
+        )
+    )
+    plan_statuses = {
+        "awaiting_review": ActionPlan.Status.SUBMITTED,
+        "accepted": ActionPlan.Status.ACCEPTED,
+        "changes_requested": ActionPlan.Status.CHANGES_REQUESTED,
+    }
+    plans = ActionPlan.objects.aggregate(
+        action_plans=Count("id"),
+        **{
+            f"action_plans_{name}": Count("id", filter=Q(status=status))
+            for name, status in plan_statuses.items()
+        },
+    )
+    return {
+        "recommendations": recs["recommendations"],
+        **{f"recommendations_{s}": recs[f"recommendations_{s}"] for s in statuses},
+        "recommendations_overdue": recs["recommendations_overdue"],
+        "action_plans": plans["action_plans"],
+        **{f"action_plans_{name}": plans[f"action_plans_{name}"] for name in plan_statuses},
+        "progress_updates": ProgressUpdate.objects.count(),
+        "comments": Comment.objects.count(),
+        "evidence_files": EvidenceFile.objects.count(),
+    }
 
 
 def _table(title: str, counts: object) -> str:
