@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from ninja import Field, File, Form, NinjaAPI, P, PathEx, Query, Schema, Status
 from ninja.decorators import decorate_view
@@ -356,8 +357,8 @@ def limit_request_size(run: Callable[..., Any]) -> Callable[..., Any]:
             return api.create_response(
                 request,
                 {
-                    "detail": f"The request is {length / MiB:.1f} MB; the most is "
-                    f"{limit / MiB:.0f} MB in all. Send the files in more than one update."
+                    "detail": f"The request is {filesizeformat(length)}; the most is "
+                    f"{filesizeformat(limit)} in all. Send the files in more than one update."
                 },
                 status=413,
             )
