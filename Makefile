@@ -11,7 +11,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/inspectorate_test_root
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
-        lint typecheck lock chromium postgres bench bench-fieldwork bench-reports bench-portal clean
+        lint typecheck lock chromium postgres bench bench-fieldwork bench-reports bench-portal \
+        bench-followup clean
 
 run: setup demo serve
 
@@ -95,6 +96,9 @@ bench-reports:
 
 bench-portal:
 	$(PY) bench/portal_bench.py --scale national
+
+bench-followup:
+	$(PY) bench/followup_bench.py --scale national
 
 clean:
 	rm -rf $(VENV) node_modules var static/css static/govuk

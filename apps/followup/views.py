@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record, audit_view
@@ -85,6 +85,7 @@ def _roles(request: HttpRequest, inspection: Inspection) -> dict[str, bool]:
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The inspections in follow-up the person can see: a force's own, or every one."""
     visible = permissions.inspections_in_follow_up_visible_to(request.user)
@@ -105,6 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def inspection(request: HttpRequest, pk: int) -> HttpResponse:
     item = _inspection(request, pk)
     audit_view(actor=request.user, instance=item, summary=f"Follow-up of {item.reference}")
@@ -203,6 +205,7 @@ def plan(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _recommendation(request, pk)
     roles = _roles(request, rec.inspection)
@@ -452,6 +455,7 @@ def concern_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def file_download(request: HttpRequest, pk: int) -> HttpResponse:
     """An evidence file, to those who may read its inspection's follow-up. Audited."""
     item = get_object_or_404(
@@ -483,6 +487,7 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def pcc_summary(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _recommendation(request, pk)
     if rec.kind != Kind.RECOMMENDATION:
@@ -521,6 +526,7 @@ def _tracker_filters(request: HttpRequest) -> tuple[TrackerForm, selectors.Track
 
 
 @login_required
+@require_safe
 def tracker(request: HttpRequest) -> HttpResponse:
     if not permissions.can_use_tracker(request.user):
         raise PermissionDenied
@@ -577,6 +583,7 @@ def _export_rows(filters: selectors.TrackerFilters) -> list[list[Any]]:
 
 
 @login_required
+@require_safe
 def tracker_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if not permissions.can_use_tracker(request.user):
         raise PermissionDenied

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_safe
 
 from apps.accounts.models import User
 from apps.core.forms import add_service_errors
@@ -100,6 +101,7 @@ def _list_page(
 
 
 @login_required
+@require_safe
 def api_keys(request: HttpRequest) -> HttpResponse:
     forces = _forces(request)
     return _list_page(request, forces, ApiKeyForm(forces=forces))

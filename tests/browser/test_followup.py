@@ -420,7 +420,9 @@ def test_follow_up_walk_through(person):
         axe.check(visitor, "force page with the public tracker")
         # The report's own page shows the same history, though its body is frozen.
         block.locator("xpath=preceding::h3[1]//a").click()
-        expect(visitor.get_by_role("heading", level=1)).to_contain_text("Joint targeted area inspection")
+        expect(visitor.get_by_role("heading", level=1)).to_contain_text(
+            "Joint targeted area inspection"
+        )
         on_report = visitor.locator(f"#progress-{rec_id}")
         expect(on_report).to_contain_text(f"since {long_date(today)}")
         on_report.locator("summary").click()

@@ -479,9 +479,15 @@ READ_CASES = [
     Case("file-missing", "get", _u("file", MISSING), everyone(404)),
 ]
 
-# Pages that only show: a POST is answered as a GET and changes nothing.
+# Pages that only show refuse a POST (405) once signed in, and change nothing.
 POST_TO_READ_CASES = [
-    Case(f"{c.name} (POST)", "post", c.url, c.want, data=lambda w: {"text": "ignored"})
+    Case(
+        f"{c.name} (POST)",
+        "post",
+        c.url,
+        everyone(405),
+        data=lambda w: {"text": "ignored"},
+    )
     for c in READ_CASES
     if c.name
     in {"home", "tracker", "tracker-csv", "inspection", "recommendation", "summary", "file"}
@@ -643,8 +649,8 @@ def _cross_cases(
 ) -> list[Case]:
     """Every follow-up URL with one force's objects, GET and POST with data that would be
     valid for that force's own people: the intruder (the other force's liaison) and a partner
-    inspector get 404, or 403 for pages not about one inspection; anonymous visitors are sent
-    to sign in."""
+    inspector get 404, or 403 for pages not about one inspection (405 for a method the page
+    never takes, whatever the id); anonymous visitors are sent to sign in."""
     per_object = {"anonymous": 302, intruder: 404, "partner": 404}
     not_per_object = {"anonymous": 302, intruder: 403, "partner": 403}
     home = {"anonymous": 302, intruder: 200, "partner": 403}
@@ -681,7 +687,9 @@ def _cross_cases(
         # Comments are POST only: 405 to any GET, whatever the id (it tells nothing).
         get = {**per_object, intruder: 405, "partner": 405} if name == "comment" else per_object
         cases.append(Case(name, "get", url, get))
-        cases.append(Case(name, "post", url, per_object, data=data or (lambda w: {"x": "1"})))
+        # Read-only pages refuse any POST (405) whatever the id, as comments refuse a GET.
+        post = per_object if data else {**per_object, intruder: 405, "partner": 405}
+        cases.append(Case(name, "post", url, post, data=data or (lambda w: {"x": "1"})))
     cases += [
         Case("home", "get", _u("home"), home),
         Case("tracker", "get", _u("tracker"), not_per_object),
