@@ -84,6 +84,22 @@ def can_manage_follow_up(user: Any, inspection: Inspection) -> bool:
     ).exists()
 
 
+def can_choose_route(user: Any, inspection: Inspection) -> bool:
+    """Choose (or change) the follow-up. While the inspection is only published, choosing
+    moves it into follow-up, which is the programme manager's or its own lead inspector's
+    step (apps/inspections/lifecycle.py); once it is in follow-up, whoever manages the
+    follow-up (the lead of a review that follows it too) may change the choice."""
+    if not _signed_in(user):
+        return False
+    if user.role == Role.PROGRAMME_MANAGER:
+        return True
+    if inspection.state != State.PUBLISHED:
+        return can_manage_follow_up(user, inspection)
+    return TeamMember.objects.filter(
+        inspection=inspection, user=user, role=TeamRole.LEAD_INSPECTOR
+    ).exists()
+
+
 def can_assess(user: Any, inspection: Inspection) -> bool:
     """Assess and close recommendations, and comment as the inspectorate."""
     if not _signed_in(user):

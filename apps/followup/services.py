@@ -620,9 +620,10 @@ def route_choose(
             .select_related("inspection")
             .get(inspection=inspection)
         )
-        if not permissions.can_manage_follow_up(actor, follow_up.inspection):
+        if not permissions.can_choose_route(actor, follow_up.inspection):
             raise FollowUpError(
-                "Only the programme manager or the lead inspector chooses the follow-up."
+                "Only the programme manager or the inspection's lead inspector chooses the "
+                "follow-up."
             )
         if follow_up.version != version:
             raise ConcurrentFollowUpEdit(f"The follow-up of {follow_up.inspection.reference}")

@@ -80,6 +80,7 @@ def _roles(request: HttpRequest, inspection: Inspection) -> dict[str, bool]:
     return {
         "is_force": permissions.is_force_of(user, inspection),
         "can_manage": permissions.can_manage_follow_up(user, inspection),
+        "can_choose_route": permissions.can_choose_route(user, inspection),
         "can_assess": permissions.can_assess(user, inspection),
     }
 
@@ -312,7 +313,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def route(request: HttpRequest, pk: int) -> HttpResponse:
     item = _inspection(request, pk)
-    if not permissions.can_manage_follow_up(request.user, item):
+    if not permissions.can_choose_route(request.user, item):
         raise PermissionDenied
     follow_up = FollowUp.objects.get(inspection=item)
     form = RouteForm(

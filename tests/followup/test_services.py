@@ -171,7 +171,7 @@ def test_the_inspectorates_side_is_for_the_manager_and_the_team(pub):
             services.action_plan_review(
                 actor=pub.users[name], plan=plan, accept=True, note="", version=plan.version
             )
-        with pytest.raises(FollowUpError, match="programme manager or the lead"):
+        with pytest.raises(FollowUpError, match="programme manager or the inspection's lead"):
             services.route_choose(
                 actor=pub.users[name],
                 inspection=pub.inspection,
@@ -434,3 +434,48 @@ def test_an_assessment_cannot_predate_the_last_status(pub):
             on=PUBLISHED_ON - dt.timedelta(days=1),
         )
     assert "on" in caught.value.message_dict
+
+
+def test_a_reviews_lead_manages_the_follow_up_but_the_route_is_the_originals_to_choose(pub):
+    """The lead of a review that follows the inspection reviews plans like its own lead, but
+    while the original is only published, choosing the route moves it into follow-up: only
+    its own lead or the programme manager may (as the lifecycle says), and the refusal
+    changes nothing. (Once it is in follow-up the review's lead may change the choice:
+    tests/followup/test_permissions.py.)"""
+    from apps.accounts.models import Role
+    from apps.followup import permissions
+    from apps.inspections.models import Inspection, ProgrammeType, TeamMember, TeamRole
+    from tests.factories import UserFactory
+
+    original = pub.inspection
+    review_lead = UserFactory(
+        username="review_lead",
+        role=Role.LEAD_INSPECTOR,
+        organisation=pub.users["lead"].organisation,
+        full_name="Review Lead",
+    )
+    review = Inspection.objects.create(
+        reference="PIR-2027-001",
+        title="Post-inspection review",
+        programme_type=ProgrammeType.NCPI_REVIEW,
+        methodology=original.methodology,
+        lead_inspectorate=original.lead_inspectorate,
+        follows=original,
+    )
+    TeamMember.objects.create(inspection=review, user=review_lead, role=TeamRole.LEAD_INSPECTOR)
+    assert permissions.can_manage_follow_up(review_lead, original)
+    assert not permissions.can_choose_route(review_lead, original)
+    assert permissions.can_choose_route(pub.users["lead"], original)
+    assert permissions.can_choose_route(pub.users["manager"], original)
+    follow_up = FollowUp.objects.get(inspection=original)
+    with pytest.raises(FollowUpError, match="lead inspector chooses the follow-up"):
+        services.route_choose(
+            actor=review_lead,
+            inspection=original,
+            route=Route.REVIEW,
+            rationale="A return visit.",
+            version=follow_up.version,
+        )
+    follow_up.refresh_from_db()
+    original.refresh_from_db()
+    assert follow_up.route == "" and original.state == State.PUBLISHED
