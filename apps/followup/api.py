@@ -438,7 +438,7 @@ def recommendation_list(request: HttpRequest, filters: Query[ListFilters]) -> di
 )
 def recommendation_get(request: HttpRequest, recommendation_id: RecommendationId) -> Any:
     rec = _recommendation(request, recommendation_id)
-    detail = selectors.recommendation_detail(rec)
+    detail = selectors.recommendation_progress(rec)
     action = detail["action"]
     audit_view(
         actor=tokens.api_actor(_token(request)),

@@ -235,23 +235,31 @@ def concern_chain(finding: Finding) -> list[Finding]:
     return chain if len(chain) > 1 else []
 
 
-def recommendation_detail(rec: Finding) -> dict[str, Any]:
-    history = list(
-        RecommendationStatusChange.objects.filter(recommendation=rec)
-        .select_related("by")
-        .order_by("on", "id")
-    )
+def recommendation_progress(rec: Finding) -> dict[str, Any]:
+    """What the force's API returns beside the recommendation: its public history, the
+    force's updates (with their files' details, not their content) and the latest planned
+    action. Four queries; no comments or assessments are read or decrypted."""
     files = Prefetch("files", queryset=EvidenceFile.objects.only(*FILE_FIELDS))
-    updates = list(
-        ProgressUpdate.objects.filter(recommendation=rec)
-        .prefetch_related(files)
-        .order_by("posted_at", "id")
-    )
-    actions = list(
-        PlannedAction.objects.filter(recommendation=rec)
+    return {
+        "history": list(
+            RecommendationStatusChange.objects.filter(recommendation=rec)
+            .select_related("by")
+            .order_by("on", "id")
+        ),
+        "updates": list(
+            ProgressUpdate.objects.filter(recommendation=rec)
+            .prefetch_related(files)
+            .order_by("posted_at", "id")
+        ),
+        "action": PlannedAction.objects.filter(recommendation=rec)
         .select_related("plan")
         .order_by("-plan__number")
-    )
+        .first(),
+    }
+
+
+def recommendation_detail(rec: Finding) -> dict[str, Any]:
+    progress = recommendation_progress(rec)
     comments = list(Comment.objects.filter(recommendation=rec).order_by("posted_at", "id"))
     assessments = list(
         Assessment.objects.filter(recommendation=rec)
@@ -272,10 +280,7 @@ def recommendation_detail(rec: Finding) -> dict[str, Any]:
         else []
     )
     return {
-        "history": history,
-        "updates": updates,
-        "action": actions[0] if actions else None,
-        "earlier_actions": actions[1:],
+        **progress,
         "comments": comments,
         "assessments": assessments,
         "closure": closure,

@@ -9,8 +9,9 @@ import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
@@ -137,8 +138,13 @@ def test_one_recommendation_with_history_plan_and_updates_and_the_read_is_audite
         text="Training has started.",
         files=[("audit.txt", TXT)],
     )
-    response = api_north.get(f"/recommendations/{pub.later.pk}")
+    services.comment_post(actor=pub.users["liaison"], recommendation=pub.later, text="A note")
+    with CaptureQueriesContext(connection) as queries:
+        response = api_north.get(f"/recommendations/{pub.later.pk}")
     assert response.status_code == 200
+    # What the API does not return it does not read (or decrypt): comments, assessments.
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "followup_comment" not in read and "followup_assessment" not in read
     body = response.json()
     assert body["id"] == pub.later.pk
     assert [(h["status"], h["note"]) for h in body["history"]] == [
