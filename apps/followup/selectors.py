@@ -379,10 +379,13 @@ def tracker_queryset(filters: TrackerFilters, today: dt.date | None = None) -> Q
             recs = recs.filter(
                 inspection__follow_up_record__published_on__gt=_months_ago(today, high)
             )
-    recs = recs.annotate(
-        force_name=Subquery(forces.order_by("force__name").values("force__name")[:1]),
-        published_on=F("inspection__follow_up_record__published_on"),
-    )
+    recs = recs.annotate(published_on=F("inspection__follow_up_record__published_on"))
+    if filters.sort == "force":
+        # Only this sort needs every row's force in SQL; otherwise the page's (or the
+        # export's) rows get theirs in one query afterwards (attach_force_names).
+        recs = recs.annotate(
+            force_name=Subquery(forces.order_by("force__name").values("force__name")[:1])
+        )
     return (
         recs.select_related("inspection")
         .only(
@@ -415,11 +418,28 @@ def tracker_page(
     today = timezone.localdate()
     paginator = Paginator(tracker_queryset(filters, today), per_page)
     page_obj = paginator.get_page(page)
-    rows = list(page_obj.object_list)
+    rows = attach_force_names(list(page_obj.object_list))
     for rec in rows:
         rec.overdue = is_overdue(rec, today)  # type: ignore[attr-defined]
         rec.age_days = (today - rec.published_on).days  # type: ignore[attr-defined]
     return {"page": page_obj, "rows": rows, "count": paginator.count}
+
+
+def attach_force_names(rows: list[Finding]) -> list[Finding]:
+    """Set `force_name` (the first force inspected, by name) on each row: one query."""
+    missing = {r.inspection_id for r in rows if not hasattr(r, "force_name")}
+    names: dict[int, str] = {}
+    if missing:
+        for inspection_id, name in (
+            Inspection.forces.through.objects.filter(inspection_id__in=missing)
+            .order_by("inspection_id", "force__name")
+            .values_list("inspection_id", "force__name")
+        ):
+            names.setdefault(inspection_id, name)
+    for rec in rows:
+        if not hasattr(rec, "force_name"):
+            rec.force_name = names.get(rec.inspection_id, "")  # type: ignore[attr-defined]
+    return rows
 
 
 @dataclass
@@ -472,15 +492,41 @@ def _force_counts(today_iso: str) -> dict[str, Any]:
             "first",
         )
     )
-    all_days: list[int] = []
     for code, published, first in achieved:
         if code in forces and published and first:
             days = (first - published).days
             forces[code].achieved += 1
             forces[code].days_to_achieved.append(days)
-            all_days.append(days)
     listed = [f for f in forces.values() if f.total]
     listed.sort(key=lambda f: f.name)
+    # Nationally each recommendation counts once, though a thematic's counts for each force.
+    national = ForceCounts("", "")
+    for status, n, late in (
+        Finding.objects.filter(kind=Kind.RECOMMENDATION, inspection__follow_up_record__isnull=False)
+        .exclude(status="")
+        .order_by()
+        .values_list("status")
+        .annotate(
+            n=Count("id"),
+            late=Count("id", filter=Q(due_on__lt=today, status__in=FORCE_TO_ACT)),
+        )
+    ):
+        national.total += n
+        national.overdue += late
+        if status not in CLOSED_STATUSES and status not in ASSESSED_STATUSES:
+            national.open += n
+    national.days_to_achieved = [
+        (first - published).days
+        for published, first in RecommendationStatusChange.objects.filter(
+            status=S.ACHIEVED,
+            recommendation__kind=Kind.RECOMMENDATION,
+            recommendation__inspection__follow_up_record__isnull=False,
+        )
+        .values("recommendation_id")
+        .annotate(first=Min("on"))
+        .values_list("recommendation__inspection__follow_up_record__published_on", "first")
+        if published and first
+    ]
     return {
         "forces": [
             {
@@ -495,11 +541,11 @@ def _force_counts(today_iso: str) -> dict[str, Any]:
             for f in listed
         ],
         "national": {
-            "total": sum(f.total for f in listed),
-            "open": sum(f.open for f in listed),
-            "overdue": sum(f.overdue for f in listed),
-            "achieved": sum(f.achieved for f in listed),
-            "median_days": round(statistics.median(all_days)) if all_days else None,
+            "total": national.total,
+            "open": national.open,
+            "overdue": national.overdue,
+            "achieved": len(national.days_to_achieved),
+            "median_days": national.median_days,
         },
     }
 
@@ -522,6 +568,7 @@ def filter_choices() -> dict[str, Any]:
                 s
                 for s in Finding.objects.filter(kind=Kind.RECOMMENDATION)
                 .exclude(status="")
+                .order_by()
                 .values_list("stage", flat=True)
                 .distinct()
                 if s

@@ -5,6 +5,7 @@ are not told it exists), one who may see but not act gets 403."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, cast
 
 from django.contrib import messages
@@ -13,12 +14,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record, audit_view
+from apps.core.cache import cached_read
 from apps.core.exports import table_response
 from apps.core.forms import add_service_errors
 from apps.core.models import AuditEvent
@@ -532,18 +536,26 @@ def tracker(request: HttpRequest) -> HttpResponse:
     if not permissions.can_use_tracker(request.user):
         raise PermissionDenied
     form, filters = _tracker_filters(request)
-    page = selectors.tracker_page(filters, request.GET.get("page"))
-    return render(
-        request,
-        "followup/tracker.html",
-        {
-            "form": form,
-            "filters": filters,
-            "query": filters.query_string(),
-            "counts": selectors.force_counts(),
-            **page,
-        },
+
+    def body() -> str:
+        return render_to_string(
+            "followup/_tracker_body.html",
+            {
+                "form": form,
+                "filters": filters,
+                "query": filters.query_string(),
+                "counts": selectors.force_counts(),
+                **selectors.tracker_page(filters, request.GET.get("page")),
+            },
+        )
+
+    # The same for every member of staff: the page's body is kept, per query and day, until
+    # a recommendation's status (or the reference data) changes.
+    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()[:32]
+    html = cached_read(
+        ("findings", "reference"), f"followup-tracker:{timezone.localdate()}:{asked}", body
     )
+    return render(request, "followup/tracker.html", {"body": mark_safe(html)})  # noqa: S308
 
 
 EXPORT_COLUMNS = [
@@ -579,7 +591,7 @@ def _export_rows(filters: selectors.TrackerFilters) -> list[list[Any]]:
             "Yes" if selectors.is_overdue(rec, today) else "No",
             rec.stage,
         ]
-        for rec in selectors.tracker_queryset(filters, today).iterator(chunk_size=2000)
+        for rec in selectors.attach_force_names(list(selectors.tracker_queryset(filters, today)))
     ]
 
 

@@ -241,3 +241,36 @@ def test_pages_make_a_fixed_number_of_queries_whatever_the_data_size(pub, client
     )
     services.comment_post(actor=pub.users["other_liaison"], recommendation=rec, text="Hello")
     assert _queries(liaison, url) == one
+
+
+def test_a_recommendation_to_two_forces_counts_once_nationally(pub, client_for):
+    """A thematic inspects several forces: its recommendation is in each force's counts, and
+    once in the national total."""
+    pub.inspection.forces.add(pub.other.forces.get())
+    from apps.followup import selectors
+
+    counts = selectors._force_counts(dt.date(2026, 11, 26).isoformat())
+    per_force = {f["name"]: f["total"] for f in counts["forces"]}
+    assert per_force == {"Northshire Police": 3, "Southshire Police": 4}
+    assert (
+        counts["national"]["total"]
+        == 4
+        == Finding.objects.filter(kind=Kind.RECOMMENDATION).exclude(status="").count()
+    )
+
+
+def test_the_trackers_body_is_kept_until_a_status_changes(pub, client_for):
+    client = client_for(pub.users["manager"])
+    url = reverse("followup:tracker") + "?sort=status"
+    first = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as again:
+        second = client.get(url).content.decode()
+    # The same page (but for the sign-out form's token, which is masked afresh each time).
+    assert second.split("<main")[1] == first.split("<main")[1]
+    # Only the session, the user and the two-factor device: no recommendation is read.
+    assert not any("findings_finding" in q["sql"] for q in again.captured_queries)
+    services.progress_post(
+        actor=pub.users["liaison"], recommendation=pub.later, text="Training has started."
+    )
+    third = client.get(url).content.decode()
+    assert third != first and "Being progressed" in third
