@@ -153,6 +153,16 @@ def page(browser, live_site):
     context.close()
 
 
+@pytest.fixture
+def person(browser, live_site) -> Iterator[object]:
+    """person("lead") -> a page in a browser context of its own, signed in as `lead`."""
+    from .test_fieldwork import People
+
+    people = People(browser, live_site)
+    yield people
+    people.close_all()
+
+
 def server_manage(*args: str) -> str:
     """Run a management command against the test server's database; its standard output."""
     assert SERVER_ENV, "the live_site fixture has not started the server"

@@ -33,7 +33,6 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,13 +114,6 @@ class People:
     def close_all(self) -> None:
         while self.contexts:
             self.contexts.pop().close()
-
-
-@pytest.fixture
-def person(browser, live_site) -> Iterator[People]:
-    people = People(browser, live_site)
-    yield people
-    people.close_all()
 
 
 class Axe:

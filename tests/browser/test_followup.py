@@ -36,7 +36,7 @@ from playwright.sync_api import expect
 
 from . import test_fieldwork as fw
 from .conftest import DEMO_TODAY, server_manage
-from .test_fieldwork import Axe, People
+from .test_fieldwork import Axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -53,13 +53,6 @@ PROGRESS_TEXT = "Supervisors now review every referral within a day; the audit o
 COMMENT_TEXT = "Would a dip sample of January's referrals help the assessment?"
 REASONING = "The audit shows every referral in the sample reviewed within one working day."
 PUBLIC_NOTE = "Achieved: the force's audit shows referrals are reviewed within a day."
-
-
-@pytest.fixture
-def person(browser, live_site):
-    people = People(browser, live_site)
-    yield people
-    people.close_all()
 
 
 def long_date(day: dt.date) -> str:

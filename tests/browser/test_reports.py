@@ -22,19 +22,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .test_fieldwork import Axe, People
+from .test_fieldwork import Axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 REFERENCE = "NCPI-2026-002"
 PLANTED = "We spoke to Gwen Roberts at her home, LL57 2DG, about her son."
-
-
-@pytest.fixture
-def person(browser, live_site):
-    people = People(browser, live_site)
-    yield people
-    people.close_all()
 
 
 def _open_inspection(page) -> str:
