@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.findings",
     "apps.reports",
     "apps.followup",
+    "apps.themes",
     "apps.portal",
     "apps.demo",
 ]

@@ -1,0 +1,215 @@
+"""The theme classifier: multi-label, one pair of logistic regressions a theme.
+
+Features (ADR 18): the statement's sentence embedding (all-MiniLM-L6-v2, see embedding.py)
+and its TF-IDF word unigrams and bigrams. For each theme, one logistic regression on each;
+the theme's probability is 0.7 x the embedding model's + 0.3 x the TF-IDF model's. A
+statement gets every theme whose probability reaches that theme's threshold, always its
+likeliest theme, and at most three: the codebook's rule is one to three themes. Each
+theme's threshold is the one that maximised its F1 over five-fold cross-validated
+probabilities on the training statements themselves.
+
+Training statements: the codebook's own examples and the statements the project ships
+(data/themes/training_statements.jsonl), plus any passed in (coded by people).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from .codebook import Codebook
+from .corpus import CodedStatement, normalised
+from .embedding import MODEL_NAME, embed
+
+EMBEDDING_WEIGHT = 0.7
+EMBEDDING_C = 4.0
+TFIDF_C = 16.0
+DEFAULT_THRESHOLD = 0.5
+THRESHOLD_GRID = np.round(np.arange(0.2, 0.86, 0.05), 2)
+MIN_POSITIVES_FOR_OWN_THRESHOLD = 8
+MAX_THEMES = 3
+FOLDS = 5
+SEED = 2026
+
+
+def _regression(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+
+
+@dataclass
+class ThemeClassifier:
+    theme_ids: list[str]
+    vectorizer: TfidfVectorizer
+    embedding_models: list[LogisticRegression | None]
+    tfidf_models: list[LogisticRegression | None]
+    thresholds: np.ndarray
+    trained_on: int
+    version: str
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        return _probabilities(
+            self.embedding_models, self.tfidf_models, self.vectorizer, list(texts)
+        )
+
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        return decide(probabilities, self.thresholds)
+
+    def code(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """For each text, its themes with their confidence, likeliest first."""
+        probabilities = self.probabilities(texts)
+        chosen = self.decide(probabilities)
+        return [
+            sorted(
+                ((self.theme_ids[j], float(row[j])) for j in np.flatnonzero(picked)),
+                key=lambda pair: -pair[1],
+            )
+            for row, picked in zip(probabilities, chosen, strict=True)
+        ]
+
+
+def decide(probabilities: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    chosen = (probabilities >= thresholds).astype(int)
+    for i, row in enumerate(probabilities):
+        chosen[i, int(np.argmax(row))] = 1
+        if chosen[i].sum() > MAX_THEMES:
+            keep = np.argsort(-row)[:MAX_THEMES]
+            chosen[i] = 0
+            chosen[i, keep] = 1
+    return chosen
+
+
+def label_matrix(statements: Sequence[CodedStatement], theme_ids: list[str]) -> np.ndarray:
+    return np.array(
+        [[theme in s.themes for theme in theme_ids] for s in statements], dtype=int
+    ).reshape(len(statements), len(theme_ids))
+
+
+def codebook_statements(codebook: Codebook) -> list[CodedStatement]:
+    return [
+        CodedStatement(text=example, themes=(theme.id,))
+        for theme in codebook.themes
+        for example in theme.examples
+    ]
+
+
+def training_set(
+    candidates: Sequence[CodedStatement], held_out: Sequence[CodedStatement]
+) -> list[CodedStatement]:
+    """`candidates` without any statement of `held_out` (the same text, ignoring case and
+    spacing) or from a report `held_out` quotes (the same report title): so a model is never
+    measured on what it learnt from, nor on reports it has seen."""
+    texts = {normalised(s.text) for s in held_out}
+    reports = {s.report_title for s in held_out if s.report_title}
+    return [
+        s for s in candidates if normalised(s.text) not in texts and s.report_title not in reports
+    ]
+
+
+def _fit(
+    vectors: np.ndarray, texts: list[str], labels: np.ndarray
+) -> tuple[TfidfVectorizer, list[LogisticRegression | None], list[LogisticRegression | None]]:
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    words = vectorizer.fit_transform(texts)
+    embedding_models: list[LogisticRegression | None] = []
+    tfidf_models: list[LogisticRegression | None] = []
+    for j in range(labels.shape[1]):
+        column = labels[:, j]
+        if column.min() == column.max():  # no positives (or nothing else): cannot learn it
+            embedding_models.append(None)
+            tfidf_models.append(None)
+            continue
+        embedding_models.append(_regression(EMBEDDING_C).fit(vectors, column))
+        tfidf_models.append(_regression(TFIDF_C).fit(words, column))
+    return vectorizer, embedding_models, tfidf_models
+
+
+def _probabilities(
+    embedding_models: list[LogisticRegression | None],
+    tfidf_models: list[LogisticRegression | None],
+    vectorizer: TfidfVectorizer,
+    texts: list[str],
+    vectors: np.ndarray | None = None,
+) -> np.ndarray:
+    vectors = embed(texts) if vectors is None else vectors
+    words = vectorizer.transform(texts)
+    out = np.zeros((len(texts), len(embedding_models)))
+    for j, (by_meaning, by_words) in enumerate(zip(embedding_models, tfidf_models, strict=True)):
+        if by_meaning is None or by_words is None:
+            continue
+        out[:, j] = (
+            EMBEDDING_WEIGHT * by_meaning.predict_proba(vectors)[:, 1]
+            + (1 - EMBEDDING_WEIGHT) * by_words.predict_proba(words)[:, 1]
+        )
+    return out
+
+
+def _f1(truth: np.ndarray, chosen: np.ndarray) -> float:
+    tp = int((truth & chosen).sum())
+    denominator = int(truth.sum() + chosen.sum())
+    return 2 * tp / denominator if denominator else 0.0
+
+
+def _thresholds(vectors: np.ndarray, texts: list[str], labels: np.ndarray) -> np.ndarray:
+    """Each theme's threshold from out-of-fold probabilities on the training statements."""
+    out_of_fold = np.zeros(labels.shape)
+    folds = KFold(FOLDS, shuffle=True, random_state=SEED)
+    for train, test in folds.split(vectors):
+        vectorizer, by_meaning, by_words = _fit(
+            vectors[train], [texts[i] for i in train], labels[train]
+        )
+        out_of_fold[test] = _probabilities(
+            by_meaning, by_words, vectorizer, [texts[i] for i in test], vectors[test]
+        )
+    thresholds = np.full(labels.shape[1], DEFAULT_THRESHOLD)
+    for j in range(labels.shape[1]):
+        if labels[:, j].sum() < MIN_POSITIVES_FOR_OWN_THRESHOLD:
+            continue
+        scores = [_f1(labels[:, j], (out_of_fold[:, j] >= t).astype(int)) for t in THRESHOLD_GRID]
+        thresholds[j] = float(THRESHOLD_GRID[int(np.argmax(scores))])
+    return thresholds
+
+
+def training_version(statements: Sequence[CodedStatement], codebook: Codebook) -> str:
+    """What the model learnt from, as a short digest: the same statements, codebook,
+    embedding model and settings always give the same version."""
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            {
+                "codebook": codebook.version,
+                "themes": codebook.ids,
+                "model": MODEL_NAME,
+                "settings": [EMBEDDING_WEIGHT, EMBEDDING_C, TFIDF_C, FOLDS, SEED],
+            }
+        ).encode()
+    )
+    for s in sorted(statements, key=lambda s: (s.text, s.themes)):
+        digest.update(json.dumps([s.text, sorted(s.themes)]).encode())
+    return digest.hexdigest()[:12]
+
+
+def train(statements: Sequence[CodedStatement], codebook: Codebook) -> ThemeClassifier:
+    if len(statements) < FOLDS * 2:
+        raise ValueError(f"At least {FOLDS * 2} coded statements are needed to train.")
+    theme_ids = codebook.ids
+    texts = [s.text for s in statements]
+    labels = label_matrix(statements, theme_ids)
+    vectors = embed(texts)
+    thresholds = _thresholds(vectors, texts, labels)
+    vectorizer, by_meaning, by_words = _fit(vectors, texts, labels)
+    return ThemeClassifier(
+        theme_ids=theme_ids,
+        vectorizer=vectorizer,
+        embedding_models=by_meaning,
+        tfidf_models=by_words,
+        thresholds=thresholds,
+        trained_on=len(statements),
+        version=training_version(statements, codebook),
+    )

