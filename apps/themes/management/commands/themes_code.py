@@ -1,0 +1,38 @@
+"""``python manage.py themes_code``: load the codebook (a new version if it changed), bring
+the statement corpus in step with the findings, and have the current classifier (trained on
+the shipped statements and every statement people have coded) suggest themes for every
+statement no person has coded yet. Safe to run any number of times."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.core.audit import SystemActor
+from apps.themes import services
+from apps.themes.codebook import CodebookError
+from apps.themes.corpus import CorpusError
+
+ACTOR = SystemActor("themes_code")
+
+
+class Command(BaseCommand):
+    help = "Load the codebook, sync the statement corpus and suggest themes."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        began = time.monotonic()
+        try:
+            codebook, new = services.codebook_load(actor=ACTOR)
+            synced = services.statements_sync()
+            result = services.suggest(actor=ACTOR)
+        except (CodebookError, CorpusError) as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            f"Codebook version {codebook.number}{' (new)' if new else ''}. Statements: "
+            f"{synced.created} new, {synced.changed} changed, {synced.unchanged} unchanged. "
+            f"Classifier {result.classifier}: {result.suggestions} suggestions changed for "
+            f"{result.statements} statements not yet coded by people "
+            f"({time.monotonic() - began:.1f} s)."
+        )

@@ -1,0 +1,175 @@
+"""The thematic synthesis's data: codebook versions and their themes, the statement corpus,
+each statement's theme codes with their history, the classifier versions that suggested
+codes, and the embedding cache (ADR 18)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CodebookVersion(models.Model):
+    number = models.PositiveIntegerField(unique=True)
+    note = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=300, blank=True, help_text="The file it came from")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"Codebook version {self.number}"
+
+
+class Theme(models.Model):
+    codebook = models.ForeignKey(CodebookVersion, on_delete=models.CASCADE, related_name="themes")
+    key = models.SlugField(max_length=50, help_text="Stable id, e.g. voice_of_child")
+    name = models.CharField(max_length=200)
+    covers = models.TextField()
+    excludes = models.TextField(blank=True)
+    examples = models.JSONField(default=list, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["codebook", "order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["codebook", "key"], name="theme_key_once_a_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.codebook.number})"
+
+
+class Statement(models.Model):
+    """One statement of the corpus: a finding or recommendation in the system (kept in step
+    with it), or a statement from an imported report."""
+
+    class Source(models.TextChoices):
+        FINDING = "finding", "Finding in the system"
+        ARCHIVE = "archive", "Imported report"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    finding = models.OneToOneField(
+        "findings.Finding",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="theme_statement",
+    )
+    inspection = models.ForeignKey(
+        "inspections.Inspection",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="theme_statements",
+    )
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=25)
+    stage = models.CharField(max_length=200, blank=True)
+    report_title = models.CharField(max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ClassifierVersion(models.Model):
+    """A trained classifier: what it learnt from (its version is a digest of that), and the
+    model itself, serialised by this app only (never loaded from anywhere else)."""
+
+    version = models.CharField(max_length=12, unique=True)
+    codebook = models.ForeignKey(
+        CodebookVersion, on_delete=models.PROTECT, related_name="classifiers"
+    )
+    embedding_model = models.CharField(max_length=200)
+    trained_at = models.DateTimeField(auto_now_add=True)
+    trained_on = models.PositiveIntegerField(help_text="Coded statements it learnt from")
+    coded_by_people = models.PositiveIntegerField(
+        default=0, help_text="Of which statements coded or checked by people in the system"
+    )
+    thresholds = models.JSONField(default=dict)
+    model = models.BinaryField()
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Classifier {self.version}"
+
+
+class ThemeCode(models.Model):
+    """One theme of one statement: suggested by a classifier version, or confirmed or
+    rejected by a person. Every change is kept in ThemeCodeChange."""
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "No longer suggested"
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="codes")
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="codes")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    confidence = models.FloatField(null=True, blank=True, help_text="The classifier's")
+    classifier = models.ForeignKey(
+        ClassifierVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="codes"
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_by_label = models.CharField(max_length=200)
+    set_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["statement", "theme__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "theme"], name="theme_code_once")
+        ]
+        indexes = [models.Index(fields=["status", "confidence"])]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}: {self.theme.key} ({self.status})"
+
+
+class ThemeCodeChange(models.Model):
+    code = models.ForeignKey(ThemeCode, on_delete=models.CASCADE, related_name="changes")
+    status = models.CharField(max_length=10, choices=ThemeCode.Status.choices)
+    confidence = models.FloatField(null=True, blank=True)
+    classifier = models.ForeignKey(
+        ClassifierVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_by_label = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["code", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Embedding(models.Model):
+    """A text's embedding by one model (its weights' digest), so only new text is embedded."""
+
+    text_sha256 = models.CharField(max_length=64)
+    model = models.CharField(max_length=64)
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["text_sha256", "model"], name="embedding_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text_sha256[:12]} by {self.model}"

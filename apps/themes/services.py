@@ -1,0 +1,400 @@
+"""Writes of the thematic synthesis: the codebook loaded as a version, the corpus kept in
+step with the findings, embeddings cached, and the classifier's suggestions (ADR 18)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.core.audit import Actor, actor_fields, audit_record
+from apps.core.models import AuditEvent
+from apps.findings.models import Finding, Kind
+
+from . import classifier as model
+from . import embedding
+from .codebook import Codebook, CodebookError, Theme, load_codebook
+from .corpus import CodedStatement, read_coded, training_path
+from .models import (
+    ClassifierVersion,
+    CodebookVersion,
+    Embedding,
+    Statement,
+    ThemeCode,
+    ThemeCodeChange,
+)
+from .models import Theme as ThemeRow
+
+# What the corpus takes from the findings register: every kind of finding.
+STATEMENT_KINDS = [
+    Kind.STRENGTH,
+    Kind.PROMISING_PRACTICE,
+    Kind.AREA_FOR_IMPROVEMENT,
+    Kind.CAUSE_OF_CONCERN,
+    Kind.RECOMMENDATION,
+]
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# The codebook -------------------------------------------------------------------------------
+
+
+def _same(row: CodebookVersion, codebook: Codebook) -> bool:
+    stored = [
+        (t.key, t.name, t.covers, t.excludes, tuple(t.examples))
+        for t in row.themes.order_by("order", "key")
+    ]
+    given = [(t.id, t.name, t.covers, t.excludes, t.examples) for t in codebook.themes]
+    return stored == given
+
+
+def codebook_load(*, actor: Actor, path: Path | None = None) -> tuple[CodebookVersion, bool]:
+    """The codebook file as a stored version: (the version, whether it was new). Loading the
+    same file again changes nothing; a file that reuses a stored version's number with other
+    themes is refused (a changed codebook is a new version)."""
+    codebook = load_codebook(path)
+    with transaction.atomic():
+        existing = CodebookVersion.objects.filter(number=codebook.version).first()
+        if existing is not None:
+            if _same(existing, codebook):
+                return existing, False
+            raise CodebookError(
+                f"Codebook version {codebook.version} is already stored with other themes: "
+                "give the changed codebook a new version number."
+            )
+        _, label = actor_fields(actor)
+        row = CodebookVersion.objects.create(
+            number=codebook.version,
+            source=str(path or "data/themes/codebook.yaml"),
+            created_by_label=label,
+        )
+        ThemeRow.objects.bulk_create(
+            ThemeRow(
+                codebook=row,
+                key=t.id,
+                name=t.name,
+                covers=t.covers,
+                excludes=t.excludes,
+                examples=list(t.examples),
+                order=n,
+            )
+            for n, t in enumerate(codebook.themes)
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            instance=row,
+            summary=f"Codebook version {row.number}: {len(codebook.themes)} themes",
+        )
+    return row, True
+
+
+def current_codebook() -> CodebookVersion:
+    row = CodebookVersion.objects.order_by("-number").first()
+    if row is None:
+        raise CodebookError("No codebook is loaded: run manage.py themes_code.")
+    return row
+
+
+def as_codebook(row: CodebookVersion) -> Codebook:
+    return Codebook(
+        version=row.number,
+        themes=tuple(
+            Theme(
+                id=t.key,
+                name=t.name,
+                covers=t.covers,
+                excludes=t.excludes,
+                examples=tuple(t.examples),
+            )
+            for t in row.themes.order_by("order", "key")
+        ),
+    )
+
+
+# The corpus ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+def statements_sync() -> SyncResult:
+    """Every finding of the register as a statement, kept in step: a finding whose words
+    changed loses the classifier's suggestions (people's codes stay)."""
+    result = SyncResult()
+    existing = {s.finding_id: s for s in Statement.objects.filter(finding__isnull=False)}
+    findings = (
+        Finding.objects.filter(kind__in=STATEMENT_KINDS)
+        .select_related("inspection")
+        .only(
+            "id",
+            "kind",
+            "stage",
+            "headline",
+            "inspection__id",
+            "inspection__title",
+            "inspection__fieldwork_start",
+        )
+    )
+    new: list[Statement] = []
+    changed: list[Statement] = []
+    for finding in findings.iterator(chunk_size=2000):
+        text = " ".join(finding.headline.split())
+        start = finding.inspection.fieldwork_start
+        values = {
+            "text": text,
+            "text_sha256": sha256(text),
+            "kind": finding.kind,
+            "stage": finding.stage,
+            "report_title": finding.inspection.title,
+            "year": start.year if start else None,
+        }
+        statement = existing.get(finding.pk)
+        if statement is None:
+            new.append(
+                Statement(
+                    source=Statement.Source.FINDING,
+                    finding=finding,
+                    inspection=finding.inspection,
+                    **values,
+                )
+            )
+        elif any(getattr(statement, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(statement, k, v)
+            changed.append(statement)
+        else:
+            result.unchanged += 1
+    with transaction.atomic():
+        Statement.objects.bulk_create(new, batch_size=2000)
+        if changed:
+            Statement.objects.bulk_update(
+                changed, ["text", "text_sha256", "kind", "stage", "report_title", "year"]
+            )
+            ThemeCode.objects.filter(
+                statement__in=changed, status=ThemeCode.Status.SUGGESTED
+            ).delete()
+    result.created, result.changed = len(new), len(changed)
+    return result
+
+
+# Embeddings ---------------------------------------------------------------------------------
+
+
+def embed_cached(texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of `texts`: those stored are read, only new text is embedded (and
+    stored)."""
+    if not texts:
+        return np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
+    model_id = embedding.model_key()
+    keys = [sha256(t) for t in texts]
+    stored: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 2000):
+        for key, blob in Embedding.objects.filter(
+            model=model_id, text_sha256__in=unique[start : start + 2000]
+        ).values_list("text_sha256", "vector"):
+            stored[key] = np.frombuffer(bytes(blob), dtype=np.float32)
+    missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
+    if missing:
+        vectors = embedding.embed(list(missing.values()))
+        Embedding.objects.bulk_create(
+            [
+                Embedding(text_sha256=k, model=model_id, vector=v.tobytes())
+                for k, v in zip(missing, vectors, strict=True)
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        stored.update(zip(missing, vectors, strict=True))
+    return np.stack([stored[k] for k in keys])
+
+
+# Suggestions --------------------------------------------------------------------------------
+
+
+def coded_by_people(codebook_row: CodebookVersion) -> list[CodedStatement]:
+    """Statements whose codes a person has decided (confirmed ones are its themes)."""
+    decided: dict[int, list[str]] = {}
+    texts: dict[int, str] = {}
+    for statement_id, text, key, status in ThemeCode.objects.filter(
+        theme__codebook=codebook_row, set_by__isnull=False
+    ).values_list("statement_id", "statement__text", "theme__key", "status"):
+        texts[statement_id] = text
+        themes = decided.setdefault(statement_id, [])
+        if status == ThemeCode.Status.CONFIRMED:
+            themes.append(key)
+    return [
+        CodedStatement(text=texts[i], themes=tuple(themes))
+        for i, themes in decided.items()
+        if themes
+    ]
+
+
+def classifier_current(*, codebook_row: CodebookVersion | None = None) -> ClassifierVersion:
+    """The classifier trained on the shipped statements and every statement people have
+    coded, trained and stored if that set has changed since the last one."""
+    codebook_row = codebook_row or current_codebook()
+    codebook = as_codebook(codebook_row)
+    people = coded_by_people(codebook_row)
+    training = model.codebook_statements(codebook) + read_coded(training_path(), codebook) + people
+    version = model.training_version(training, codebook)
+    existing = ClassifierVersion.objects.filter(version=version).first()
+    if existing is not None:
+        return existing
+    trained = model.train(training, codebook)
+    row, _ = ClassifierVersion.objects.get_or_create(
+        version=trained.version,
+        defaults={
+            "codebook": codebook_row,
+            "embedding_model": embedding.MODEL_NAME,
+            "trained_on": trained.trained_on,
+            "coded_by_people": len(people),
+            "thresholds": dict(
+                zip(trained.theme_ids, (float(t) for t in trained.thresholds), strict=True)
+            ),
+            "model": pickle.dumps(trained),
+        },
+    )
+    return row
+
+
+def load_classifier(row: ClassifierVersion) -> model.ThemeClassifier:
+    loaded = pickle.loads(bytes(row.model))  # noqa: S301  (written by classifier_current)
+    if not isinstance(loaded, model.ThemeClassifier):
+        raise TypeError(f"Classifier {row.version} is not a ThemeClassifier")
+    return loaded
+
+
+def _set(
+    code: ThemeCode,
+    status: str,
+    confidence: float | None,
+    classifier: ClassifierVersion,
+    label: str,
+    now: dt.datetime,
+) -> None:
+    code.status, code.confidence, code.classifier = status, confidence, classifier
+    code.set_by_label, code.set_at = label, now
+    code.version += 1
+
+
+def _change(code: ThemeCode) -> ThemeCodeChange:
+    return ThemeCodeChange(
+        code=code,
+        status=code.status,
+        confidence=code.confidence,
+        classifier=code.classifier,
+        set_by=code.set_by,
+        set_by_label=code.set_by_label,
+        at=code.set_at,
+    )
+
+
+@dataclass
+class SuggestResult:
+    classifier: str
+    statements: int
+    suggestions: int
+
+
+def suggest(
+    *,
+    actor: Actor,
+    statements: QuerySet[Statement] | None = None,
+    now: dt.datetime | None = None,
+) -> SuggestResult:
+    """The current classifier's themes for each statement no person has coded yet: its
+    suggestions replace the earlier classifier's, each with its confidence and the version
+    that made it, and every change kept in the code's history. A fixed number of queries
+    whatever the number of statements (bulk writes, in batches)."""
+    row = classifier_current()
+    classifier = load_classifier(row)
+    themes = {t.key: t for t in row.codebook.themes.all()}
+    now = now or timezone.now()
+    _, label = actor_fields(actor)
+    label = f"{label} (classifier {row.version})"
+    to_code = (statements if statements is not None else Statement.objects.all()).exclude(
+        pk__in=ThemeCode.objects.filter(set_by__isnull=False).values("statement_id")
+    )
+    chosen = list(to_code.order_by("id"))
+    texts = [s.text for s in chosen]
+    probabilities = classifier.probabilities(texts, embed_cached(texts))
+    decided = classifier.decide(probabilities)
+    made = 0
+    with transaction.atomic():
+        old = {
+            (c.statement_id, c.theme_id): c
+            for c in ThemeCode.objects.filter(
+                statement__in=to_code.values("pk"),
+                status__in=[ThemeCode.Status.SUGGESTED, ThemeCode.Status.WITHDRAWN],
+            )
+        }
+        keep: set[int] = set()
+        created: list[ThemeCode] = []
+        updated: list[ThemeCode] = []
+        for statement, row_p, row_d in zip(chosen, probabilities, decided, strict=True):
+            for j in np.flatnonzero(row_d):
+                theme = themes[classifier.theme_ids[j]]
+                confidence = round(float(row_p[j]), 4)
+                code = old.get((statement.pk, theme.pk))
+                if code is None:
+                    created.append(
+                        ThemeCode(
+                            statement=statement,
+                            theme=theme,
+                            status=ThemeCode.Status.SUGGESTED,
+                            confidence=confidence,
+                            classifier=row,
+                            set_by_label=label,
+                            set_at=now,
+                        )
+                    )
+                    continue
+                keep.add(code.pk)
+                if not (
+                    code.status == ThemeCode.Status.SUGGESTED
+                    and code.classifier_id == row.pk
+                    and code.confidence == confidence
+                ):
+                    _set(code, ThemeCode.Status.SUGGESTED, confidence, row, label, now)
+                    updated.append(code)
+        # What this classifier no longer suggests is withdrawn, its history kept.
+        for code in old.values():
+            if code.pk not in keep and code.status == ThemeCode.Status.SUGGESTED:
+                _set(code, ThemeCode.Status.WITHDRAWN, None, row, label, now)
+                updated.append(code)
+        ThemeCode.objects.bulk_create(created, batch_size=2000)
+        ThemeCode.objects.bulk_update(
+            updated,
+            ["status", "confidence", "classifier", "set_by_label", "set_at", "version"],
+            batch_size=2000,
+        )
+        ThemeCodeChange.objects.bulk_create(
+            [_change(code) for code in created + updated], batch_size=2000
+        )
+        made = len(created) + len(updated)
+        if made:
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.SYSTEM,
+                object_type="themes.suggestions",
+                object_repr=f"Classifier {row.version}",
+                summary=f"{made} theme suggestions for {len(chosen)} statements",
+            )
+    return SuggestResult(classifier=row.version, statements=len(chosen), suggestions=made)

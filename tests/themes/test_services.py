@@ -1,0 +1,115 @@
+"""The corpus, the embedding cache and the classifier's suggestions, in the database, on the
+follow-up tests' published inspections (their findings are the statements)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from django.utils import timezone
+
+from apps.core.audit import SystemActor
+from apps.findings.models import Finding
+from apps.themes import embedding, services
+from apps.themes.codebook import CodebookError, default_path
+from apps.themes.models import (
+    ClassifierVersion,
+    CodebookVersion,
+    Embedding,
+    Statement,
+    Theme,
+    ThemeCode,
+    ThemeCodeChange,
+)
+
+SYSTEM = SystemActor("tests")
+
+
+def test_the_codebook_loads_once_and_a_changed_one_needs_a_new_number(db, tmp_path: Path):
+    row, new = services.codebook_load(actor=SYSTEM)
+    assert new and row.number == 1 and row.themes.count() == 16
+    assert services.codebook_load(actor=SYSTEM) == (row, False)
+    data = yaml.safe_load(default_path().read_text())
+    data["themes"][0]["name"] = "Leadership"
+    changed = tmp_path / "codebook.yaml"
+    changed.write_text(yaml.safe_dump(data))
+    with pytest.raises(CodebookError, match="version 1 is already stored with other themes"):
+        services.codebook_load(actor=SYSTEM, path=changed)
+    data["version"] = 2
+    changed.write_text(yaml.safe_dump(data))
+    second, new = services.codebook_load(actor=SYSTEM, path=changed)
+    assert new and services.current_codebook() == second
+    assert second.themes.get(key="leadership_governance").name == "Leadership"
+    assert CodebookVersion.objects.count() == 2
+
+
+def test_embeddings_are_stored_and_only_new_text_is_embedded(db, monkeypatch):
+    texts = ["The force has a clear plan for children.", "Officers lacked training."]
+    first = services.embed_cached(texts)
+    assert Embedding.objects.count() == 2
+    monkeypatch.setattr(embedding, "embed", lambda texts: pytest.fail(f"embedded {texts}"))
+    again = services.embed_cached(texts[::-1] + texts)
+    assert np.array_equal(again[:2], first[::-1]) and np.array_equal(again[2:], first)
+
+
+def test_suggestions_with_confidence_history_and_people_first(pub):
+    services.codebook_load(actor=SYSTEM)
+    synced = services.statements_sync()
+    findings = Finding.objects.filter(kind__in=services.STATEMENT_KINDS)
+    assert synced.created == findings.count() > 0
+    assert services.statements_sync().unchanged == synced.created
+
+    result = services.suggest(actor=SYSTEM)
+    classifier = ClassifierVersion.objects.get()
+    assert result.classifier == classifier.version and classifier.coded_by_people == 0
+    assert result.statements == synced.created
+    codes = ThemeCode.objects.all()
+    assert {c.statement_id for c in codes} == set(Statement.objects.values_list("id", flat=True))
+    assert all(c.status == "suggested" and c.classifier == classifier for c in codes)
+    assert all(0 < c.confidence <= 1 for c in codes)
+    per_statement = Counter(codes.values_list("statement_id", flat=True))
+    assert all(1 <= n <= 3 for n in per_statement.values())
+    assert ThemeCodeChange.objects.count() == codes.count()
+    # Run again: the same classifier, the same suggestions, nothing written.
+    assert services.suggest(actor=SYSTEM).suggestions == 0
+    assert ThemeCodeChange.objects.count() == codes.count()
+
+    # A person confirms a theme of one statement and rejects another suggestion of it.
+    statement = Statement.objects.get(finding=pub.later)
+    person = pub.users["analyst"]
+    suggested = list(statement.codes.all())
+    now = timezone.now()
+    suggested[0].status, suggested[0].set_by = "confirmed", person
+    suggested[0].set_by_label, suggested[0].set_at = person.username, now
+    suggested[0].save()
+    other_theme = (
+        Theme.objects.filter(codebook=suggested[0].theme.codebook)
+        .exclude(pk__in=[c.theme_id for c in suggested])
+        .first()
+    )
+    ThemeCode.objects.create(
+        statement=statement,
+        theme=other_theme,
+        status="rejected",
+        set_by=person,
+        set_by_label=person.username,
+        set_at=now,
+    )
+    # The classifier retrains with that statement, and leaves it alone.
+    again = services.suggest(actor=SYSTEM)
+    assert again.classifier != result.classifier
+    assert ClassifierVersion.objects.get(version=again.classifier).coded_by_people == 1
+    assert again.statements == synced.created - 1
+    assert statement.codes.get(theme=suggested[0].theme).status == "confirmed"
+
+    # A finding reworded loses the classifier's suggestions, to be made afresh.
+    Finding.objects.filter(pk=pub.immediate.pk).update(headline="Children wait too long.")
+    changed = Statement.objects.get(finding=pub.immediate)
+    assert services.statements_sync().changed == 1
+    assert not changed.codes.exists()
+    services.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
+    assert changed.codes.filter(status="suggested").exists()
