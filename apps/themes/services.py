@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -398,3 +399,102 @@ def suggest(
                 summary=f"{made} theme suggestions for {len(chosen)} statements",
             )
     return SuggestResult(classifier=row.version, statements=len(chosen), suggestions=made)
+
+
+# People's decisions -------------------------------------------------------------------------
+
+
+class StaleCodes(Exception):
+    """The statement's codes changed since the person's page was read."""
+
+
+def codes_version(statement: Statement) -> int:
+    """A number that moves whenever any code of the statement changes (for concurrent
+    edits): the sum of its codes' versions and their count."""
+    versions = list(statement.codes.values_list("version", flat=True))
+    return sum(versions) + len(versions)
+
+
+def codes_decide(
+    *,
+    actor: Actor,
+    statement: Statement,
+    themes: Sequence[str],
+    seen_version: int,
+    now: dt.datetime | None = None,
+) -> list[ThemeCode]:
+    """A person's coding of one statement: the themes given are confirmed (added where no
+    suggestion had them) and every other theme suggested is rejected. Refused if the
+    statement's codes changed since the person read them (StaleCodes), or with no theme or
+    more than three, or a theme not in the current codebook (ValidationError)."""
+    user, label = actor_fields(actor)
+    if user is None:
+        raise ValueError("Only a person decides a statement's themes.")
+    keys = list(dict.fromkeys(themes))
+    if not 1 <= len(keys) <= model.MAX_THEMES:
+        raise ValidationError({"themes": "Choose one to three themes."})
+    codebook_row = current_codebook()
+    by_key = {t.key: t for t in codebook_row.themes.all()}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise ValidationError(
+            {
+                "themes": f"Not in codebook version {codebook_row.number}: "
+                f"{', '.join(sorted(unknown))}"
+            }
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Statement.objects.select_for_update().get(pk=statement.pk)
+        if codes_version(locked) != seen_version:
+            raise StaleCodes(
+                "Someone else changed this statement's themes since you opened it: "
+                "reload it to see their coding."
+            )
+        existing = {c.theme.key: c for c in locked.codes.select_related("theme")}
+        touched: list[ThemeCode] = []
+        for key in keys:
+            code = existing.get(key)
+            if code is None:
+                code = ThemeCode(
+                    statement=locked,
+                    theme=by_key[key],
+                    status=ThemeCode.Status.CONFIRMED,
+                    set_by=user,
+                    set_by_label=label,
+                    set_at=now,
+                )
+                code.save()
+            elif code.status != ThemeCode.Status.CONFIRMED or code.set_by_id != user.pk:
+                code.status, code.set_by, code.set_by_label, code.set_at = (
+                    ThemeCode.Status.CONFIRMED,
+                    user,
+                    label,
+                    now,
+                )
+                code.version += 1
+                code.save()
+            else:
+                continue
+            touched.append(code)
+        for key, code in existing.items():
+            if key in keys or code.status == ThemeCode.Status.REJECTED:
+                continue
+            code.status, code.set_by, code.set_by_label, code.set_at = (
+                ThemeCode.Status.REJECTED,
+                user,
+                label,
+                now,
+            )
+            code.version += 1
+            code.save()
+            touched.append(code)
+        ThemeCodeChange.objects.bulk_create([_change(c) for c in touched])
+        if touched:
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                instance=locked,
+                summary=f"Themes decided: {', '.join(keys)}",
+            )
+    return touched

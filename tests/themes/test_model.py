@@ -56,7 +56,7 @@ def test_training_leaves_out_the_gold_statements_and_their_reports():
     assert [s.text for s in training_set(candidates, gold)] == ["Kept."]
 
 
-def test_themes_evaluate_end_to_end(tmp_path: Path):
+def test_themes_evaluate_end_to_end(db, tmp_path: Path):
     """The codebook's own examples as the gold standard: they are left out of training, so
     the model codes them from the shipped statements alone, and must agree well."""
     codebook = load_codebook()
@@ -84,7 +84,7 @@ def test_themes_evaluate_end_to_end(tmp_path: Path):
     )
 
 
-def test_themes_evaluate_refuses_a_bad_gold_file_naming_the_line(tmp_path: Path):
+def test_themes_evaluate_refuses_a_bad_gold_file_naming_the_line(db, tmp_path: Path):
     gold = tmp_path / "gold.jsonl"
     gold.write_text('{"text": "A statement.", "themes": ["no_such_theme"]}\n', encoding="utf-8")
     with pytest.raises(CommandError, match="line 1: theme not in codebook version 1"):

@@ -4,18 +4,24 @@ follow-up tests' published inspections (their findings are the statements)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from apps.core.audit import SystemActor
+from apps.core.models import AuditEvent
 from apps.findings.models import Finding
 from apps.themes import embedding, services
-from apps.themes.codebook import CodebookError, default_path
+from apps.themes.classifier import codebook_statements
+from apps.themes.codebook import CodebookError, default_path, load_codebook
 from apps.themes.models import (
     ClassifierVersion,
     CodebookVersion,
@@ -113,3 +119,53 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     assert not changed.codes.exists()
     services.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
     assert changed.codes.filter(status="suggested").exists()
+
+
+def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Path):
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    services.suggest(actor=SYSTEM)
+    statement = Statement.objects.get(finding=pub.later)
+    suggested = {c.theme.key for c in statement.codes.all()}
+    seen = services.codes_version(statement)
+    person = pub.users["analyst"]
+    keep = sorted(suggested)[0]
+    added = next(k for k in ("voice_of_child", "workforce", "supervision") if k not in suggested)
+    for bad, message in (
+        ([], "one to three"),
+        (["a", "b", "c", "d"], "one to three"),
+        (["no_such_theme"], "Not in codebook version 1: no_such_theme"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            services.codes_decide(actor=person, statement=statement, themes=bad, seen_version=seen)
+    services.codes_decide(
+        actor=person, statement=statement, themes=[keep, added], seen_version=seen
+    )
+    codes = {c.theme.key: c for c in statement.codes.select_related("theme")}
+    assert codes[keep].status == codes[added].status == "confirmed"
+    assert all(codes[k].status == "rejected" for k in suggested - {keep})
+    assert all(c.set_by == person for c in codes.values())
+    assert codes[keep].changes.count() == 2  # suggested, then confirmed
+    assert AuditEvent.objects.filter(object_type="themes.statement", action="update").exists()
+    # A page read before that decision cannot overwrite it.
+    with pytest.raises(services.StaleCodes):
+        services.codes_decide(actor=person, statement=statement, themes=[keep], seen_version=seen)
+    # The classifier is not asked about it again, and learns from it.
+    assert (
+        Statement.objects.filter(pk=statement.pk).exclude(codes__set_by__isnull=False).count() == 0
+    )
+    assert services.coded_by_people(services.current_codebook())[0].themes in (
+        (keep, added),
+        (added, keep),
+    )
+    # themes_evaluate trains on it too (with the shipped statements).
+    path = tmp_path / "gold-from-codebook.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({"text": s.text, "themes": list(s.themes)})
+            for s in codebook_statements(load_codebook())
+        )
+    )
+    out = StringIO()
+    call_command("themes_evaluate", "--gold", str(path), stdout=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["trained_on"] == 714 + 1

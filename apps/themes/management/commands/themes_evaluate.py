@@ -2,7 +2,8 @@
 
 Codes every statement of FILE (JSON lines with at least "text" and "themes"; "kind",
 "stage" and "report_title" kept when present, other fields ignored) with a model trained
-on the codebook's examples and the coded statements the project ships, and prints how far
+on the codebook's examples, the coded statements the project ships and those people have
+coded in the database, and prints how far
 the coding agrees with FILE's themes. The last line is one JSON object: `macro_f1`,
 `micro_f1`, `per_theme` (precision, recall, F1, support, kappa) and `cohen_kappa`.
 
@@ -21,9 +22,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.themes import classifier as model
-from apps.themes.codebook import CodebookError, load_codebook
-from apps.themes.corpus import CorpusError, read_coded, training_path
+from apps.themes import services
+from apps.themes.codebook import Codebook, CodebookError, load_codebook
+from apps.themes.corpus import CodedStatement, CorpusError, read_coded, training_path
 from apps.themes.evaluation import scores
+from apps.themes.models import CodebookVersion
+
+
+def _coded_in_database(codebook: Codebook) -> list[CodedStatement]:
+    """Statements people have coded in the system, under the stored codebook version that
+    matches the file's (none before `themes_code` has loaded it)."""
+    row = CodebookVersion.objects.filter(number=codebook.version).first()
+    return services.coded_by_people(row) if row is not None else []
 
 
 class Command(BaseCommand):
@@ -40,7 +50,7 @@ class Command(BaseCommand):
             shipped = read_coded(training_path(), codebook)
         except (CodebookError, CorpusError) as error:
             raise CommandError(str(error)) from None
-        candidates = model.codebook_statements(codebook) + shipped
+        candidates = model.codebook_statements(codebook) + shipped + _coded_in_database(codebook)
         training = model.training_set(candidates, gold)
         left_out = len(candidates) - len(training)
         self.stdout.write(
