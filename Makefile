@@ -41,6 +41,7 @@ migrate:
 
 demo:
 	$(MANAGE) generate_programme --scale demo
+	$(MANAGE) themes_code
 
 serve:
 	$(MANAGE) collectstatic --noinput -v0

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.reports.urls")),
     path("", include("apps.followup.urls")),
     path("", include("apps.followup.urls_api")),
+    path("", include("apps.themes.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

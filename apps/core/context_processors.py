@@ -13,6 +13,7 @@ NAVIGATION = (
     ("inspections:inspection-list", "Inspections", "signed_in"),
     ("fieldwork:national", "National grades", "staff"),
     ("followup:home", "Follow-up", "follow_up"),
+    ("themes:review", "Themes", "theme_coding"),
     ("notifications:list", "Notices", "signed_in"),
     ("reference:force-list", "Police forces", "all"),
     ("reference:area-list", "Areas", "all"),
@@ -34,6 +35,10 @@ def _shown(user: Any, audience: str) -> bool:
         return signed_in and user.is_inspectorate_staff
     if audience == "follow_up":  # the inspectorate's staff and force liaisons
         return signed_in and (user.is_inspectorate_staff or bool(user.own_force_id))
+    if audience == "theme_coding":
+        from apps.themes.permissions import can_code
+
+        return can_code(user)
     if audience == "is_staff":
         return signed_in and user.is_staff
     return signed_in and user.has_perm(audience)

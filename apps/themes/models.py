@@ -41,6 +41,17 @@ class Theme(models.Model):
         return f"{self.name} (v{self.codebook.number})"
 
 
+KIND_LABELS = {
+    "strength": "Strength",
+    "promising_practice": "Promising practice",
+    "good_practice": "Good practice",
+    "area_for_improvement": "Area for improvement",
+    "cause_of_concern": "Cause of concern",
+    "recommendation": "Recommendation",
+    "finding": "Finding",
+}
+
+
 class Statement(models.Model):
     """One statement of the corpus: a finding or recommendation in the system (kept in step
     with it), or a statement from an imported report."""
@@ -78,6 +89,17 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @property
+    def stage_label(self) -> str:
+        """A methodology's stage code (initial_contact) in words; a heading as it is."""
+        if " " not in self.stage and "_" in self.stage:
+            return self.stage.replace("_", " ").capitalize()
+        return self.stage
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
 
 
 class ClassifierVersion(models.Model):

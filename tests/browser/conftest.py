@@ -74,6 +74,7 @@ def live_site(worker_id: str) -> Iterator[str]:
         ["load_reference", "-v0"],
         ["load_methodologies", "-v0"],
         ["generate_programme", "--scale", "demo", "--today", DEMO_TODAY],
+        ["themes_code"],
     ):
         subprocess.run(manage + command, env=env, cwd=ROOT, check=True, capture_output=True)
     port = _free_port()

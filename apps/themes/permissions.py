@@ -1,0 +1,14 @@
+"""Who codes statements to themes: the inspectorate's inspectors, lead inspectors, analysts
+and the programme manager (not administrators, partners or forces)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.accounts.models import Role
+
+CODERS = frozenset({Role.PROGRAMME_MANAGER, Role.LEAD_INSPECTOR, Role.INSPECTOR, Role.ANALYST})
+
+
+def can_code(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in CODERS)

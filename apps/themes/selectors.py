@@ -1,0 +1,66 @@
+"""Reads of the thematic synthesis: the corpus people code and the review queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Max, Prefetch, Q, QuerySet
+
+from apps.inspections.models import State
+
+from .models import Statement, ThemeCode, ThemeCodeChange
+
+# Findings are coded once published: a draft's words are the team's until then.
+PUBLISHED_STATES = [State.PUBLISHED, State.FOLLOW_UP, State.CLOSED]
+
+
+def coding_corpus() -> QuerySet[Statement]:
+    return Statement.objects.filter(
+        Q(source=Statement.Source.ARCHIVE) | Q(inspection__state__in=PUBLISHED_STATES)
+    )
+
+
+def review_queue(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
+    """Statements no person has decided, the classifier's least sure first (the lowest
+    confidence of its likeliest theme), each with its suggestions. Three queries."""
+    undecided = coding_corpus().exclude(
+        pk__in=ThemeCode.objects.filter(set_by__isnull=False).values("statement_id")
+    )
+    suggested = Prefetch(
+        "codes",
+        queryset=ThemeCode.objects.filter(status=ThemeCode.Status.SUGGESTED)
+        .select_related("theme")
+        .order_by("-confidence"),
+        to_attr="suggestions",
+    )
+    ordered = (
+        undecided.annotate(
+            top=Max("codes__confidence", filter=Q(codes__status=ThemeCode.Status.SUGGESTED))
+        )
+        .filter(top__isnull=False)
+        .order_by("top", "id")
+        .prefetch_related(suggested)
+    )
+    paginator = Paginator(ordered, per_page)
+    page_obj: Page = paginator.get_page(page)
+    return {"page": page_obj, "statements": list(page_obj.object_list), "count": paginator.count}
+
+
+def statement_detail(statement: Statement) -> dict[str, Any]:
+    codes = list(
+        ThemeCode.objects.filter(statement=statement)
+        .select_related("theme", "classifier")
+        .order_by("theme__order")
+    )
+    history = list(
+        ThemeCodeChange.objects.filter(code__statement=statement)
+        .select_related("code__theme", "classifier")
+        .order_by("at", "id")
+    )
+    return {"codes": codes, "history": history}
+
+
+def next_in_queue(after: Statement) -> Statement | None:
+    queue = review_queue(1, per_page=2)["statements"]
+    return next((s for s in queue if s.pk != after.pk), None)
