@@ -9,6 +9,7 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -415,6 +416,12 @@ def codes_version(statement: Statement) -> int:
     return sum(versions) + len(versions)
 
 
+def _decided(code: ThemeCode, status: str, user: Any, label: str, now: dt.datetime) -> None:
+    code.status, code.set_by, code.set_by_label, code.set_at = status, user, label, now
+    code.version += 1
+    code.save(update_fields=["status", "set_by", "set_by_label", "set_at", "version"])
+
+
 def codes_decide(
     *,
     actor: Actor,
@@ -466,28 +473,14 @@ def codes_decide(
                 )
                 code.save()
             elif code.status != ThemeCode.Status.CONFIRMED or code.set_by_id != user.pk:
-                code.status, code.set_by, code.set_by_label, code.set_at = (
-                    ThemeCode.Status.CONFIRMED,
-                    user,
-                    label,
-                    now,
-                )
-                code.version += 1
-                code.save()
+                _decided(code, ThemeCode.Status.CONFIRMED, user, label, now)
             else:
                 continue
             touched.append(code)
         for key, code in existing.items():
             if key in keys or code.status == ThemeCode.Status.REJECTED:
                 continue
-            code.status, code.set_by, code.set_by_label, code.set_at = (
-                ThemeCode.Status.REJECTED,
-                user,
-                label,
-                now,
-            )
-            code.version += 1
-            code.save()
+            _decided(code, ThemeCode.Status.REJECTED, user, label, now)
             touched.append(code)
         ThemeCodeChange.objects.bulk_create([_change(c) for c in touched])
         if touched:
