@@ -7,15 +7,14 @@ checked before anything is used: every problem is listed by line number.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-from .codebook import Codebook
+from apps.core.jsonlines import json_objects, problems_shown
 
-MAX_PROBLEMS_SHOWN = 20
+from .codebook import Codebook
 
 
 class CorpusError(ValueError):
@@ -49,18 +48,8 @@ def read_coded(path: Path, codebook: Codebook) -> list[CodedStatement]:
         raise CorpusError(f"{path}: not UTF-8 text ({error.reason})") from None
     known = set(codebook.ids)
     statements: list[CodedStatement] = []
-    problems: list[str] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"line {number}: not JSON ({error.msg})")
-            continue
-        if not isinstance(item, dict):
-            problems.append(f"line {number}: expected a JSON object")
-            continue
+    objects, problems = json_objects("\n".join(lines), expected=' with "text" and "themes"')
+    for number, item in objects:
         text = item.get("text")
         themes = item.get("themes")
         if not isinstance(text, str) or not text.strip():
@@ -86,12 +75,10 @@ def read_coded(path: Path, codebook: Codebook) -> list[CodedStatement]:
             )
         )
     if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = len(problems) - len(shown)
+        problems.sort(key=lambda p: int(p.split(":")[0].removeprefix("line ")))
         raise CorpusError(
             f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n  "
-            + "\n  ".join(shown)
-            + (f"\n  ... and {more} more" if more else "")
+            + "\n  ".join(problems_shown(problems))
         )
     if not statements:
         raise CorpusError(f"{path}: no statements")

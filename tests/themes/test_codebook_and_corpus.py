@@ -76,10 +76,10 @@ def test_a_bad_coded_file_lists_every_problem_by_line(tmp_path: Path):
         read_coded(path, codebook)
     text = str(caught.value)
     assert "4 problems" in text
-    assert "line 2: not JSON" in text
+    assert "line 2: not valid JSON" in text
     assert 'line 3: "text" must be a non-empty string' in text
     assert "line 4: theme not in codebook version 1: nope" in text
-    assert "line 6: expected a JSON object" in text
+    assert 'line 6: not a JSON object with "text" and "themes"' in text
     with pytest.raises(CorpusError, match="no such file"):
         read_coded(tmp_path / "missing.jsonl", codebook)
 

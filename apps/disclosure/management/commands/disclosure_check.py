@@ -19,9 +19,8 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.jsonlines import json_objects, problems_shown
 from apps.disclosure.engine import scan_many
-
-MAX_PROBLEMS_SHOWN = 20
 
 
 class Command(BaseCommand):
@@ -63,18 +62,8 @@ def read_items(source: str, *, stdin: TextIO) -> list[tuple[Any, str]]:
         raise CommandError(f"{source}: cannot read it ({error.strerror})") from None
 
     items: list[tuple[Any, str]] = []
-    problems: list[str] = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"line {number}: not valid JSON ({error.msg}, column {error.colno})")
-            continue
-        if not isinstance(item, dict):
-            problems.append(f'line {number}: not a JSON object with "id" and "text"')
-            continue
+    objects, problems = json_objects(content, expected=' with "id" and "text"')
+    for number, item in objects:
         missing = [key for key in ("id", "text") if key not in item]
         if missing:
             problems.append(f"line {number}: missing " + " and ".join(f'"{k}"' for k in missing))
@@ -87,12 +76,10 @@ def read_items(source: str, *, stdin: TextIO) -> list[tuple[Any, str]]:
             continue
         items.append((item["id"], item["text"]))
     if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = len(problems) - len(shown)
-        if more:
-            shown.append(f"... and {more} more")
+        problems.sort(key=lambda p: int(p.split(":")[0].removeprefix("line ")))
         raise CommandError(
-            f"{source}: {len(problems)} bad line(s), nothing checked:\n" + "\n".join(shown)
+            f"{source}: {len(problems)} bad line(s), nothing checked:\n"
+            + "\n".join(problems_shown(problems))
         )
     return items
 
