@@ -18,7 +18,7 @@ from django.db import transaction
 
 T = TypeVar("T")
 
-KINDS = ("reference", "inspections", "accounts", "fieldwork", "findings", "publications")
+KINDS = ("reference", "inspections", "accounts", "fieldwork", "findings", "publications", "themes")
 # A safety net only: versions make entries obsolete long before this.
 TIMEOUT = 60 * 60
 

@@ -235,8 +235,9 @@ class TrackerForm(forms.Form):
     force = forms.ChoiceField(label="Force", required=False)
     status = forms.ChoiceField(label="Status", required=False)
     timescale = forms.ChoiceField(label="Timescale", required=False)
-    stage = forms.ChoiceField(label="Theme (stage or topic)", required=False)
+    stage = forms.ChoiceField(label="Stage or topic", required=False)
     programme_type = forms.ChoiceField(label="Type of inspection", required=False)
+    theme = forms.ChoiceField(label="Theme", required=False)
     age = forms.ChoiceField(label="Published", required=False)
     overdue = forms.BooleanField(label="Overdue only", required=False)
     sort = forms.ChoiceField(label="Sort by", required=False)
@@ -251,6 +252,7 @@ class TrackerForm(forms.Form):
             "timescale": any_ + choices["timescales"],
             "stage": any_ + stages,
             "programme_type": any_ + choices["programme_types"],
+            "theme": any_ + choices["themes"],
             "age": [("", "Any time"), *choices["ages"]],
             "sort": choices["sorts"],
         }

@@ -336,6 +336,7 @@ class TrackerFilters:
     timescale: str = ""
     stage: str = ""
     programme_type: str = ""
+    theme: str = ""
     overdue: bool = False
     age: str = ""
     sort: str = "due"
@@ -370,6 +371,12 @@ def tracker_queryset(filters: TrackerFilters, today: dt.date | None = None) -> Q
         recs = recs.filter(stage=filters.stage)
     if filters.programme_type:
         recs = recs.filter(inspection__programme_type=filters.programme_type)
+    if filters.theme:
+        # Coded to the theme (by a person, or suggested and not yet decided), under the
+        # current codebook (apps/themes, ADR 18).
+        from apps.themes.selectors import statements_coded_to
+
+        recs = recs.filter(pk__in=statements_coded_to(filters.theme).values("finding_id"))
     if filters.overdue:
         recs = recs.filter(due_on__lt=today, status__in=FORCE_TO_ACT)
     if filters.age in AGE_BANDS:
@@ -574,12 +581,15 @@ def filter_choices() -> dict[str, Any]:
                 if s
             }
         )
+        from apps.themes.selectors import current_theme_choices
+
         return {
             "forces": list(Force.objects.order_by("name").values_list("code", "name")),
             "stages": stages,
+            "themes": current_theme_choices(),
         }
 
-    data = cached_read(("findings", "reference"), "followup-filter-choices", build)
+    data = cached_read(("findings", "reference", "themes"), "followup-filter-choices", build)
     return {
         **data,
         "statuses": list(S.choices),

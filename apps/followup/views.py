@@ -523,6 +523,7 @@ def _tracker_filters(request: HttpRequest) -> tuple[TrackerForm, selectors.Track
             timescale=data["timescale"],
             stage=data["stage"],
             programme_type=data["programme_type"],
+            theme=data["theme"],
             overdue=bool(data["overdue"]),
             age=data["age"],
             sort=data["sort"] or "due",
@@ -553,7 +554,9 @@ def tracker(request: HttpRequest) -> HttpResponse:
     # a recommendation's status (or the reference data) changes.
     asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()[:32]
     html = cached_read(
-        ("findings", "reference"), f"followup-tracker:{timezone.localdate()}:{asked}", body
+        ("findings", "reference", "themes"),
+        f"followup-tracker:{timezone.localdate()}:{asked}",
+        body,
     )
     return render(request, "followup/tracker.html", {"body": mark_safe(html)})  # noqa: S308
 

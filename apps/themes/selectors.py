@@ -64,3 +64,28 @@ def statement_detail(statement: Statement) -> dict[str, Any]:
 def next_in_queue(after: Statement) -> Statement | None:
     queue = review_queue(1, per_page=2)["statements"]
     return next((s for s in queue if s.pk != after.pk), None)
+
+
+def current_theme_choices() -> list[tuple[str, str]]:
+    """(key, name) of the current codebook's themes; none before one is loaded."""
+    from .models import CodebookVersion, Theme
+
+    latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
+    return list(
+        Theme.objects.filter(codebook__in=latest)
+        .order_by("order", "key")
+        .values_list("key", "name")
+    )
+
+
+def statements_coded_to(theme_key: str) -> QuerySet[Statement]:
+    """Statements coded to a theme of the current codebook: confirmed by a person, or
+    suggested by the classifier and not yet decided."""
+    from .models import CodebookVersion
+
+    latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
+    return Statement.objects.filter(
+        codes__theme__key=theme_key,
+        codes__theme__codebook__in=latest,
+        codes__status__in=[ThemeCode.Status.CONFIRMED, ThemeCode.Status.SUGGESTED],
+    )

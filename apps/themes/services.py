@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.audit import Actor, actor_fields, audit_record
+from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind
 
@@ -99,6 +100,7 @@ def codebook_load(*, actor: Actor, path: Path | None = None) -> tuple[CodebookVe
             instance=row,
             summary=f"Codebook version {row.number}: {len(codebook.themes)} themes",
         )
+        data_changed("themes")
     return row, True
 
 
@@ -191,6 +193,7 @@ def statements_sync() -> SyncResult:
             ThemeCode.objects.filter(
                 statement__in=changed, status=ThemeCode.Status.SUGGESTED
             ).delete()
+            data_changed("themes")
     result.created, result.changed = len(new), len(changed)
     return result
 
@@ -392,6 +395,7 @@ def suggest(
         )
         made = len(created) + len(updated)
         if made:
+            data_changed("themes")
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.SYSTEM,
@@ -484,6 +488,7 @@ def codes_decide(
             touched.append(code)
         ThemeCodeChange.objects.bulk_create([_change(c) for c in touched])
         if touched:
+            data_changed("themes")
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.UPDATE,

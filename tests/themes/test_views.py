@@ -106,3 +106,31 @@ def test_the_queue_codes_published_statements_least_sure_first(corpus):
         longer = analyst.get(reverse("themes:review"))
     assert len(longer.context["statements"]) > len(statements) - 1
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_the_national_tracker_filters_recommendations_by_theme(corpus):
+    services.suggest(actor=SYSTEM)
+    statement = Statement.objects.get(finding=corpus.later)
+    theme = statement.codes.filter(status="suggested").first().theme.key
+    manager = client_for(corpus.users["manager"])
+    tracker = reverse("followup:tracker")
+    page = manager.get(tracker, {"theme": theme}).content.decode()
+    assert corpus.later.headline[:60] in page
+    coded = set(
+        Statement.objects.filter(
+            finding__kind="recommendation", codes__theme__key=theme, codes__status="suggested"
+        ).values_list("finding_id", flat=True)
+    )
+    assert f"{len(coded)} recommendation{'s' if len(coded) != 1 else ''} match" in page
+    # A person recodes it to another theme: the (cached) tracker follows at once.
+    other = next(
+        k for k in ("custody_detention", "online_abuse", "offender_management") if k != theme
+    )
+    services.codes_decide(
+        actor=corpus.users["analyst"],
+        statement=statement,
+        themes=[other],
+        seen_version=services.codes_version(statement),
+    )
+    assert corpus.later.headline[:60] not in manager.get(tracker, {"theme": theme}).content.decode()
+    assert corpus.later.headline[:60] in manager.get(tracker, {"theme": other}).content.decode()
