@@ -34,7 +34,7 @@ TFIDF_C = 16.0
 DEFAULT_THRESHOLD = 0.5
 THRESHOLD_GRID = np.round(np.arange(0.2, 0.86, 0.05), 2)
 MIN_POSITIVES_FOR_OWN_THRESHOLD = 8
-MAX_THEMES = 3
+MAX_THEMES = 3  # the codebook's rule (services.MAX_THEMES)
 FOLDS = 5
 SEED = 2026
 

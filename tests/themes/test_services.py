@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding
-from apps.themes import embedding, services
+from apps.themes import coding, embedding, services
 from apps.themes.classifier import codebook_statements
 from apps.themes.codebook import CodebookError, default_path, load_codebook
 from apps.themes.models import (
@@ -55,10 +55,10 @@ def test_the_codebook_loads_once_and_a_changed_one_needs_a_new_number(db, tmp_pa
 
 def test_embeddings_are_stored_and_only_new_text_is_embedded(db, monkeypatch):
     texts = ["The force has a clear plan for children.", "Officers lacked training."]
-    first = services.embed_cached(texts)
+    first = coding.embed_cached(texts)
     assert Embedding.objects.count() == 2
     monkeypatch.setattr(embedding, "embed", lambda texts: pytest.fail(f"embedded {texts}"))
-    again = services.embed_cached(texts[::-1] + texts)
+    again = coding.embed_cached(texts[::-1] + texts)
     assert np.array_equal(again[:2], first[::-1]) and np.array_equal(again[2:], first)
 
 
@@ -69,7 +69,7 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     assert synced.created == findings.count() > 0
     assert services.statements_sync().unchanged == synced.created
 
-    result = services.suggest(actor=SYSTEM)
+    result = coding.suggest(actor=SYSTEM)
     classifier = ClassifierVersion.objects.get()
     assert result.classifier == classifier.version and classifier.coded_by_people == 0
     assert result.statements == synced.created
@@ -81,7 +81,7 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     assert all(1 <= n <= 3 for n in per_statement.values())
     assert ThemeCodeChange.objects.count() == codes.count()
     # Run again: the same classifier, the same suggestions, nothing written.
-    assert services.suggest(actor=SYSTEM).suggestions == 0
+    assert coding.suggest(actor=SYSTEM).suggestions == 0
     assert ThemeCodeChange.objects.count() == codes.count()
 
     # A person confirms a theme of one statement and rejects another suggestion of it.
@@ -106,7 +106,7 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
         set_at=now,
     )
     # The classifier retrains with that statement, and leaves it alone.
-    again = services.suggest(actor=SYSTEM)
+    again = coding.suggest(actor=SYSTEM)
     assert again.classifier != result.classifier
     assert ClassifierVersion.objects.get(version=again.classifier).coded_by_people == 1
     assert again.statements == synced.created - 1
@@ -117,14 +117,14 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     changed = Statement.objects.get(finding=pub.immediate)
     assert services.statements_sync().changed == 1
     assert not changed.codes.exists()
-    services.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
+    coding.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
     assert changed.codes.filter(status="suggested").exists()
 
 
 def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Path):
     services.codebook_load(actor=SYSTEM)
     services.statements_sync()
-    services.suggest(actor=SYSTEM)
+    coding.suggest(actor=SYSTEM)
     statement = Statement.objects.get(finding=pub.later)
     suggested = {c.theme.key for c in statement.codes.all()}
     seen = services.codes_version(statement)

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps.core.audit import SystemActor
 from apps.inspections.models import Inspection, State
-from apps.themes import services
+from apps.themes import coding, services
 from apps.themes.models import Statement, ThemeCode
 
 SYSTEM = SystemActor("tests")
@@ -59,7 +59,7 @@ def test_only_inspectorate_coders_may_code(corpus):
 def test_the_queue_codes_published_statements_least_sure_first(corpus):
     # One inspection back in reporting: its findings are not the corpus's to show.
     Inspection.objects.filter(pk=corpus.other.pk).update(state=State.REPORTING)
-    services.suggest(actor=SYSTEM)
+    coding.suggest(actor=SYSTEM)
     analyst = client_for(corpus.users["analyst"])
     page = analyst.get(reverse("themes:review"))
     statements = page.context["statements"]
@@ -101,7 +101,7 @@ def test_the_queue_codes_published_statements_least_sure_first(corpus):
     with CaptureQueriesContext(connection) as few:
         analyst.get(reverse("themes:review"))
     Inspection.objects.filter(pk=corpus.other.pk).update(state=State.PUBLISHED)
-    services.suggest(actor=SYSTEM)
+    coding.suggest(actor=SYSTEM)
     with CaptureQueriesContext(connection) as more:
         longer = analyst.get(reverse("themes:review"))
     assert len(longer.context["statements"]) > len(statements) - 1
@@ -109,7 +109,7 @@ def test_the_queue_codes_published_statements_least_sure_first(corpus):
 
 
 def test_the_national_tracker_filters_recommendations_by_theme(corpus):
-    services.suggest(actor=SYSTEM)
+    coding.suggest(actor=SYSTEM)
     statement = Statement.objects.get(finding=corpus.later)
     theme = statement.codes.filter(status="suggested").first().theme.key
     manager = client_for(corpus.users["manager"])

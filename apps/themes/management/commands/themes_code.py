@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.audit import SystemActor
-from apps.themes import services
+from apps.themes import coding, services
 from apps.themes.codebook import CodebookError
 from apps.themes.corpus import CorpusError
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         try:
             codebook, new = services.codebook_load(actor=ACTOR)
             synced = services.statements_sync()
-            result = services.suggest(actor=ACTOR)
+            result = coding.suggest(actor=ACTOR)
         except (CodebookError, CorpusError) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(

@@ -1,0 +1,207 @@
+"""The heavy half of theme coding (ADR 18): embeddings (cached in the database), the current
+classifier (trained when what people coded changed, and stored) and its suggestions. Kept
+apart from services.py so that the pages, which only read codes and record decisions, never
+import numpy, scikit-learn or torch when the site starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.core.audit import Actor, actor_fields, audit_record
+from apps.core.cache import data_changed
+from apps.core.models import AuditEvent
+
+from . import classifier as model
+from . import embedding
+from .corpus import read_coded, training_path
+from .models import (
+    ClassifierVersion,
+    CodebookVersion,
+    Embedding,
+    Statement,
+    ThemeCode,
+    ThemeCodeChange,
+)
+from .services import _change, as_codebook, coded_by_people, current_codebook, sha256
+
+# Embeddings ---------------------------------------------------------------------------------
+
+
+def embed_cached(texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of `texts`: those stored are read, only new text is embedded (and
+    stored)."""
+    if not texts:
+        return np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
+    model_id = embedding.model_key()
+    keys = [sha256(t) for t in texts]
+    stored: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 2000):
+        for key, blob in Embedding.objects.filter(
+            model=model_id, text_sha256__in=unique[start : start + 2000]
+        ).values_list("text_sha256", "vector"):
+            stored[key] = np.frombuffer(bytes(blob), dtype=np.float32)
+    missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
+    if missing:
+        vectors = embedding.embed(list(missing.values()))
+        Embedding.objects.bulk_create(
+            [
+                Embedding(text_sha256=k, model=model_id, vector=v.tobytes())
+                for k, v in zip(missing, vectors, strict=True)
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        stored.update(zip(missing, vectors, strict=True))
+    return np.stack([stored[k] for k in keys])
+
+
+def classifier_current(*, codebook_row: CodebookVersion | None = None) -> ClassifierVersion:
+    """The classifier trained on the shipped statements and every statement people have
+    coded, trained and stored if that set has changed since the last one."""
+    codebook_row = codebook_row or current_codebook()
+    codebook = as_codebook(codebook_row)
+    people = coded_by_people(codebook_row)
+    training = model.codebook_statements(codebook) + read_coded(training_path(), codebook) + people
+    version = model.training_version(training, codebook)
+    existing = ClassifierVersion.objects.filter(version=version).first()
+    if existing is not None:
+        return existing
+    trained = model.train(training, codebook)
+    row, _ = ClassifierVersion.objects.get_or_create(
+        version=trained.version,
+        defaults={
+            "codebook": codebook_row,
+            "embedding_model": embedding.MODEL_NAME,
+            "trained_on": trained.trained_on,
+            "coded_by_people": len(people),
+            "thresholds": dict(
+                zip(trained.theme_ids, (float(t) for t in trained.thresholds), strict=True)
+            ),
+            "model": pickle.dumps(trained),
+        },
+    )
+    return row
+
+
+def load_classifier(row: ClassifierVersion) -> model.ThemeClassifier:
+    loaded = pickle.loads(bytes(row.model))  # noqa: S301  (written by classifier_current)
+    if not isinstance(loaded, model.ThemeClassifier):
+        raise TypeError(f"Classifier {row.version} is not a ThemeClassifier")
+    return loaded
+
+
+def _set(
+    code: ThemeCode,
+    status: str,
+    confidence: float | None,
+    classifier: ClassifierVersion,
+    label: str,
+    now: dt.datetime,
+) -> None:
+    code.status, code.confidence, code.classifier = status, confidence, classifier
+    code.set_by_label, code.set_at = label, now
+    code.version += 1
+
+
+@dataclass
+class SuggestResult:
+    classifier: str
+    statements: int
+    suggestions: int
+
+
+def suggest(
+    *,
+    actor: Actor,
+    statements: QuerySet[Statement] | None = None,
+    now: dt.datetime | None = None,
+) -> SuggestResult:
+    """The current classifier's themes for each statement no person has coded yet: its
+    suggestions replace the earlier classifier's, each with its confidence and the version
+    that made it, and every change kept in the code's history. A fixed number of queries
+    whatever the number of statements (bulk writes, in batches)."""
+    row = classifier_current()
+    classifier = load_classifier(row)
+    themes = {t.key: t for t in row.codebook.themes.all()}
+    now = now or timezone.now()
+    _, label = actor_fields(actor)
+    label = f"{label} (classifier {row.version})"
+    to_code = (statements if statements is not None else Statement.objects.all()).exclude(
+        pk__in=ThemeCode.objects.filter(set_by__isnull=False).values("statement_id")
+    )
+    chosen = list(to_code.order_by("id"))
+    texts = [s.text for s in chosen]
+    probabilities = classifier.probabilities(texts, embed_cached(texts))
+    decided = classifier.decide(probabilities)
+    made = 0
+    with transaction.atomic():
+        old = {
+            (c.statement_id, c.theme_id): c
+            for c in ThemeCode.objects.filter(
+                statement__in=to_code.values("pk"),
+                status__in=[ThemeCode.Status.SUGGESTED, ThemeCode.Status.WITHDRAWN],
+            )
+        }
+        keep: set[int] = set()
+        created: list[ThemeCode] = []
+        updated: list[ThemeCode] = []
+        for statement, row_p, row_d in zip(chosen, probabilities, decided, strict=True):
+            for j in np.flatnonzero(row_d):
+                theme = themes[classifier.theme_ids[j]]
+                confidence = round(float(row_p[j]), 4)
+                code = old.get((statement.pk, theme.pk))
+                if code is None:
+                    created.append(
+                        ThemeCode(
+                            statement=statement,
+                            theme=theme,
+                            status=ThemeCode.Status.SUGGESTED,
+                            confidence=confidence,
+                            classifier=row,
+                            set_by_label=label,
+                            set_at=now,
+                        )
+                    )
+                    continue
+                keep.add(code.pk)
+                if not (
+                    code.status == ThemeCode.Status.SUGGESTED
+                    and code.classifier_id == row.pk
+                    and code.confidence == confidence
+                ):
+                    _set(code, ThemeCode.Status.SUGGESTED, confidence, row, label, now)
+                    updated.append(code)
+        # What this classifier no longer suggests is withdrawn, its history kept.
+        for code in old.values():
+            if code.pk not in keep and code.status == ThemeCode.Status.SUGGESTED:
+                _set(code, ThemeCode.Status.WITHDRAWN, None, row, label, now)
+                updated.append(code)
+        ThemeCode.objects.bulk_create(created, batch_size=2000)
+        ThemeCode.objects.bulk_update(
+            updated,
+            ["status", "confidence", "classifier", "set_by_label", "set_at", "version"],
+            batch_size=2000,
+        )
+        ThemeCodeChange.objects.bulk_create(
+            [_change(code) for code in created + updated], batch_size=2000
+        )
+        made = len(created) + len(updated)
+        if made:
+            data_changed("themes")
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.SYSTEM,
+                object_type="themes.suggestions",
+                object_repr=f"Classifier {row.version}",
+                summary=f"{made} theme suggestions for {len(chosen)} statements",
+            )
+    return SuggestResult(classifier=row.version, statements=len(chosen), suggestions=made)
