@@ -62,18 +62,6 @@ class ThemeClassifier:
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         return decide(probabilities, self.thresholds)
 
-    def code(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
-        """For each text, its themes with their confidence, likeliest first."""
-        probabilities = self.probabilities(texts)
-        chosen = self.decide(probabilities)
-        return [
-            sorted(
-                ((self.theme_ids[j], float(row[j])) for j in np.flatnonzero(picked)),
-                key=lambda pair: -pair[1],
-            )
-            for row, picked in zip(probabilities, chosen, strict=True)
-        ]
-
 
 def decide(probabilities: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     chosen = (probabilities >= thresholds).astype(int)
