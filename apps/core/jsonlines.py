@@ -32,7 +32,8 @@ def json_objects(
 
 
 def problems_shown(problems: list[str]) -> list[str]:
-    """The first problems, and how many more there are."""
+    """The first problems by line number ("line N: ..."), and how many more there are."""
+    problems = sorted(problems, key=lambda p: int(p.split(":")[0].removeprefix("line ")))
     shown = problems[:MAX_PROBLEMS_SHOWN]
     more = len(problems) - len(shown)
     return shown + ([f"... and {more} more"] if more else [])

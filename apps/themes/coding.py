@@ -21,7 +21,7 @@ from apps.core.models import AuditEvent
 
 from . import classifier as model
 from . import embedding
-from .corpus import read_coded, training_path
+from .corpus import read_coded, text_digest, training_path
 from .models import (
     ClassifierVersion,
     CodebookVersion,
@@ -30,7 +30,7 @@ from .models import (
     ThemeCode,
     ThemeCodeChange,
 )
-from .services import _change, as_codebook, coded_by_people, current_codebook, sha256
+from .services import _change, as_codebook, coded_by_people, current_codebook
 
 # Embeddings ---------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def embed_cached(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
     model_id = embedding.model_key()
-    keys = [sha256(t) for t in texts]
+    keys = [text_digest(t) for t in texts]
     stored: dict[str, np.ndarray] = {}
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), 2000):

@@ -7,6 +7,7 @@ checked before anything is used: every problem is listed by line number.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,11 @@ class CodedStatement:
 
 def training_path() -> Path:
     return Path(settings.BASE_DIR) / "data" / "themes" / "training_statements.jsonl"
+
+
+def text_digest(text: str) -> str:
+    """A text's SHA-256: the key of its statement and of its embedding."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def normalised(text: str) -> str:
@@ -75,7 +81,6 @@ def read_coded(path: Path, codebook: Codebook) -> list[CodedStatement]:
             )
         )
     if problems:
-        problems.sort(key=lambda p: int(p.split(":")[0].removeprefix("line ")))
         raise CorpusError(
             f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n  "
             + "\n  ".join(problems_shown(problems))

@@ -17,6 +17,8 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .corpus import text_digest
+
 # Never reach the Hugging Face hub: the model is on disk, and nothing may fetch at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -109,16 +111,12 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length float32 vectors, one row per text; texts embedded before in this process
     are not embedded again."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    keys = [_key(t) for t in texts]
+    keys = [text_digest(t) for t in texts]
     found: dict[str, np.ndarray] = {}
     with _lock:
         for key in keys:

@@ -5,7 +5,6 @@ training and the classifier's suggestions are in coding.py."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind
 
 from .codebook import Codebook, CodebookError, Theme, load_codebook
-from .corpus import CodedStatement
+from .corpus import CodedStatement, text_digest
 from .models import (
     CodebookVersion,
     Statement,
@@ -40,10 +39,6 @@ STATEMENT_KINDS = [
     Kind.CAUSE_OF_CONCERN,
     Kind.RECOMMENDATION,
 ]
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # The codebook -------------------------------------------------------------------------------
@@ -158,7 +153,7 @@ def statements_sync() -> SyncResult:
         start = finding.inspection.fieldwork_start
         values = {
             "text": text,
-            "text_sha256": sha256(text),
+            "text_sha256": text_digest(text),
             "kind": finding.kind,
             "stage": finding.stage,
             "report_title": finding.inspection.title,

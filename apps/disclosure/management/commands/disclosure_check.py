@@ -76,7 +76,6 @@ def read_items(source: str, *, stdin: TextIO) -> list[tuple[Any, str]]:
             continue
         items.append((item["id"], item["text"]))
     if problems:
-        problems.sort(key=lambda p: int(p.split(":")[0].removeprefix("line ")))
         raise CommandError(
             f"{source}: {len(problems)} bad line(s), nothing checked:\n"
             + "\n".join(problems_shown(problems))
