@@ -135,26 +135,28 @@ def suggest(
     now = now or timezone.now()
     _, label = actor_fields(actor)
     label = f"{label} (classifier {row.version})"
+    decided = ThemeCode.objects.filter(theme__codebook=row.codebook, set_by__isnull=False)
     to_code = (statements if statements is not None else Statement.objects.all()).exclude(
-        pk__in=ThemeCode.objects.filter(set_by__isnull=False).values("statement_id")
+        pk__in=decided.values("statement_id")
     )
     chosen = list(to_code.order_by("id"))
     texts = [s.text for s in chosen]
     probabilities = classifier.probabilities(texts, embed_cached(texts))
-    decided = classifier.decide(probabilities)
+    chosen_themes = classifier.decide(probabilities)
     made = 0
     with transaction.atomic():
         old = {
             (c.statement_id, c.theme_id): c
             for c in ThemeCode.objects.filter(
                 statement__in=to_code.values("pk"),
+                theme__codebook=row.codebook,
                 status__in=[ThemeCode.Status.SUGGESTED, ThemeCode.Status.WITHDRAWN],
             )
         }
         keep: set[int] = set()
         created: list[ThemeCode] = []
         updated: list[ThemeCode] = []
-        for statement, row_p, row_d in zip(chosen, probabilities, decided, strict=True):
+        for statement, row_p, row_d in zip(chosen, probabilities, chosen_themes, strict=True):
             for j in np.flatnonzero(row_d):
                 theme = themes[classifier.theme_ids[j]]
                 confidence = round(float(row_p[j]), 4)

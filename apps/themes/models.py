@@ -10,7 +10,15 @@ from django.db import models
 
 class CodebookVersion(models.Model):
     number = models.PositiveIntegerField(unique=True)
-    note = models.CharField(max_length=500, blank=True)
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revisions",
+        help_text="The version an analyst revised into this one",
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="What changed, in words")
     source = models.CharField(max_length=300, blank=True, help_text="The file it came from")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by_label = models.CharField(max_length=200)
@@ -30,6 +38,13 @@ class Theme(models.Model):
     excludes = models.TextField(blank=True)
     examples = models.JSONField(default=list, blank=True)
     order = models.PositiveIntegerField(default=0)
+    derived_from = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        help_text="The previous version's themes this one continues (renamed, merged or split)",
+    )
 
     class Meta:
         ordering = ["codebook", "order", "key"]
@@ -50,6 +65,62 @@ KIND_LABELS = {
     "recommendation": "Recommendation",
     "finding": "Finding",
 }
+
+
+class ArchiveReport(models.Model):
+    """A published report imported from the archive (HTML or PDF): its paragraphs are kept,
+    and its statements link back to them."""
+
+    class Format(models.TextChoices):
+        HTML = "html", "HTML"
+        PDF = "pdf", "PDF"
+
+    title = models.CharField(max_length=300)
+    force = models.ForeignKey(
+        "reference.Force",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="archive_reports",
+        help_text="Empty for a national or multi-force report",
+    )
+    programme_type = models.CharField(max_length=20, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    source_url = models.URLField(blank=True, help_text="Where the report is published")
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64, unique=True)
+    file_format = models.CharField(max_length=4, choices=Format.choices)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_by_label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-published_on", "title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArchiveParagraph(models.Model):
+    """One paragraph (or list item) of an imported report, in reading order, under its
+    section heading."""
+
+    report = models.ForeignKey(ArchiveReport, on_delete=models.CASCADE, related_name="paragraphs")
+    number = models.PositiveIntegerField(help_text="Reading order, from 1")
+    heading = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    page = models.PositiveIntegerField(null=True, blank=True, help_text="PDF page, from 1")
+
+    class Meta:
+        ordering = ["report", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="archive_paragraph_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} ¶{self.number}"
 
 
 class Statement(models.Model):
@@ -75,12 +146,37 @@ class Statement(models.Model):
         on_delete=models.CASCADE,
         related_name="theme_statements",
     )
+    archive_report = models.ForeignKey(
+        ArchiveReport,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="statements",
+    )
+    paragraph = models.ForeignKey(
+        ArchiveParagraph,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="statements",
+        help_text="The imported report's paragraph it was taken from",
+    )
     text = models.TextField()
     text_sha256 = models.CharField(max_length=64, db_index=True)
     kind = models.CharField(max_length=25)
     stage = models.CharField(max_length=200, blank=True)
     report_title = models.CharField(max_length=300, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # For the analysis: the inspected force (empty for a national or multi-force report) and
+    # the programme type, copied from the inspection or given when a report is imported.
+    force = models.ForeignKey(
+        "reference.Force",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="theme_statements",
+    )
+    programme_type = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -117,6 +213,12 @@ class ClassifierVersion(models.Model):
         default=0, help_text="Of which statements coded or checked by people in the system"
     )
     thresholds = models.JSONField(default=dict)
+    quality = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Cross-validated figures at training: macro_f1 over all its statements and "
+        "people_macro_f1 over those people coded",
+    )
     model = models.BinaryField()
 
     class Meta:
@@ -173,6 +275,9 @@ class ThemeCodeChange(models.Model):
     )
     set_by_label = models.CharField(max_length=200)
     at = models.DateTimeField()
+    note = models.CharField(
+        max_length=300, blank=True, help_text="e.g. carried over from a codebook revision"
+    )
 
     class Meta:
         ordering = ["code", "at", "id"]

@@ -9,10 +9,24 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 
 from apps.inspections.models import State
 
-from .models import Statement, ThemeCode, ThemeCodeChange
+from .models import CodebookVersion, Statement, ThemeCode, ThemeCodeChange
 
 # Findings are coded once published: a draft's words are the team's until then.
 PUBLISHED_STATES = [State.PUBLISHED, State.FOLLOW_UP, State.CLOSED]
+
+
+def current_codes() -> QuerySet[ThemeCode]:
+    """Codes to the themes of the current (latest) codebook version: earlier versions'
+    codes are history once a revision has carried them over."""
+    from .models import CodebookVersion
+
+    latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
+    return ThemeCode.objects.filter(theme__codebook__in=latest)
+
+
+def decided_statement_ids() -> QuerySet[ThemeCode]:
+    """The statements a person has coded under the current codebook (as a subquery)."""
+    return current_codes().filter(set_by__isnull=False).values("statement_id")
 
 
 def coding_corpus() -> QuerySet[Statement]:
@@ -24,19 +38,26 @@ def coding_corpus() -> QuerySet[Statement]:
 def review_queue(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
     """Statements no person has decided, the classifier's least sure first (the lowest
     confidence of its likeliest theme), each with its suggestions. Three queries."""
-    undecided = coding_corpus().exclude(
-        pk__in=ThemeCode.objects.filter(set_by__isnull=False).values("statement_id")
-    )
+    undecided = coding_corpus().exclude(pk__in=decided_statement_ids())
     suggested = Prefetch(
         "codes",
-        queryset=ThemeCode.objects.filter(status=ThemeCode.Status.SUGGESTED)
+        queryset=current_codes()
+        .filter(status=ThemeCode.Status.SUGGESTED)
         .select_related("theme")
         .order_by("-confidence"),
         to_attr="suggestions",
     )
     ordered = (
         undecided.annotate(
-            top=Max("codes__confidence", filter=Q(codes__status=ThemeCode.Status.SUGGESTED))
+            top=Max(
+                "codes__confidence",
+                filter=Q(
+                    codes__status=ThemeCode.Status.SUGGESTED,
+                    codes__theme__codebook__in=CodebookVersion.objects.order_by(
+                        "-number"
+                    ).values("pk")[:1],
+                ),
+            )
         )
         .filter(top__isnull=False)
         .order_by("top", "id")
@@ -49,7 +70,8 @@ def review_queue(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
 
 def statement_detail(statement: Statement) -> dict[str, Any]:
     codes = list(
-        ThemeCode.objects.filter(statement=statement)
+        current_codes()
+        .filter(statement=statement)
         .select_related("theme", "classifier")
         .order_by("theme__order")
     )
@@ -68,7 +90,7 @@ def next_in_queue(after: Statement) -> Statement | None:
 
 def current_theme_choices() -> list[tuple[str, str]]:
     """(key, name) of the current codebook's themes; none before one is loaded."""
-    from .models import CodebookVersion, Theme
+    from .models import Theme
 
     latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
     return list(
@@ -81,7 +103,6 @@ def current_theme_choices() -> list[tuple[str, str]]:
 def statements_coded_to(theme_key: str) -> QuerySet[Statement]:
     """Statements coded to a theme of the current codebook: confirmed by a person, or
     suggested by the classifier and not yet decided."""
-    from .models import CodebookVersion
 
     latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
     return Statement.objects.filter(

@@ -18,6 +18,7 @@ from apps.core.audit import Actor, actor_fields, audit_record
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind
+from apps.inspections.models import Inspection
 
 from .codebook import Codebook, CodebookError, Theme, load_codebook
 from .corpus import CodedStatement, text_digest
@@ -128,11 +129,22 @@ class SyncResult:
     unchanged: int = 0
 
 
+def _single(values: list[int]) -> int | None:
+    return values[0] if len(values) == 1 else None
+
+
 def statements_sync() -> SyncResult:
     """Every finding of the register as a statement, kept in step: a finding whose words
-    changed loses the classifier's suggestions (people's codes stay)."""
+    changed has the classifier's suggestions withdrawn (people's codes stay). Each statement
+    takes its inspection's programme type, and its force where the inspection has one."""
     result = SyncResult()
     existing = {s.finding_id: s for s in Statement.objects.filter(finding__isnull=False)}
+    # The inspected force where an inspection has one (a thematic one has several): one query.
+    forces: dict[int, list[int]] = {}
+    for inspection_id, force_id in Inspection.forces.through.objects.values_list(
+        "inspection_id", "force_id"
+    ):
+        forces.setdefault(inspection_id, []).append(force_id)
     findings = (
         Finding.objects.filter(kind__in=STATEMENT_KINDS)
         .select_related("inspection")
@@ -143,11 +155,13 @@ def statements_sync() -> SyncResult:
             "headline",
             "inspection__id",
             "inspection__title",
+            "inspection__programme_type",
             "inspection__fieldwork_start",
         )
     )
     new: list[Statement] = []
     changed: list[Statement] = []
+    reworded: list[int] = []
     for finding in findings.iterator(chunk_size=2000):
         text = " ".join(finding.headline.split())
         start = finding.inspection.fieldwork_start
@@ -158,6 +172,8 @@ def statements_sync() -> SyncResult:
             "stage": finding.stage,
             "report_title": finding.inspection.title,
             "year": start.year if start else None,
+            "force_id": _single(forces.get(finding.inspection_id, [])),
+            "programme_type": finding.inspection.programme_type,
         }
         statement = existing.get(finding.pk)
         if statement is None:
@@ -170,6 +186,8 @@ def statements_sync() -> SyncResult:
                 )
             )
         elif any(getattr(statement, k) != v for k, v in values.items()):
+            if statement.text_sha256 != values["text_sha256"]:
+                reworded.append(statement.pk)
             for k, v in values.items():
                 setattr(statement, k, v)
             changed.append(statement)
@@ -179,14 +197,37 @@ def statements_sync() -> SyncResult:
         Statement.objects.bulk_create(new, batch_size=2000)
         if changed:
             Statement.objects.bulk_update(
-                changed, ["text", "text_sha256", "kind", "stage", "report_title", "year"]
+                changed,
+                [
+                    "text",
+                    "text_sha256",
+                    "kind",
+                    "stage",
+                    "report_title",
+                    "year",
+                    "force",
+                    "programme_type",
+                ],
             )
-            ThemeCode.objects.filter(
-                statement__in=changed, status=ThemeCode.Status.SUGGESTED
-            ).delete()
+            _withdraw_suggestions(reworded, "The statement's words changed")
             data_changed("themes")
     result.created, result.changed = len(new), len(changed)
     return result
+
+
+def _withdraw_suggestions(statement_ids: Sequence[int], note: str) -> None:
+    """The classifier's suggestions for these statements withdrawn, their history kept."""
+    now = timezone.now()
+    codes = list(
+        ThemeCode.objects.filter(
+            statement_id__in=statement_ids, status=ThemeCode.Status.SUGGESTED
+        ).select_related("classifier")
+    )
+    for code in codes:
+        code.status, code.confidence, code.set_at = ThemeCode.Status.WITHDRAWN, None, now
+        code.version += 1
+    ThemeCode.objects.bulk_update(codes, ["status", "confidence", "set_at", "version"], 2000)
+    ThemeCodeChange.objects.bulk_create([_change(c, note) for c in codes], batch_size=2000)
 
 
 # Suggestions' training data -----------------------------------------------------------
@@ -210,7 +251,7 @@ def coded_by_people(codebook_row: CodebookVersion) -> list[CodedStatement]:
     ]
 
 
-def _change(code: ThemeCode) -> ThemeCodeChange:
+def _change(code: ThemeCode, note: str = "") -> ThemeCodeChange:
     return ThemeCodeChange(
         code=code,
         status=code.status,
@@ -219,6 +260,7 @@ def _change(code: ThemeCode) -> ThemeCodeChange:
         set_by=code.set_by,
         set_by_label=code.set_by_label,
         at=code.set_at,
+        note=note,
     )
 
 
@@ -278,7 +320,10 @@ def codes_decide(
                 "Someone else changed this statement's themes since you opened it: "
                 "reload it to see their coding."
             )
-        existing = {c.theme.key: c for c in locked.codes.select_related("theme")}
+        existing = {
+            c.theme.key: c
+            for c in locked.codes.filter(theme__codebook=codebook_row).select_related("theme")
+        }
         touched: list[ThemeCode] = []
         for key in keys:
             code = existing.get(key)

@@ -112,11 +112,14 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     assert again.statements == synced.created - 1
     assert statement.codes.get(theme=suggested[0].theme).status == "confirmed"
 
-    # A finding reworded loses the classifier's suggestions, to be made afresh.
+    # A finding reworded loses the classifier's suggestions (withdrawn, with history), to
+    # be made afresh.
     Finding.objects.filter(pk=pub.immediate.pk).update(headline="Children wait too long.")
     changed = Statement.objects.get(finding=pub.immediate)
     assert services.statements_sync().changed == 1
-    assert not changed.codes.exists()
+    assert not changed.codes.filter(status="suggested").exists()
+    withdrawn = changed.codes.get(status="withdrawn")
+    assert withdrawn.changes.last().note == "The statement's words changed"
     coding.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
     assert changed.codes.filter(status="suggested").exists()
 
