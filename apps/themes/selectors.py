@@ -53,9 +53,9 @@ def review_queue(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
                 "codes__confidence",
                 filter=Q(
                     codes__status=ThemeCode.Status.SUGGESTED,
-                    codes__theme__codebook__in=CodebookVersion.objects.order_by(
-                        "-number"
-                    ).values("pk")[:1],
+                    codes__theme__codebook__in=CodebookVersion.objects.order_by("-number").values(
+                        "pk"
+                    )[:1],
                 ),
             )
         )
