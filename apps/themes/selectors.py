@@ -24,7 +24,7 @@ def current_codes() -> QuerySet[ThemeCode]:
     return ThemeCode.objects.filter(theme__codebook__in=latest)
 
 
-def decided_statement_ids() -> QuerySet[ThemeCode]:
+def decided_statement_ids() -> QuerySet[ThemeCode, Any]:
     """The statements a person has coded under the current codebook (as a subquery)."""
     return current_codes().filter(set_by__isnull=False).values("statement_id")
 
