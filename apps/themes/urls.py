@@ -1,10 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_archive, views_codebook, views_discovery
 
 app_name = "themes"
 
 urlpatterns = [
     path("themes/review/", views.review, name="review"),
     path("themes/statements/<int:pk>/", views.statement, name="statement"),
+    *views_archive.urlpatterns,
+    *views_codebook.urlpatterns,
+    *views_discovery.urlpatterns,
 ]

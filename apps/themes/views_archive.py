@@ -1,0 +1,7 @@
+"""Pages of the thematic synthesis: archive (to be written)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
