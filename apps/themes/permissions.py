@@ -13,6 +13,7 @@ CODERS = frozenset({Role.PROGRAMME_MANAGER, Role.LEAD_INSPECTOR, Role.INSPECTOR,
 def can_code(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in CODERS)
 
+
 # Who shapes the corpus and the codebook: importing archive reports, revising the codebook,
 # and drafting thematic reports are the analysts' and the programme manager's work.
 CURATORS = frozenset({Role.PROGRAMME_MANAGER, Role.ANALYST})
