@@ -13,7 +13,7 @@ NAVIGATION = (
     ("inspections:inspection-list", "Inspections", "signed_in"),
     ("fieldwork:national", "National grades", "staff"),
     ("followup:home", "Follow-up", "follow_up"),
-    ("themes:review", "Themes", "theme_coding"),
+    ("themes:home", "Themes", "theme_coding"),
     ("notifications:list", "Notices", "signed_in"),
     ("reference:force-list", "Police forces", "all"),
     ("reference:area-list", "Areas", "all"),

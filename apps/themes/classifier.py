@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -52,6 +52,7 @@ class ThemeClassifier:
     thresholds: np.ndarray
     trained_on: int
     version: str
+    quality: dict[str, float | int | None] = field(default_factory=dict)
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
         """Each text's probability of each theme; `vectors`: their embeddings, if known."""
@@ -145,8 +146,11 @@ def _f1(truth: np.ndarray, chosen: np.ndarray) -> float:
     return 2 * tp / denominator if denominator else 0.0
 
 
-def _thresholds(vectors: np.ndarray, texts: list[str], labels: np.ndarray) -> np.ndarray:
-    """Each theme's threshold from out-of-fold probabilities on the training statements."""
+def _thresholds(
+    vectors: np.ndarray, texts: list[str], labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each theme's threshold from out-of-fold probabilities on the training statements, and
+    those probabilities."""
     out_of_fold = np.zeros(labels.shape)
     folds = KFold(FOLDS, shuffle=True, random_state=SEED)
     for train, test in folds.split(vectors):
@@ -162,7 +166,13 @@ def _thresholds(vectors: np.ndarray, texts: list[str], labels: np.ndarray) -> np
             continue
         scores = [_f1(labels[:, j], (out_of_fold[:, j] >= t).astype(int)) for t in THRESHOLD_GRID]
         thresholds[j] = float(THRESHOLD_GRID[int(np.argmax(scores))])
-    return thresholds
+    return thresholds, out_of_fold
+
+
+def macro_f1(truth: np.ndarray, chosen: np.ndarray) -> float | None:
+    """The mean F1 over the themes that occur in `truth`; None if none does."""
+    scores = [_f1(truth[:, j], chosen[:, j]) for j in range(truth.shape[1]) if truth[:, j].any()]
+    return round(float(np.mean(scores)), 4) if scores else None
 
 
 def training_version(statements: Sequence[CodedStatement], codebook: Codebook) -> str:
@@ -185,14 +195,29 @@ def training_version(statements: Sequence[CodedStatement], codebook: Codebook) -
     return digest.hexdigest()[:12]
 
 
-def train(statements: Sequence[CodedStatement], codebook: Codebook) -> ThemeClassifier:
+def train(
+    statements: Sequence[CodedStatement],
+    codebook: Codebook,
+    *,
+    vectors: np.ndarray | None = None,
+    people_from: int | None = None,
+) -> ThemeClassifier:
+    """The classifier trained on `statements` (`vectors`: their embeddings, if known). Its
+    `quality` is the cross-validated macro F1 over all of them, and over those from index
+    `people_from` on (the statements people coded), if given: the same folds that chose the
+    thresholds, so somewhat optimistic, but comparable from one version to the next."""
     if len(statements) < FOLDS * 2:
         raise ValueError(f"At least {FOLDS * 2} coded statements are needed to train.")
     theme_ids = codebook.ids
     texts = [s.text for s in statements]
     labels = label_matrix(statements, theme_ids)
-    vectors = embed(texts)
-    thresholds = _thresholds(vectors, texts, labels)
+    vectors = embed(texts) if vectors is None else vectors
+    thresholds, out_of_fold = _thresholds(vectors, texts, labels)
+    chosen = decide(out_of_fold, thresholds)
+    quality: dict[str, float | int | None] = {"macro_f1": macro_f1(labels, chosen)}
+    if people_from is not None and people_from < len(statements):
+        quality["people_macro_f1"] = macro_f1(labels[people_from:], chosen[people_from:])
+        quality["people"] = len(statements) - people_from
     vectorizer, by_meaning, by_words = _fit(vectors, texts, labels)
     return ThemeClassifier(
         theme_ids=theme_ids,
@@ -202,4 +227,5 @@ def train(statements: Sequence[CodedStatement], codebook: Codebook) -> ThemeClas
         thresholds=thresholds,
         trained_on=len(statements),
         version=training_version(statements, codebook),
+        quality=quality,
     )

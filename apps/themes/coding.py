@@ -70,12 +70,18 @@ def classifier_current(*, codebook_row: CodebookVersion | None = None) -> Classi
     codebook_row = codebook_row or current_codebook()
     codebook = as_codebook(codebook_row)
     people = coded_by_people(codebook_row)
-    training = model.codebook_statements(codebook) + read_coded(training_path(), codebook) + people
+    shipped = model.codebook_statements(codebook) + read_coded(training_path(), codebook)
+    training = shipped + people
     version = model.training_version(training, codebook)
     existing = ClassifierVersion.objects.filter(version=version).first()
     if existing is not None:
         return existing
-    trained = model.train(training, codebook)
+    trained = model.train(
+        training,
+        codebook,
+        vectors=embed_cached([s.text for s in training]),
+        people_from=len(shipped),
+    )
     row, _ = ClassifierVersion.objects.get_or_create(
         version=trained.version,
         defaults={
@@ -86,6 +92,7 @@ def classifier_current(*, codebook_row: CodebookVersion | None = None) -> Classi
             "thresholds": dict(
                 zip(trained.theme_ids, (float(t) for t in trained.thresholds), strict=True)
             ),
+            "quality": trained.quality,
             "model": pickle.dumps(trained),
         },
     )

@@ -26,3 +26,92 @@ class DecideForm(forms.Form):
         if len(chosen) > 3:
             raise forms.ValidationError("Choose at most three themes.")
         return chosen
+
+
+def _programme_choices() -> list[tuple[str, str]]:
+    from apps.inspections.models import ProgrammeType
+
+    return list(ProgrammeType.choices)
+
+
+class ScopeForm(forms.Form):
+    """The scope of the analysis page, read from its query string (GET)."""
+
+    # Named as the query string's parameters (Scope.from_query).
+    prefix = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = forms.IntegerField(
+            label="From (year)", required=False, min_value=1990, max_value=2100
+        )
+        self.fields["to"] = forms.IntegerField(
+            label="To (year)", required=False, min_value=1990, max_value=2100
+        )
+        self.fields["type"] = forms.MultipleChoiceField(
+            label="Programme types",
+            required=False,
+            choices=_programme_choices(),
+            widget=forms.CheckboxSelectMultiple,
+            help_text="None ticked: every type.",
+        )
+
+
+def _inspection_label(obj: Any) -> str:
+    return f"{obj.reference}: {obj.title}"
+
+
+def _archive_label(obj: Any) -> str:
+    return obj.title + (f" ({obj.published_on:%B %Y})" if obj.published_on else "")
+
+
+class ThematicReportForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    year_from = forms.IntegerField(label="First year", min_value=1990, max_value=2100)
+    year_to = forms.IntegerField(label="Last year", min_value=1990, max_value=2100)
+    programme_types = forms.MultipleChoiceField(
+        label="Programme types",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every type.",
+    )
+    inspections: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label="Inspections",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked (here or below): every report in the period.",
+    )
+    archive_reports: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label="Imported reports",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    introduction = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        help_text="The report's opening words: why this theme matters and what was asked.",
+    )
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from apps.inspections.models import Inspection
+
+        from .models import ArchiveReport
+        from .selectors import PUBLISHED_STATES
+
+        super().__init__(*args, **kwargs)
+        types = self.fields["programme_types"]
+        assert isinstance(types, forms.MultipleChoiceField)
+        types.choices = _programme_choices()
+        inspections = self.fields["inspections"]
+        assert isinstance(inspections, forms.ModelMultipleChoiceField)
+        inspections.queryset = Inspection.objects.filter(state__in=PUBLISHED_STATES).order_by(
+            "-fieldwork_start", "reference"
+        )
+        inspections.label_from_instance = _inspection_label  # type: ignore[method-assign]
+        archive = self.fields["archive_reports"]
+        assert isinstance(archive, forms.ModelMultipleChoiceField)
+        archive.queryset = ArchiveReport.objects.order_by("-published_on", "title")
+        archive.label_from_instance = _archive_label  # type: ignore[method-assign]

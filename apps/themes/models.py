@@ -300,3 +300,38 @@ class Embedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text_sha256[:12]} by {self.model}"
+
+
+class ThematicReport(models.Model):
+    """A draft national thematic report: its scope (a period, programme types, and the
+    inspections and imported reports it draws on; none chosen means all in the period) and
+    its own words. Its figures are worked out from the current codes whenever it is read."""
+
+    title = models.CharField(max_length=200)
+    year_from = models.PositiveSmallIntegerField()
+    year_to = models.PositiveSmallIntegerField()
+    programme_types = models.JSONField(
+        default=list, blank=True, help_text="Programme types it covers; empty for all"
+    )
+    inspections = models.ManyToManyField(
+        "inspections.Inspection", blank=True, related_name="thematic_reports"
+    )
+    archive_reports = models.ManyToManyField(
+        ArchiveReport, blank=True, related_name="thematic_reports"
+    )
+    introduction = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

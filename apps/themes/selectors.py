@@ -110,3 +110,22 @@ def statements_coded_to(theme_key: str) -> QuerySet[Statement]:
         codes__theme__codebook__in=latest,
         codes__status__in=[ThemeCode.Status.CONFIRMED, ThemeCode.Status.SUGGESTED],
     )
+
+
+def overview() -> dict[str, Any]:
+    """The figures of the synthesis's front page: a fixed number of queries."""
+    from .models import ArchiveReport, ClassifierVersion, ThematicReport
+
+    corpus = coding_corpus()
+    decided = corpus.filter(pk__in=decided_statement_ids()).count()
+    return {
+        "codebook": CodebookVersion.objects.order_by("-number").first(),
+        "statements": corpus.count(),
+        "decided": decided,
+        "to_review": review_queue(1, per_page=1)["count"],
+        "archive_reports": ArchiveReport.objects.count(),
+        "classifier": ClassifierVersion.objects.defer("model")
+        .order_by("-trained_at", "-id")
+        .first(),
+        "thematic_reports": ThematicReport.objects.count(),
+    }

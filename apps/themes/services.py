@@ -18,17 +18,20 @@ from apps.core.audit import Actor, actor_fields, audit_record
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind
-from apps.inspections.models import Inspection
+from apps.inspections.models import Inspection, ProgrammeType
 
 from .codebook import Codebook, CodebookError, Theme, load_codebook
 from .corpus import CodedStatement, text_digest
 from .models import (
+    ArchiveReport,
     CodebookVersion,
     Statement,
+    ThematicReport,
     ThemeCode,
     ThemeCodeChange,
 )
 from .models import Theme as ThemeRow
+from .selectors import PUBLISHED_STATES
 
 # The codebook's rule: a statement has one to three themes (classifier.MAX_THEMES too).
 MAX_THEMES = 3
@@ -357,3 +360,75 @@ def codes_decide(
                 summary=f"Themes decided: {', '.join(keys)}",
             )
     return touched
+
+
+# Thematic reports ---------------------------------------------------------------------------
+
+
+class StaleReport(Exception):
+    """The thematic report changed since the person's form was read."""
+
+
+def thematic_report_save(
+    *,
+    actor: Actor,
+    report: ThematicReport | None,
+    title: str,
+    year_from: int,
+    year_to: int,
+    programme_types: Sequence[str] = (),
+    inspections: Sequence[Inspection] = (),
+    archive_reports: Sequence[ArchiveReport] = (),
+    introduction: str = "",
+    seen_version: int | None = None,
+) -> ThematicReport:
+    """A draft thematic report created (`report` None) or its scope and words changed.
+    Refused with ValidationError naming the field (no title, years the wrong way round, an
+    unknown programme type, an inspection not yet published), or StaleReport if someone
+    else saved it since `seen_version`."""
+    user, _ = actor_fields(actor)
+    if user is None:
+        raise ValueError("Only a person drafts a thematic report.")
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Enter a title."
+    if year_from > year_to:
+        errors["year_to"] = "The last year must be the same as the first or after it."
+    unknown = sorted(set(programme_types) - set(ProgrammeType.values))
+    if unknown:
+        errors["programme_types"] = f"Not a programme type: {', '.join(unknown)}"
+    unpublished = [i.reference for i in inspections if i.state not in PUBLISHED_STATES]
+    if unpublished:
+        errors["inspections"] = (
+            f"Only published inspections can be drawn on: {', '.join(sorted(unpublished))}"
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if report is None:
+            report = ThematicReport(created_by=user)
+            action = AuditEvent.Action.CREATE
+        else:
+            report = ThematicReport.objects.select_for_update().get(pk=report.pk)
+            if seen_version is not None and report.version != seen_version:
+                raise StaleReport(
+                    "Someone else saved this thematic report since you opened it: reload it "
+                    "to see their changes, then make yours again."
+                )
+            report.version += 1
+            action = AuditEvent.Action.UPDATE
+        report.title = title.strip()
+        report.year_from, report.year_to = year_from, year_to
+        report.programme_types = sorted(set(programme_types))
+        report.introduction = introduction.strip()
+        report.updated_by = user
+        report.save()
+        report.inspections.set(inspections)
+        report.archive_reports.set(archive_reports)
+        audit_record(
+            actor=actor,
+            action=action,
+            instance=report,
+            summary=f"Thematic report '{report.title}': {year_from} to {year_to}",
+        )
+    return report

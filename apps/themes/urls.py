@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_archive, views_codebook, views_discovery
+from . import views, views_archive, views_codebook, views_discovery, views_synthesis
 
 app_name = "themes"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *views_archive.urlpatterns,
     *views_codebook.urlpatterns,
     *views_discovery.urlpatterns,
+    *views_synthesis.urlpatterns,
 ]

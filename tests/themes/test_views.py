@@ -51,9 +51,9 @@ def test_only_inspectorate_coders_may_code(corpus):
     assert not ThemeCode.objects.exists()
     assert client_for(corpus.users["analyst"]).post(urls[0]).status_code == 405
     nav = client_for(corpus.users["analyst"]).get(reverse("inspections:staff-home"))
-    assert reverse("themes:review") in nav.content.decode()
+    assert reverse("themes:home") in nav.content.decode()
     nav = client_for(corpus.users["admin"]).get(reverse("inspections:staff-home"))
-    assert reverse("themes:review") not in nav.content.decode()
+    assert reverse("themes:home") not in nav.content.decode()
 
 
 def test_the_queue_codes_published_statements_least_sure_first(corpus):

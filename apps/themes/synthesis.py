@@ -1,0 +1,779 @@
+"""Reads of the thematic analysis and the thematic report: which statements a scope takes,
+each with its current themes, and the figures worked out from them (the statistics are in
+analysis.py). Every figure keeps the statements behind it, so that a page can link each
+number and quotation to its evidence (`evidence`).
+
+A statement's themes are those a person confirmed if a person has coded it under the
+current codebook, and the classifier's suggestions if not. The pages say how many of the
+statements a person has checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Q, QuerySet
+
+from apps.findings.models import RecommendationStatus
+from apps.inspections.models import ProgrammeType
+from apps.reference.models import Country, LocalAuthority
+from apps.reports.models import Publication
+
+from . import analysis
+from .analysis import CodedRow
+from .models import CodebookVersion, Statement, ThematicReport, ThemeCode
+from .selectors import coding_corpus
+
+FACETS = {
+    "force": "Force",
+    "region": "Region",
+    "programme_type": "Programme type",
+    "year": "Year",
+    "kind": "Kind of statement",
+}
+STRENGTH_KINDS = frozenset({"strength", "promising_practice", "good_practice"})
+STRENGTH_KINDS_ORDER = ("strength", "promising_practice", "good_practice")
+WEAKNESS_KINDS = ("area_for_improvement", "cause_of_concern", "recommendation")
+REPRESENTATIVE = 4
+YEAR_RANGE = (1990, 2100)
+
+
+class ScopeError(ValueError):
+    """A scope asked for in a query string that cannot be read: names the parameter."""
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ScopeError(f"{name}: {value!r} is not a whole number") from None
+    return number
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which statements an analysis takes: a period (years, inclusive), programme types, and
+    the inspections and imported reports chosen (none chosen: all in the period)."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    programme_types: tuple[str, ...] = ()
+    inspections: tuple[int, ...] = ()
+    archive_reports: tuple[int, ...] = ()
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> Scope:
+        """The scope in a query string (a QueryDict or a dict of lists); ScopeError naming
+        the parameter if it cannot be read."""
+
+        def values(name: str) -> list[str]:
+            got = query.getlist(name) if hasattr(query, "getlist") else query.get(name, [])
+            return [v for v in (got if isinstance(got, list) else [got]) if str(v).strip()]
+
+        years: dict[str, int | None] = {}
+        for name in ("from", "to"):
+            given = values(name)
+            years[name] = _int(given[0], name) if given else None
+            year = years[name]
+            if year is not None and not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+                raise ScopeError(f"{name}: {year} is not a year this programme could cover")
+        if years["from"] and years["to"] and years["from"] > years["to"]:
+            raise ScopeError("to: the last year is before the first")
+        types = values("type")
+        unknown = sorted(set(types) - set(ProgrammeType.values))
+        if unknown:
+            raise ScopeError(f"type: not a programme type: {', '.join(unknown)}")
+        return cls(
+            year_from=years["from"],
+            year_to=years["to"],
+            programme_types=tuple(sorted(set(types))),
+            inspections=tuple(sorted({_int(v, "inspection") for v in values("inspection")})),
+            archive_reports=tuple(sorted({_int(v, "archive") for v in values("archive")})),
+        )
+
+    @classmethod
+    def of_report(cls, report: ThematicReport) -> Scope:
+        return cls(
+            year_from=report.year_from,
+            year_to=report.year_to,
+            programme_types=tuple(sorted(report.programme_types)),
+            inspections=tuple(sorted(i.pk for i in report.inspections.all())),
+            archive_reports=tuple(sorted(a.pk for a in report.archive_reports.all())),
+        )
+
+    def pairs(self) -> list[tuple[str, str | int]]:
+        out: list[tuple[str, str | int]] = []
+        if self.year_from is not None:
+            out.append(("from", self.year_from))
+        if self.year_to is not None:
+            out.append(("to", self.year_to))
+        out += [("type", t) for t in self.programme_types]
+        out += [("inspection", i) for i in self.inspections]
+        out += [("archive", a) for a in self.archive_reports]
+        return out
+
+    def query(self, **more: Any) -> str:
+        """The scope as a query string, with `more` (lists repeat their parameter)."""
+        pairs: list[tuple[str, Any]] = list(self.pairs())
+        for name, value in more.items():
+            if value is None or value == "":
+                continue
+            pairs += (
+                [(name, v) for v in value] if isinstance(value, list | tuple) else [(name, value)]
+            )
+        return urlencode(pairs)
+
+    def describe(self) -> str:
+        parts = []
+        if self.year_from and self.year_to:
+            parts.append(
+                f"{self.year_from} to {self.year_to}"
+                if self.year_from != self.year_to
+                else str(self.year_from)
+            )
+        elif self.year_from:
+            parts.append(f"from {self.year_from}")
+        elif self.year_to:
+            parts.append(f"up to {self.year_to}")
+        else:
+            parts.append("all years")
+        labels = dict(ProgrammeType.choices)
+        if self.programme_types:
+            parts.append(", ".join(labels[t] for t in self.programme_types))
+        else:
+            parts.append("every programme type")
+        chosen = len(self.inspections) + len(self.archive_reports)
+        if chosen:
+            parts.append(f"{chosen} chosen report{'s' if chosen != 1 else ''}")
+        return "; ".join(parts)
+
+    def statements(self) -> QuerySet[Statement]:
+        chosen = coding_corpus()
+        if self.year_from is not None:
+            chosen = chosen.filter(year__gte=self.year_from)
+        if self.year_to is not None:
+            chosen = chosen.filter(year__lte=self.year_to)
+        if self.programme_types:
+            chosen = chosen.filter(programme_type__in=self.programme_types)
+        if self.inspections or self.archive_reports:
+            chosen = chosen.filter(
+                Q(inspection__in=self.inspections) | Q(archive_report__in=self.archive_reports)
+            )
+        return chosen
+
+
+def force_regions() -> dict[int, str]:
+    """Each force's region: Wales for the Welsh forces, else the English region most of its
+    local authorities are in (one query)."""
+    counts: dict[int, Counter[str]] = {}
+    for force_id, country, region in LocalAuthority.objects.values_list(
+        "force_id", "force__country", "region_name"
+    ):
+        name = "Wales" if country == Country.WALES else (region or "")
+        if name:
+            counts.setdefault(force_id, Counter())[name] += 1
+    return {force_id: c.most_common(1)[0][0] for force_id, c in counts.items()}
+
+
+@dataclass
+class Corpus:
+    """A scope's statements with their current themes, and what the pages need about them."""
+
+    scope: Scope
+    codebook: CodebookVersion | None
+    themes: list[tuple[str, str]]  # (key, name) in the codebook's order
+    rows: list[CodedRow]
+    checked: int  # statements a person has coded
+    confidence: dict[tuple[int, str], float | None] = field(default_factory=dict)
+    confirmed: set[tuple[int, str]] = field(default_factory=set)
+
+    @property
+    def names(self) -> dict[str, str]:
+        return dict(self.themes)
+
+    @property
+    def reports(self) -> int:
+        return len({r.report for r in self.rows})
+
+
+def corpus(scope: Scope) -> Corpus:
+    """The scope's statements as CodedRows: four queries whatever their number."""
+    codebook = CodebookVersion.objects.order_by("-number").first()
+    if codebook is None:
+        return Corpus(scope=scope, codebook=None, themes=[], rows=[], checked=0)
+    themes = list(codebook.themes.order_by("order", "key").values_list("key", "name"))
+    chosen = scope.statements()
+    person: dict[int, list[str]] = {}
+    suggested: dict[int, list[str]] = {}
+    out = Corpus(scope=scope, codebook=codebook, themes=themes, rows=[], checked=0)
+    for statement_id, key, status, set_by, confidence in ThemeCode.objects.filter(
+        theme__codebook=codebook,
+        statement__in=chosen.values("pk"),
+        status__in=[ThemeCode.Status.CONFIRMED, ThemeCode.Status.SUGGESTED],
+    ).values_list("statement_id", "theme__key", "status", "set_by_id", "confidence"):
+        if status == ThemeCode.Status.CONFIRMED and set_by is not None:
+            person.setdefault(statement_id, []).append(key)
+            out.confirmed.add((statement_id, key))
+        elif status == ThemeCode.Status.SUGGESTED:
+            suggested.setdefault(statement_id, []).append(key)
+            out.confidence[(statement_id, key)] = confidence
+    decided = set(
+        ThemeCode.objects.filter(
+            theme__codebook=codebook, statement__in=chosen.values("pk"), set_by__isnull=False
+        ).values_list("statement_id", flat=True)
+    )
+    regions = force_regions()
+    for (
+        pk,
+        kind,
+        year,
+        programme,
+        force_id,
+        force_name,
+        inspection_id,
+        archive_id,
+    ) in chosen.order_by("id").values_list(
+        "id",
+        "kind",
+        "year",
+        "programme_type",
+        "force_id",
+        "force__name",
+        "inspection_id",
+        "archive_report_id",
+    ):
+        themes_of = person.get(pk, []) if pk in decided else suggested.get(pk, [])
+        out.rows.append(
+            CodedRow(
+                statement_id=pk,
+                themes=frozenset(themes_of),
+                report=f"inspection:{inspection_id}" if inspection_id else f"archive:{archive_id}",
+                force=force_name or "",
+                region=regions.get(force_id, "") if force_id else "",
+                programme_type=programme or "",
+                year=year,
+                kind=kind,
+            )
+        )
+    out.checked = len(decided & {r.statement_id for r in out.rows})
+    return out
+
+
+def label(facet: str, value: Any) -> str:
+    """A facet's value in words."""
+    if facet == "programme_type":
+        return str(dict(ProgrammeType.choices).get(value, value or "Not known"))
+    if facet == "kind":
+        from .models import KIND_LABELS
+
+        return KIND_LABELS.get(value, str(value).replace("_", " ").capitalize())
+    return str(value)
+
+
+def rows_for(
+    data: Corpus,
+    *,
+    theme: str = "",
+    facet: str = "",
+    value: str = "",
+    also: str = "",
+    kinds: Sequence[str] = (),
+) -> list[CodedRow]:
+    """The rows behind a figure: coded to `theme` (and `also`, for a pair), where `facet`
+    has `value` (as the analysis labels it), of `kinds`."""
+    chosen = data.rows
+    if theme:
+        chosen = [r for r in chosen if theme in r.themes]
+    if also:
+        chosen = [r for r in chosen if also in r.themes]
+    if kinds:
+        chosen = [r for r in chosen if r.kind in kinds]
+    if facet:
+        chosen = [r for r in chosen if analysis.group_label(r, facet) == value]
+    return chosen
+
+
+@dataclass
+class Quote:
+    statement: Statement
+    confirmed: bool
+    confidence: float | None
+    source_url: str
+
+
+def _sources(statements: Sequence[Statement]) -> dict[int, str]:
+    """Where each statement can be read in its report: the published report's page for a
+    finding, the imported report's paragraph for an archive statement. One query."""
+    from django.urls import NoReverseMatch, reverse
+
+    slugs = dict(
+        Publication.objects.filter(
+            inspection_id__in={s.inspection_id for s in statements if s.inspection_id},
+            is_current=True,
+            language="en",
+        ).values_list("inspection_id", "slug")
+    )
+    out: dict[int, str] = {}
+    for s in statements:
+        if s.inspection_id and s.inspection_id in slugs:
+            out[s.pk] = reverse("portal:report", args=[slugs[s.inspection_id]])
+        elif s.archive_report_id and s.paragraph is not None:
+            try:
+                url = reverse("themes:archive-report", args=[s.archive_report_id])
+            except NoReverseMatch:
+                continue
+            out[s.pk] = f"{url}#p{s.paragraph.number}"
+    return out
+
+
+def pick(data: Corpus, rows: Sequence[CodedRow], theme: str, limit: int) -> list[CodedRow]:
+    """Up to `limit` statements to quote for a theme: those a person confirmed first, then
+    the classifier's surest, one a report while others remain."""
+    ranked = sorted(
+        rows,
+        key=lambda r: (
+            (r.statement_id, theme) not in data.confirmed,
+            -(data.confidence.get((r.statement_id, theme)) or 0.0),
+            r.statement_id,
+        ),
+    )
+    picked: list[CodedRow] = []
+    reports: set[str] = set()
+    for row in ranked:
+        if len(picked) == limit:
+            break
+        if row.report not in reports:
+            picked.append(row)
+            reports.add(row.report)
+    chosen = {r.statement_id for r in picked}
+    for row in ranked:
+        if len(picked) >= limit:
+            break
+        if row.statement_id not in chosen:
+            picked.append(row)
+            chosen.add(row.statement_id)
+    return picked
+
+
+def materialise(data: Corpus, wanted: Mapping[str, Sequence[CodedRow]]) -> dict[str, list[Quote]]:
+    """The quotes picked for each theme (`wanted`: theme key to rows) as statements with
+    where to read them: two queries for all of them."""
+    ids = {r.statement_id for rows in wanted.values() for r in rows}
+    statements = Statement.objects.select_related("paragraph").in_bulk(list(ids))
+    sources = _sources(list(statements.values()))
+    return {
+        theme: [
+            Quote(
+                statement=statements[r.statement_id],
+                confirmed=(r.statement_id, theme) in data.confirmed,
+                confidence=data.confidence.get((r.statement_id, theme)),
+                source_url=sources.get(r.statement_id, ""),
+            )
+            for r in rows
+            if r.statement_id in statements
+        ]
+        for theme, rows in wanted.items()
+    }
+
+
+def recommendation_statuses(rows: Sequence[CodedRow]) -> dict[int, str]:
+    """The follow-up status of each recommendation among `rows` that the system tracks (one
+    query); recommendations from imported reports are not tracked here."""
+    ids = [r.statement_id for r in rows if r.kind == "recommendation"]
+    return dict(
+        Statement.objects.filter(pk__in=ids, finding__isnull=False).values_list(
+            "pk", "finding__status"
+        )
+    )
+
+
+def status_counts(
+    rows: Sequence[CodedRow], statuses: Mapping[int, str]
+) -> tuple[list[tuple[str, str, int]], int]:
+    """(status, label, count) of the recommendations among `rows`, in the status list's
+    order, and how many are not tracked (from imported reports)."""
+    recommendations = [r for r in rows if r.kind == "recommendation"]
+    found = Counter(statuses[r.statement_id] for r in recommendations if r.statement_id in statuses)
+    labels = dict(RecommendationStatus.choices)
+    ordered = [(s, labels[s], found[s]) for s in RecommendationStatus.values if found[s]]
+    if found.get(""):
+        ordered.append(("", "No status yet", found[""]))
+    return ordered, len(recommendations) - sum(found.values())
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What one number counts, as its evidence link asks: statements coded to `theme` (and
+    to `also`, for a pair of themes), where `facet` has `value`, of `kinds`, or of a
+    recommendation `status`. With no theme: every statement of the scope (that facet)."""
+
+    theme: str = ""
+    also: str = ""
+    facet: str = ""
+    value: str = ""
+    kinds: tuple[str, ...] = ()
+    status: str | None = None
+
+    @classmethod
+    def from_query(cls, query: Any, data: Corpus) -> Figure:
+        names = data.names
+        theme, also = query.get("theme", ""), query.get("also", "")
+        for name, key in (("theme", theme), ("also", also)):
+            if key and key not in names:
+                raise ScopeError(f"{name}: {key!r} is not a theme of the current codebook")
+        facet = query.get("facet", "")
+        if facet and facet not in FACETS:
+            raise ScopeError(f"facet: {facet!r} is not one of {', '.join(FACETS)}")
+        kinds = tuple(query.getlist("kind")) if hasattr(query, "getlist") else ()
+        status = query.get("status")
+        return cls(
+            theme=theme,
+            also=also,
+            facet=facet,
+            value=query.get("value", "") if facet else "",
+            kinds=kinds,
+            status=status,
+        )
+
+    def query(self, scope: Scope) -> str:
+        return scope.query(
+            theme=self.theme,
+            also=self.also,
+            facet=self.facet,
+            value=self.value if self.facet else "",
+            kind=list(self.kinds),
+            status=self.status,
+        )
+
+    def rows(self, data: Corpus) -> list[CodedRow]:
+        chosen = rows_for(
+            data,
+            theme=self.theme,
+            also=self.also,
+            facet=self.facet,
+            value=self.value,
+            kinds=self.kinds,
+        )
+        if self.status is not None:
+            chosen = [r for r in chosen if r.kind == "recommendation"]
+            statuses = dict(
+                Statement.objects.filter(
+                    pk__in=[r.statement_id for r in chosen], finding__isnull=False
+                ).values_list("pk", "finding__status")
+            )
+            chosen = [r for r in chosen if statuses.get(r.statement_id) == self.status]
+        return chosen
+
+    def describe(self, data: Corpus) -> str:
+        names = data.names
+        parts = []
+        if self.theme:
+            parts.append(f"coded to {names.get(self.theme, self.theme)}")
+        if self.also:
+            parts.append(f"and to {names.get(self.also, self.also)}")
+        if self.facet:
+            parts.append(f"{FACETS[self.facet].lower()}: {label(self.facet, self.value)}")
+        if self.kinds:
+            parts.append(", ".join(label("kind", k) for k in self.kinds).lower())
+        if self.status is not None:
+            status = dict(RecommendationStatus.choices).get(self.status, "no status yet")
+            parts.append(f"recommendations whose status is {status.lower()}")
+        return "Statements " + ("; ".join(parts) if parts else "in the scope")
+
+
+def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, Any]]:
+    """The statements of one page of evidence, with their themes (names) and where to read
+    them. Two queries."""
+    statements = Statement.objects.select_related("paragraph", "force").in_bulk(
+        [r.statement_id for r in rows]
+    )
+    sources = _sources(list(statements.values()))
+    names = data.names
+    out = []
+    for row in rows:
+        statement = statements.get(row.statement_id)
+        if statement is None:
+            continue
+        out.append(
+            {
+                "statement": statement,
+                "themes": [
+                    {
+                        "name": names.get(key, key),
+                        "confirmed": (row.statement_id, key) in data.confirmed,
+                    }
+                    for key, _ in data.themes
+                    if key in row.themes
+                ],
+                "source_url": sources.get(row.statement_id, ""),
+            }
+        )
+    return out
+
+
+def report_pdf(
+    report: ThematicReport, body_html: str, contents: list[dict[str, str]], on: dt.date
+) -> bytes:
+    """The thematic report as a PDF (WeasyPrint): title page, contents, page numbers."""
+    from apps.reports.pdf import render_pdf
+
+    data, _, _ = render_pdf(
+        title=report.title,
+        body_html=body_html,
+        contents=contents,
+        meta={
+            "programme": "Draft national thematic report",
+            "reference": f"Thematic report {report.pk}, version {report.version}",
+            "published_on": on.isoformat(),
+            "date_line": f"Draft of {on:%-d %B %Y}: not for publication",
+            "publisher": "The inspectorate's thematic synthesis",
+        },
+    )
+    return data
+
+
+# What the pages show -------------------------------------------------------------------------
+
+
+def _link(data: Corpus, figure: Figure) -> str:
+    from django.urls import reverse
+
+    return f"{reverse('themes:evidence')}?{figure.query(data.scope)}"
+
+
+def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
+    return {
+        "count": cell.count,
+        "total": cell.total,
+        "share": cell.share,
+        "low": cell.low,
+        "high": cell.high,
+        "link": _link(data, figure),
+    }
+
+
+def _summary(data: Corpus) -> dict[str, Any]:
+    return {
+        "statements": len(data.rows),
+        "reports": data.reports,
+        "checked": data.checked,
+        "checked_share": data.checked / len(data.rows) if data.rows else 0.0,
+        "codebook": data.codebook,
+        "scope": data.scope.describe(),
+        "all_link": _link(data, Figure()),
+    }
+
+
+def _overall(data: Corpus) -> list[dict[str, Any]]:
+    names = data.names
+    cells = analysis.prevalence(data.rows, [k for k, _ in data.themes], None)
+    out = [
+        {"key": c.theme, "name": names[c.theme], **_cell(data, c, Figure(theme=c.theme))}
+        for c in cells
+    ]
+    return sorted(out, key=lambda c: (-c["count"], c["name"]))
+
+
+def _by_facet(data: Corpus, facet: str) -> dict[str, Any]:
+    """A table of themes (rows) by the facet's groups (columns)."""
+    keys = [k for k, _ in data.themes]
+    cells = analysis.prevalence(data.rows, keys, facet)
+    groups: list[str] = list(dict.fromkeys(c.group for c in cells))
+    table: dict[str, dict[str, Any]] = {}
+    totals: dict[str, Any] = {}
+    for c in cells:
+        table.setdefault(c.theme, {})[c.group] = _cell(
+            data, c, Figure(theme=c.theme, facet=facet, value=c.group)
+        )
+        totals[c.group] = {
+            "count": c.total,
+            "link": _link(data, Figure(facet=facet, value=c.group)),
+        }
+    return {
+        "facet": facet,
+        "label": FACETS[facet],
+        "groups": [{"value": g, "label": label(facet, g), **totals[g]} for g in groups],
+        "rows": [
+            {"name": name, "cells": [table[key][g] for g in groups]}
+            for key, name in data.themes
+            if key in table
+        ],
+    }
+
+
+def _trends(data: Corpus) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    names = data.names
+    for t in analysis.trends(data.rows, [k for k, _ in data.themes]):
+        years: list[dict[str, Any]] = [
+            {
+                "year": y.year,
+                "count": y.count,
+                "total": y.total,
+                "share": y.share,
+                "low": y.low,
+                "high": y.high,
+                "link": _link(data, Figure(theme=t.theme, facet="year", value=str(y.year))),
+            }
+            for y in t.years
+        ]
+        out[t.theme] = {
+            "key": t.theme,
+            "name": names[t.theme],
+            "direction": t.direction,
+            "z": t.z,
+            "p": t.p,
+            "p_adjusted": t.p_adjusted,
+            "slope": t.slope,
+            "years": years,
+            "chart": analysis.line_chart_svg(
+                [(int(y["year"]), float(y["share"])) for y in years],
+                title=f"{names[t.theme]}: share of statements by year",
+            )
+            if len(years) > 1
+            else "",
+        }
+    return out
+
+
+def _pairs(data: Corpus, limit: int | None = None) -> list[dict[str, Any]]:
+    names = data.names
+    found = analysis.co_occurrence(data.rows, [k for k, _ in data.themes])
+    pairs: list[dict[str, Any]] = [
+        {
+            "a": p.a,
+            "b": p.b,
+            "a_name": names[p.a],
+            "b_name": names[p.b],
+            "count": p.count,
+            "jaccard": p.jaccard,
+            "lift": p.lift,
+            "p_adjusted": p.p_adjusted,
+            "significant": p.significant,
+            "link": _link(data, Figure(theme=p.a, also=p.b)),
+        }
+        for p in found.pairs
+        if p.count
+    ]
+    pairs.sort(key=lambda p: (-p["count"], p["a_name"], p["b_name"]))
+    return pairs[:limit] if limit else pairs
+
+
+def _contrast(data: Corpus) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for c in analysis.kind_contrast(data.rows, [k for k, _ in data.themes]):
+        out[c.theme] = {
+            "strengths": c.strengths,
+            "strengths_total": c.strengths_total,
+            "strengths_share": c.strengths_share,
+            "weaknesses": c.weaknesses,
+            "weaknesses_total": c.weaknesses_total,
+            "weaknesses_share": c.weaknesses_share,
+            "strengths_link": _link(data, Figure(theme=c.theme, kinds=tuple(STRENGTH_KINDS_ORDER))),
+            "weaknesses_link": _link(data, Figure(theme=c.theme, kinds=tuple(WEAKNESS_KINDS))),
+        }
+    return out
+
+
+def analysis_context(data: Corpus, *, facet: str = "year") -> dict[str, Any]:
+    """Everything the analysis page shows, each figure with its evidence link."""
+    overall = _overall(data)
+    trends = _trends(data)
+    contrast = _contrast(data)
+    return {
+        "summary": _summary(data),
+        "overall": overall,
+        "overall_chart": analysis.bar_chart_svg(
+            [(c["name"], c["share"], c["low"], c["high"]) for c in overall],
+            title="Share of statements coded to each theme, with 95% intervals",
+        )
+        if data.rows
+        else "",
+        "facets": FACETS,
+        "by_facet": _by_facet(data, facet) if data.rows else None,
+        "trends": [trends[c["key"]] for c in overall if c["key"] in trends],
+        "pairs": _pairs(data, limit=30),
+        "contrast": [
+            {"name": c["name"], **contrast[c["key"]]} for c in overall if c["key"] in contrast
+        ],
+        "scope_query": data.scope.query(),
+    }
+
+
+def report_context(data: Corpus) -> dict[str, Any]:
+    """Everything a thematic report shows: per theme, its prevalence, trend, representative
+    statements, good practice, and the recommendations made with their follow-up status.
+    A fixed number of queries whatever the corpus (the quotes of every theme at once)."""
+    overall = _overall(data)
+    trends = _trends(data)
+    contrast = _contrast(data)
+    pairs = _pairs(data)
+    statuses = recommendation_statuses(data.rows)
+    wanted: dict[str, list[CodedRow]] = {}
+    sections = []
+    for theme in overall:
+        if not theme["count"]:
+            continue
+        key = theme["key"]
+        coded = rows_for(data, theme=key)
+        wanted[key] = pick(data, coded, key, REPRESENTATIVE)
+        wanted[f"good:{key}"] = pick(data, [r for r in coded if r.kind in STRENGTH_KINDS], key, 3)
+        recommendations = [r for r in coded if r.kind == "recommendation"]
+        wanted[f"rec:{key}"] = pick(data, recommendations, key, 5)
+        counted, untracked = status_counts(recommendations, statuses)
+        sections.append(
+            {
+                **theme,
+                "id": f"theme-{key}",
+                "trend": trends.get(key),
+                "contrast": contrast.get(key),
+                "related": [p for p in pairs if key in (p["a"], p["b"])][:3],
+                "recommendations": len(recommendations),
+                "recommendations_link": _link(data, Figure(theme=key, kinds=("recommendation",))),
+                "statuses": [
+                    {
+                        "label": status_label,
+                        "count": n,
+                        "link": _link(data, Figure(theme=key, status=status)),
+                    }
+                    for status, status_label, n in counted
+                ],
+                "untracked": untracked,
+            }
+        )
+    quotes = materialise(data, wanted)
+    for section in sections:
+        key = section["key"]
+        section["quotes"] = quotes[key]
+        section["good_practice"] = quotes[f"good:{key}"]
+        section["recommendation_quotes"] = [
+            (q, dict(RecommendationStatus.choices).get(statuses.get(q.statement.pk, ""), ""))
+            for q in quotes[f"rec:{key}"]
+        ]
+    emerging = [t for t in trends.values() if t["direction"] == "emerging"]
+    declining = [t for t in trends.values() if t["direction"] == "declining"]
+    return {
+        "summary": _summary(data),
+        "overall": overall,
+        "overall_chart": analysis.bar_chart_svg(
+            [(c["name"], c["share"], c["low"], c["high"]) for c in overall],
+            title="Share of statements coded to each theme, with 95% intervals",
+        )
+        if data.rows
+        else "",
+        "sections": sections,
+        "emerging": emerging,
+        "declining": declining,
+        "pairs": [p for p in pairs if p["significant"]][:15],
+        "contents": [
+            {"id": "summary", "title": "Summary"},
+            *({"id": s["id"], "title": s["name"]} for s in sections),
+            {"id": "co-occurrence", "title": "Themes found together"},
+            {"id": "method", "title": "How the figures were made"},
+        ],
+    }

@@ -1,0 +1,266 @@
+"""Pages of the thematic synthesis beyond coding: the overview, the classifier's versions, the
+analysis with its evidence, and draft thematic reports (HTML and PDF)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
+
+from apps.core.audit import audit_record
+from apps.core.cache import cached_read
+from apps.core.forms import add_service_errors
+from apps.core.models import AuditEvent
+
+from . import permissions, selectors, services, synthesis
+from .forms import ScopeForm, ThematicReportForm
+from .models import ClassifierVersion, ThematicReport
+
+CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
+
+
+def _coder(request: HttpRequest) -> None:
+    if not permissions.can_code(request.user):
+        raise PermissionDenied
+
+
+def _curator(request: HttpRequest) -> None:
+    if not permissions.can_curate(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    _coder(request)
+    return render(
+        request,
+        "themes/home.html",
+        {**selectors.overview(), "can_curate": permissions.can_curate(request.user)},
+    )
+
+
+@login_required
+@require_safe
+def model_versions(request: HttpRequest) -> HttpResponse:
+    _coder(request)
+    versions = list(
+        ClassifierVersion.objects.select_related("codebook")
+        .defer("model")
+        .order_by("-trained_at", "-id")[:50]
+    )
+    return render(request, "themes/model.html", {"versions": versions})
+
+
+def _scope(request: HttpRequest) -> tuple[synthesis.Scope | None, str]:
+    try:
+        return synthesis.Scope.from_query(request.GET), ""
+    except synthesis.ScopeError as error:
+        return None, str(error)
+
+
+@login_required
+@require_safe
+def analysis(request: HttpRequest) -> HttpResponse:
+    _coder(request)
+    form = ScopeForm(request.GET or None)
+    scope, problem = _scope(request)
+    if scope is None or (request.GET and not form.is_valid()):
+        return render(
+            request,
+            "themes/analysis.html",
+            {"form": form, "problem": problem or "Check the scope.", "body": ""},
+            status=400,
+        )
+    facet = request.GET.get("by", "year")
+    if facet not in synthesis.FACETS:
+        facet = "year"
+
+    def body() -> str:
+        return render_to_string(
+            "themes/_analysis_body.html",
+            synthesis.analysis_context(synthesis.corpus(scope), facet=facet),
+        )
+
+    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()[:32]
+    html = cached_read(CACHED_ON, f"themes-analysis:{asked}", body)
+    return render(
+        request,
+        "themes/analysis.html",
+        {"form": form, "body": mark_safe(html), "scope": scope},  # noqa: S308
+    )
+
+
+@login_required
+@require_safe
+def evidence(request: HttpRequest) -> HttpResponse:
+    """The statements behind one figure of the analysis or of a thematic report."""
+    _coder(request)
+    scope, problem = _scope(request)
+    if scope is None:
+        return render(request, "themes/evidence.html", {"problem": problem}, status=400)
+    data = synthesis.corpus(scope)
+    try:
+        asked = synthesis.Figure.from_query(request.GET, data)
+    except synthesis.ScopeError as error:
+        return render(request, "themes/evidence.html", {"problem": str(error)}, status=400)
+    rows = asked.rows(data)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    statements = synthesis.statements_page(data, list(page.object_list))
+    return render(
+        request,
+        "themes/evidence.html",
+        {
+            "scope": scope,
+            "figure": asked.describe(data),
+            "count": len(rows),
+            "page": page,
+            "statements": statements,
+        },
+    )
+
+
+@login_required
+@require_safe
+def report_list(request: HttpRequest) -> HttpResponse:
+    _coder(request)
+    reports = ThematicReport.objects.select_related("updated_by").order_by("-updated_at")
+    return render(
+        request,
+        "themes/reports.html",
+        {"reports": list(reports), "can_curate": permissions.can_curate(request.user)},
+    )
+
+
+def _report_form(request: HttpRequest, report: ThematicReport | None) -> HttpResponse:
+    _curator(request)
+    initial: dict[str, Any] = {
+        "year_from": timezone.localdate().year - 4,
+        "year_to": timezone.localdate().year,
+    }
+    if report is not None:
+        initial = {
+            "title": report.title,
+            "year_from": report.year_from,
+            "year_to": report.year_to,
+            "programme_types": report.programme_types,
+            "inspections": list(report.inspections.all()),
+            "archive_reports": list(report.archive_reports.all()),
+            "introduction": report.introduction,
+            "seen_version": report.version,
+        }
+    form = ThematicReportForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.thematic_report_save(
+                actor=request.user,
+                report=report,
+                title=data["title"],
+                year_from=data["year_from"],
+                year_to=data["year_to"],
+                programme_types=data["programme_types"],
+                inspections=list(data["inspections"]),
+                archive_reports=list(data["archive_reports"]),
+                introduction=data["introduction"],
+                seen_version=data.get("seen_version"),
+            )
+        except services.StaleReport as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Thematic report saved.")
+            return redirect("themes:report", pk=saved.pk)
+    return render(request, "themes/report_form.html", {"form": form, "report": report})
+
+
+@login_required
+def report_new(request: HttpRequest) -> HttpResponse:
+    return _report_form(request, None)
+
+
+@login_required
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _curator(request)
+    return _report_form(request, get_object_or_404(ThematicReport, pk=pk))
+
+
+def _report_body(
+    request: HttpRequest, report: ThematicReport, *, for_pdf: bool
+) -> tuple[str, list[dict[str, str]]]:
+    """The report's body as HTML, and its contents list; kept until the codes, the findings
+    or the report change. In the PDF, links are absolute, to this site."""
+    scope = synthesis.Scope.of_report(report)
+    base = request.build_absolute_uri("/")[:-1] if for_pdf else ""
+
+    def body() -> tuple[str, list[dict[str, str]]]:
+        context = synthesis.report_context(synthesis.corpus(scope))
+        html = render_to_string(
+            "themes/_report_body.html",
+            {"report": report, "base": base, "for_pdf": for_pdf, **context},
+        )
+        return html, context["contents"]
+
+    key = f"themes-report:{report.pk}:{report.version}:{for_pdf}:{base}"
+    return cached_read(CACHED_ON, key, body)
+
+
+@login_required
+@require_safe
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _coder(request)
+    report = get_object_or_404(ThematicReport.objects.select_related("updated_by"), pk=pk)
+    return render(
+        request,
+        "themes/report.html",
+        {
+            "report": report,
+            "body": mark_safe(_report_body(request, report, for_pdf=False)[0]),  # noqa: S308
+            "can_curate": permissions.can_curate(request.user),
+        },
+    )
+
+
+@login_required
+@require_safe
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    _coder(request)
+    report = get_object_or_404(ThematicReport, pk=pk)
+    html, contents = _report_body(request, report, for_pdf=True)
+    data = synthesis.report_pdf(report, html, contents, timezone.localdate())
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            instance=report,
+            summary=f"Thematic report PDF, version {report.version}",
+        )
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="thematic-report-{report.pk}.pdf"'
+    return response
+
+
+urlpatterns: list[URLPattern] = [
+    path("themes/", home, name="home"),
+    path("themes/model/", model_versions, name="model"),
+    path("themes/analysis/", analysis, name="analysis"),
+    path("themes/analysis/evidence/", evidence, name="evidence"),
+    path("themes/reports/", report_list, name="reports"),
+    path("themes/reports/new/", report_new, name="report-new"),
+    path("themes/reports/<int:pk>/", report_detail, name="report"),
+    path("themes/reports/<int:pk>/edit/", report_edit, name="report-edit"),
+    path("themes/reports/<int:pk>/report.pdf", report_pdf, name="report-pdf"),
+]

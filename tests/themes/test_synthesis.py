@@ -1,0 +1,372 @@
+"""The analysis, its evidence and draft thematic reports: figures worked out from the current
+codes (a person's where they coded, else the classifier's), every figure's link listing
+exactly the statements it counts, scopes read and refused, reports saved (stale saves
+refused), their HTML and PDF, who may see and change them, and fixed query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.audit import SystemActor
+from apps.core.models import AuditEvent
+from apps.inspections.models import Inspection, State
+from apps.themes import services, synthesis
+from apps.themes.corpus import text_digest
+from apps.themes.models import (
+    ArchiveParagraph,
+    ArchiveReport,
+    ClassifierVersion,
+    Statement,
+    ThematicReport,
+    Theme,
+    ThemeCode,
+)
+
+SYSTEM = SystemActor("tests")
+CODERS = {"manager", "lead", "inspector", "analyst"}
+CURATORS = {"manager", "analyst"}
+REFUSED = {"admin", "partner", "liaison"}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _archive(n: int, year: int) -> ArchiveReport:
+    return ArchiveReport.objects.create(
+        title=f"Sample report {n}",
+        programme_type="ncpi",
+        published_on=dt.date(year, 6, 1),
+        file_name=f"sample-{n}.html",
+        file_sha256=text_digest(f"sample-{n}"),
+        file_format="html",
+        imported_by_label="tests",
+    )
+
+
+def build(person, reports_per_year: int = 3, per_report: int = 10) -> dict[str, list[int]]:
+    """Imported reports for 2021 to 2024, whose statements are coded so that online abuse
+    rises year on year and workforce falls; "partnership" goes with "workforce"."""
+    codebook = services.current_codebook()
+    themes = {t.key: t for t in codebook.themes.all()}
+    now = timezone.now()
+    made: dict[str, list[int]] = {"online_abuse": [], "workforce": [], "all": []}
+    n = 0
+    for year_index, year in enumerate(range(2021, 2025)):
+        for _ in range(reports_per_year):
+            n += 1
+            report = _archive(n, year)
+            for i in range(per_report):
+                paragraph = ArchiveParagraph.objects.create(
+                    report=report, number=i + 1, heading="Findings", text=f"Paragraph {i}"
+                )
+                kind = "strength" if i % 2 else "area_for_improvement"
+                statement = Statement.objects.create(
+                    source=Statement.Source.ARCHIVE,
+                    archive_report=report,
+                    paragraph=paragraph,
+                    text=f"Statement {n}.{i} about the force's work in {year}.",
+                    text_sha256=text_digest(f"Statement {n}.{i} {year}"),
+                    kind=kind,
+                    report_title=report.title,
+                    year=year,
+                    programme_type="ncpi",
+                )
+                made["all"].append(statement.pk)
+                online = i < 2 + 2 * year_index  # 2, 4, 6, 8 of 10
+                keys = ["online_abuse"] if online else ["workforce", "partnership"]
+                for key in keys:
+                    made.setdefault(key, [])
+                    made[key].append(statement.pk)
+                    ThemeCode.objects.create(
+                        statement=statement,
+                        theme=themes[key],
+                        status=ThemeCode.Status.CONFIRMED,
+                        set_by=person,
+                        set_by_label=person.username,
+                        set_at=now,
+                    )
+    return made
+
+
+@pytest.fixture
+def coded(pub):
+    services.codebook_load(actor=SYSTEM)
+    made = build(pub.users["analyst"])
+    return pub, made
+
+
+def _evidence_ids(client: Client, link: str) -> set[int]:
+    """Every statement an evidence link lists, over all its pages."""
+    ids: set[int] = set()
+    url = link
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        ids |= {item["statement"].pk for item in page.context["statements"]}
+        nxt = page.context["page"]
+        url = f"{link}&page={nxt.next_page_number()}" if nxt.has_next() else ""
+    return ids
+
+
+def test_the_corpus_counts_peoples_codes_and_else_the_classifiers(coded):
+    pub, made = coded
+    data = synthesis.corpus(synthesis.Scope())
+    assert len(data.rows) == len(made["all"])
+    assert data.checked == len(made["all"])
+    by_id = {r.statement_id: r for r in data.rows}
+    assert by_id[made["online_abuse"][0]].themes == {"online_abuse"}
+    # A statement no person coded counts with its suggestion; a person's decision wins.
+    statement = Statement.objects.get(pk=made["online_abuse"][0])
+    theme = Theme.objects.get(codebook=services.current_codebook(), key="supervision")
+    row = ClassifierVersion.objects.create(
+        version="test", codebook=theme.codebook, embedding_model="m", trained_on=1, model=b""
+    )
+    ThemeCode.objects.filter(statement=statement).update(set_by=None, status="suggested")
+    ThemeCode.objects.create(
+        statement=statement,
+        theme=theme,
+        status="withdrawn",
+        classifier=row,
+        set_by_label="classifier",
+        set_at=timezone.now(),
+    )
+    data = synthesis.corpus(synthesis.Scope())
+    assert {r.statement_id: r for r in data.rows}[statement.pk].themes == {"online_abuse"}
+    assert data.checked == len(made["all"]) - 1
+    # Scopes: years, programme types, chosen reports.
+    assert {r.year for r in synthesis.corpus(synthesis.Scope(year_from=2023)).rows} == {
+        2023,
+        2024,
+    }
+    assert not synthesis.corpus(synthesis.Scope(programme_types=("jtai",))).rows
+    first = ArchiveReport.objects.order_by("id").first()
+    chosen = synthesis.corpus(synthesis.Scope(archive_reports=(first.pk,)))
+    assert {r.report for r in chosen.rows} == {f"archive:{first.pk}"}
+    # Findings of inspections not yet published are never counted.
+    services.statements_sync()
+    reports = {r.report for r in synthesis.corpus(synthesis.Scope()).rows}
+    assert f"inspection:{pub.inspection.pk}" in reports
+    Inspection.objects.filter(pk=pub.inspection.pk).update(state=State.REPORTING)
+    reports = {r.report for r in synthesis.corpus(synthesis.Scope()).rows}
+    assert f"inspection:{pub.inspection.pk}" not in reports
+    assert f"inspection:{pub.other.pk}" in reports
+
+
+def test_scopes_are_read_from_the_query_and_bad_ones_named():
+    scope = synthesis.Scope.from_query({"from": ["2021"], "to": ["2024"], "type": ["ncpi"]})
+    assert scope == synthesis.Scope(2021, 2024, ("ncpi",))
+    assert synthesis.Scope.from_query(parse_qs(scope.query())) == scope
+    for query, named in (
+        ({"from": ["twenty"]}, "from"),
+        ({"from": ["2024"], "to": ["2021"]}, "to"),
+        ({"type": ["ncpi", "bogus"]}, "type"),
+        ({"to": ["3000"]}, "to"),
+        ({"inspection": ["x"]}, "inspection"),
+    ):
+        with pytest.raises(synthesis.ScopeError, match=f"^{named}:"):
+            synthesis.Scope.from_query(query)
+
+
+def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    page = analyst.get(reverse("themes:analysis"), {"from": 2021, "to": 2024, "by": "year"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    overall = {
+        c["key"]: c
+        for c in synthesis.analysis_context(
+            synthesis.corpus(synthesis.Scope(2021, 2024)), facet="year"
+        )["overall"]
+    }
+    assert overall["online_abuse"]["count"] == len(made["online_abuse"]) == 60
+    assert overall["workforce"]["count"] == 60
+    assert _evidence_ids(analyst, overall["online_abuse"]["link"]) == set(made["online_abuse"])
+    # Online abuse rises 20% -> 80% over four years; workforce falls.
+    context = synthesis.analysis_context(synthesis.corpus(synthesis.Scope()), facet="year")
+    trends = {t["key"]: t for t in context["trends"]}
+    assert trends["online_abuse"]["direction"] == "emerging"
+    assert trends["workforce"]["direction"] == "declining"
+    year_2024 = next(y for y in trends["online_abuse"]["years"] if y["year"] == 2024)
+    assert (year_2024["count"], year_2024["total"]) == (24, 30)
+    listed = _evidence_ids(analyst, year_2024["link"])
+    assert len(listed) == 24
+    assert {Statement.objects.get(pk=i).year for i in listed} == {2024}
+    # The pair workforce and partnership: always together.
+    pair = next(p for p in context["pairs"] if {p["a"], p["b"]} == {"workforce", "partnership"})
+    assert pair["count"] == 60 and pair["significant"]
+    assert _evidence_ids(analyst, pair["link"]) == set(made["workforce"])
+    # Every evidence link on the page works and lists what its number says.
+    links = re.findall(r'href="(/themes/analysis/evidence/\?[^"]+)"', body)
+    assert links
+    for link in links[:25]:
+        response = analyst.get(unescape(link))
+        assert response.status_code == 200
+    assert "Online abuse" in body or "online" in body.lower()
+    # Bad scope: a clear error, status 400.
+    bad = analyst.get(reverse("themes:analysis"), {"from": "soon"})
+    assert bad.status_code == 400 and "from:" in bad.content.decode()
+    bad = analyst.get(reverse("themes:evidence"), {"theme": "nonsense"})
+    assert bad.status_code == 400 and "theme:" in bad.content.decode()
+
+
+def test_the_analysis_makes_the_same_queries_whatever_the_corpus(pub):
+    services.codebook_load(actor=SYSTEM)
+    build(pub.users["analyst"], reports_per_year=1, per_report=4)
+    analyst = client_for(pub.users["analyst"])
+    from django.core.cache import cache
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as few:
+        analyst.get(reverse("themes:analysis"), {"by": "force"})
+    ThemeCode.objects.all().delete()
+    Statement.objects.filter(source="archive").delete()
+    ArchiveReport.objects.all().delete()
+    build(pub.users["analyst"], reports_per_year=3, per_report=12)
+    cache.clear()
+    with CaptureQueriesContext(connection) as more:
+        analyst.get(reverse("themes:analysis"), {"by": "force"})
+    assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_a_thematic_report_is_saved_and_a_stale_save_refused(coded):
+    pub, _ = coded
+    analyst = pub.users["analyst"]
+    with pytest.raises(Exception, match="title"):
+        services.thematic_report_save(
+            actor=analyst, report=None, title=" ", year_from=2021, year_to=2024
+        )
+    with pytest.raises(Exception, match="year_to"):
+        services.thematic_report_save(
+            actor=analyst, report=None, title="Online abuse", year_from=2024, year_to=2021
+        )
+    Inspection.objects.filter(pk=pub.other.pk).update(state=State.REPORTING)
+    with pytest.raises(Exception, match="inspections"):
+        services.thematic_report_save(
+            actor=analyst,
+            report=None,
+            title="Online abuse",
+            year_from=2021,
+            year_to=2024,
+            inspections=[Inspection.objects.get(pk=pub.other.pk)],
+        )
+    assert not ThematicReport.objects.exists()
+    report = services.thematic_report_save(
+        actor=analyst, report=None, title="Online abuse", year_from=2021, year_to=2024
+    )
+    assert AuditEvent.objects.filter(object_type="themes.thematicreport").exists()
+    services.thematic_report_save(
+        actor=pub.users["manager"],
+        report=report,
+        title="Online abuse of children",
+        year_from=2021,
+        year_to=2024,
+        seen_version=1,
+    )
+    with pytest.raises(services.StaleReport):
+        services.thematic_report_save(
+            actor=analyst,
+            report=report,
+            title="Mine",
+            year_from=2021,
+            year_to=2024,
+            seen_version=1,
+        )
+    report.refresh_from_db()
+    assert (report.title, report.version) == ("Online abuse of children", 2)
+
+
+def test_the_thematic_report_links_every_figure_and_quotation(coded):
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    response = analyst.post(
+        reverse("themes:report-new"),
+        {
+            "title": "Online abuse 2021 to 2024",
+            "year_from": 2021,
+            "year_to": 2024,
+            "programme_types": ["ncpi"],
+            "introduction": "Why we looked at online abuse.",
+        },
+    )
+    assert response.status_code == 302
+    report = ThematicReport.objects.get()
+    page = analyst.get(reverse("themes:report", args=[report.pk]))
+    body = page.content.decode()
+    assert "Why we looked at online abuse." in body
+    assert "emerging" in body.lower()
+    links = {
+        unescape(link) for link in re.findall(r'href="(/themes/analysis/evidence/\?[^"]+)"', body)
+    }
+    assert len(links) > 10
+    for link in links:
+        listed = _evidence_ids(analyst, link)
+        query = parse_qs(urlparse(link).query)
+        if query.get("theme") == ["online_abuse"] and "facet" not in query and "kind" not in query:
+            assert listed == set(made["online_abuse"])
+        assert listed, link
+    # Quotations link to their statement and to the paragraph of their report.
+    statement_links = re.findall(r'href="/themes/statements/(\d+)/"', body)
+    assert statement_links
+    assert all(int(pk) in made["all"] for pk in statement_links)
+    # The PDF: a real PDF, its links absolute.
+    pdf = analyst.get(reverse("themes:report-pdf", args=[report.pk]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="export", object_type="themes.thematicreport").exists()
+    # A stale edit is refused.
+    edit = reverse("themes:report-edit", args=[report.pk])
+    form = analyst.get(edit).context["form"]
+    assert form.initial["seen_version"] == 1
+    analyst.post(edit, {"title": "First", "year_from": 2021, "year_to": 2024, "seen_version": 1})
+    stale = analyst.post(
+        edit, {"title": "Second", "year_from": 2021, "year_to": 2024, "seen_version": 1}
+    )
+    assert "Someone else saved this thematic report" in stale.content.decode()
+    report.refresh_from_db()
+    assert report.title == "First"
+
+
+def test_who_may_see_and_change_the_analysis_and_reports(coded):
+    pub, _ = coded
+    report = services.thematic_report_save(
+        actor=pub.users["analyst"], report=None, title="Online abuse", year_from=2021, year_to=2024
+    )
+    read = [
+        reverse("themes:home"),
+        reverse("themes:model"),
+        reverse("themes:analysis"),
+        reverse("themes:evidence") + "?theme=online_abuse",
+        reverse("themes:reports"),
+        reverse("themes:report", args=[report.pk]),
+    ]
+    change = [reverse("themes:report-new"), reverse("themes:report-edit", args=[report.pk])]
+    for url in read + change + [reverse("themes:report-pdf", args=[report.pk])]:
+        assert Client().get(url).status_code == 302, url
+    for name in CODERS | REFUSED:
+        client = client_for(pub.users[name])
+        for url in read:
+            expected = 200 if name in CODERS else 403
+            assert client.get(url).status_code == expected, (name, url)
+        for url in change:
+            expected = 200 if name in CURATORS else 403
+            assert client.get(url).status_code == expected, (name, url)
+            if name not in CURATORS:
+                posted = client.post(url, {"title": "X", "year_from": 2021, "year_to": 2021})
+                assert posted.status_code == 403
+    report.refresh_from_db()
+    assert report.title == "Online abuse" and ThematicReport.objects.count() == 1
+    for url in read:
+        assert client_for(pub.users["analyst"]).post(url).status_code == 405, url
