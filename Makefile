@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
         lint typecheck lock chromium postgres bench bench-fieldwork bench-reports bench-portal \
-        bench-followup clean
+        bench-followup bench-themes bench-bertopic clean
 
 run: setup demo serve
 
@@ -103,3 +103,13 @@ bench-followup:
 
 clean:
 	rm -rf $(VENV) node_modules var static/css static/govuk
+
+# BERTopic is installed for this benchmark only, in var/ (never in the project's environment).
+bench-bertopic:
+	$(PIP) install --quiet --target var/bench-bertopic --no-deps bertopic==0.17.4 umap-learn==0.5.12 \
+		pynndescent==0.7.0 hdbscan==0.8.44 numba==0.68.1 llvmlite==0.50.0 pandas==3.1.1 \
+		plotly==7.1.0 narwhals==2.29.0 python-dateutil==4.0.0 pytz==2026.6 tzdata==2026.6
+	PYTHONPATH=var/bench-bertopic $(PY) bench/themes_bertopic.py
+
+bench-themes:
+	$(PY) bench/themes_bench.py
