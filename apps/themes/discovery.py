@@ -1,0 +1,427 @@
+"""Discovery: candidate new themes among the statements that fit no theme of the codebook
+well (ADR 18's corpus and classifier).
+
+The pure part, `cluster`, groups sentence embeddings and names each group by its
+distinctive words; the database part, `poorly_fitting` and `discover`, picks the statements
+that no person has coded and that the classifier could not place with confidence, clusters
+them and returns each cluster with its most representative statements. `discovered` is the
+same result kept in the cache until the coding (or the inspections) change.
+
+Like coding.py this module imports numpy and scikit-learn: pages import it only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from django.db.models import Count, Max, Q, QuerySet
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+from apps.core.cache import cached_read
+
+from . import selectors
+from .coding import embed_cached
+from .models import CodebookVersion, Statement, ThemeCode
+
+# Clustering ---------------------------------------------------------------------------------
+#
+# Why complete-linkage agglomerative clustering with a cosine distance threshold, not
+# HDBSCAN: both were tried on a realistic stand-in for the statements that fit no theme well
+# (the shipped training statements of three themes held out as "new" themes, mixed with 200
+# statements of the other thirteen; four such mixes, 350 to 400 statements each). On the
+# 384-dimensional embeddings sklearn.cluster.HDBSCAN (min_cluster_size 4) left 74% of the
+# statements unclustered and made clusters only 31% of one theme; with min_samples 2, 44%
+# unclustered and 36%; its "leaf" selection was purer (56 to 61%) but clustered 12 to 37%.
+# It wants a reduction such as UMAP first, which is neither in scikit-learn nor
+# deterministic. Complete linkage at a cosine distance of 0.6 clustered 59% of the
+# statements, its clusters 61% of one theme, and put 36% of the held-out themes' statements
+# in clusters at least 75% that theme (HDBSCAN's best: 26%); average linkage came close (at
+# 0.55: 68% clustered, 53% of one theme) but by chaining looser groups. Complete linkage also
+# promises something plain: any two statements of a cluster are at least 0.4 alike (cosine
+# similarity), so a cluster never drifts from one subject to another. It needs no number of
+# clusters, has no random start, and with the terms takes under a second for 3,000
+# statements on this machine's two cores. Groups smaller than `min_size` stay unclustered
+# (the noise).
+MAX_DISTANCE = 0.6
+MIN_SIZE = 4
+
+# Distinctive terms --------------------------------------------------------------------------
+TOP_TERMS = 8
+# A word in more than this share of the statements says nothing about any one cluster (in
+# a corpus of child protection findings "children" may be such a word): it is dropped, and
+# with it every pair of words it is part of. Applied from this many statements on.
+NEARLY_EVERY = 0.8
+NEARLY_EVERY_FROM = 10
+# A term must occur in at least two of a cluster's statements: one long statement's words
+# are not what its cluster shares.
+MIN_TERM_STATEMENTS = 2
+# Letters only (numbers and single letters are not terms); then stop words removed before
+# the pairs of words are formed, as BERTopic's CountVectorizer does: scikit-learn's English
+# list, and the reports' own phrasing that every kind of statement shares ("We recommend
+# that the force makes sure...", "Officers did not..."), which otherwise named clusters of
+# recommendations "Sure and force".
+WORD_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+REPORT_STOP_WORDS = frozenset(
+    {
+        "constabulary",
+        "did",
+        "does",
+        "ensure",
+        "ensures",
+        "force",
+        "forces",
+        "make",
+        "makes",
+        "recommend",
+        "recommends",
+        "sure",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A group of statements close in meaning: indices into the texts clustered, the closest
+    to the group's centre first; how alike they are (mean cosine similarity to the centre);
+    and the words that set them apart from the rest, most distinctive first."""
+
+    members: tuple[int, ...]
+    cohesion: float
+    terms: tuple[Term, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def name(self) -> str:
+        """A working name from its two most distinctive terms (see working_name)."""
+        return working_name(self.terms)
+
+
+def _joined(a: list[str], b: list[str]) -> list[str] | None:
+    """One term standing for both, if there is one: the one that contains the other, or
+    the two chained ("female genital" and "genital mutilation")."""
+    if set(b) <= set(a):
+        return a
+    if set(a) <= set(b):
+        return b
+    if a[-1] == b[0]:
+        return a + b[1:]
+    if b[-1] == a[0]:
+        return b + a[1:]
+    return None
+
+
+def working_name(terms: Sequence[Term]) -> str:
+    """The two most distinctive terms, "First and second", capitalised. Going through the
+    terms strongest first, a term that is part of a chosen one, contains it or chains onto
+    it is joined to it ("forced marriage" takes in "marriage"; "female genital" and "genital
+    mutilation" make "female genital mutilation"); any other is chosen while fewer than two
+    are."""
+    chosen: list[list[str]] = []
+    for term in terms:
+        words = term.term.split()
+        for n, c in enumerate(chosen):
+            joined = _joined(c, words)
+            if joined is not None:
+                chosen[n] = joined
+                break
+        else:
+            if len(chosen) < 2:
+                chosen.append(words)
+            continue
+        # The grown term may now take in the other one.
+        both = _joined(chosen[0], chosen[1]) if len(chosen) == 2 else None
+        if both is not None:
+            chosen = [both]
+    if not chosen:
+        return "Unnamed cluster"
+    name = " and ".join(" ".join(c) for c in chosen)
+    return name[0].upper() + name[1:]
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def _labels(vectors: np.ndarray, max_distance: float) -> np.ndarray:
+    return AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="complete",
+        distance_threshold=max_distance,
+    ).fit_predict(vectors)
+
+
+def _vocabulary(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Each text's counts of words and pairs of words, and the terms: stop words, and words
+    in nearly every statement, removed before the pairs are formed."""
+    stop = set(ENGLISH_STOP_WORDS | REPORT_STOP_WORDS)
+    empty = sp.csr_matrix((len(texts), 0), dtype=np.int64), np.array([], dtype=str)
+    try:
+        if len(texts) >= NEARLY_EVERY_FROM:
+            words = CountVectorizer(stop_words=sorted(stop), token_pattern=WORD_PATTERN)
+            present = words.fit_transform(texts) > 0
+            share = np.asarray(present.sum(axis=0)).ravel() / len(texts)
+            stop |= set(words.get_feature_names_out()[share > NEARLY_EVERY])
+        vectorizer = CountVectorizer(
+            stop_words=sorted(stop), token_pattern=WORD_PATTERN, ngram_range=(1, 2)
+        )
+        counts = vectorizer.fit_transform(texts)
+    except ValueError:  # nothing left but stop words, numbers and single letters
+        return empty
+    return sp.csr_matrix(counts), vectorizer.get_feature_names_out()
+
+
+def class_tfidf(counts: sp.csr_matrix, classes: np.ndarray, n_classes: int) -> np.ndarray:
+    """c-TF-IDF as BERTopic computes it (ClassTfidfTransformer with reduce_frequent_words):
+    the statements of each class joined into one document; the square root of a term's
+    frequency in it (L1-normalised) times log(1 + A / f), A the average number of words a
+    class, f the term's frequency over all classes. One row a class. The square root keeps
+    a cluster's commonest words ("children") from outranking the words only it uses
+    ("arresting", "overnight")."""
+    indicator = sp.csr_matrix(
+        (np.ones(len(classes)), (classes, np.arange(len(classes)))),
+        shape=(n_classes, len(classes)),
+    )
+    per_class = np.asarray((indicator @ counts).todense(), dtype=np.float64)
+    frequency = per_class.sum(axis=0)
+    words = per_class.sum(axis=1)
+    average = int(words[words > 0].mean()) if words.any() else 0  # over classes with words
+    idf = np.log(average / np.where(frequency == 0, 1, frequency) + 1)
+    totals = per_class.sum(axis=1, keepdims=True)
+    tf = per_class / np.where(totals == 0, 1, totals)
+    return np.asarray(np.sqrt(tf) * idf)
+
+
+def cluster(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    *,
+    min_size: int = MIN_SIZE,
+    max_distance: float = MAX_DISTANCE,
+    top_terms: int = TOP_TERMS,
+) -> list[Cluster]:
+    """The clusters of `texts` (their sentence embeddings `vectors`, one row each), largest
+    first: groups of at least `min_size` statements any two of which are within
+    `max_distance` cosine distance; the rest stay unclustered. Each named by its `top_terms`
+    c-TF-IDF terms against every other statement clustered or not. The same input always
+    gives the same clusters, in the same order."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[0] != len(texts):
+        raise ValueError(
+            f"Expected one vector a text: {len(texts)} texts, vectors of shape {vectors.shape}."
+        )
+    if min_size < 2:
+        raise ValueError("min_size: a cluster has at least two statements.")
+    if not 0 < max_distance < 2:
+        raise ValueError("max_distance: a cosine distance between 0 and 2.")
+    if len(texts) < min_size:
+        return []
+    vectors = _unit(vectors)
+    labels = _labels(vectors, max_distance)
+    groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    groups = [g for g in groups if len(g) >= min_size]
+    if not groups:
+        return []
+
+    shaped: list[tuple[np.ndarray, float]] = []
+    for members in groups:
+        centre = vectors[members].mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        closeness = vectors[members] @ centre
+        order = np.lexsort((members, -np.round(closeness, 6)))
+        shaped.append((members[order], float(closeness.mean())))
+    shaped.sort(key=lambda g: (-len(g[0]), -round(g[1], 6), int(g[0].min())))
+
+    # Class n for the n-th cluster, and one last class for every statement left unclustered,
+    # so that a cluster's terms are those that set it apart from all the others.
+    classes = np.full(len(texts), len(shaped), dtype=np.int64)
+    for n, (members, _) in enumerate(shaped):
+        classes[members] = n
+    counts, vocabulary = _vocabulary(texts)
+    scores = class_tfidf(counts, classes, len(shaped) + 1)
+    present = (counts > 0).astype(np.int64)
+
+    found: list[Cluster] = []
+    for n, (members, cohesion) in enumerate(shaped):
+        row = scores[n].copy()
+        row[np.asarray(present[members].sum(axis=0)).ravel() < MIN_TERM_STATEMENTS] = 0
+        # Highest score first; ties in the terms' alphabetical order.
+        ranked = [j for j in np.lexsort((vocabulary, -np.round(row, 9))) if row[j] > 0]
+        found.append(
+            Cluster(
+                members=tuple(int(i) for i in members),
+                cohesion=round(cohesion, 4),
+                terms=tuple(
+                    Term(str(vocabulary[j]), round(float(row[j]), 4)) for j in ranked[:top_terms]
+                ),
+            )
+        )
+    return found
+
+
+# The statements that fit no theme well -------------------------------------------------------
+
+# A statement fits no theme well when the likeliest theme the classifier suggests has a
+# probability under 0.5. The classifier (classifier.py) suggests each theme whose probability
+# reaches that theme's threshold, and always the likeliest theme, even below its threshold.
+# Each theme's threshold (ClassifierVersion.thresholds) is chosen by F1 between 0.2 and 0.85,
+# 0.5 where a theme has too few examples (classifier.DEFAULT_THRESHOLD); those of the
+# classifier trained on the shipped statements run from 0.40 to 0.65, median 0.5, and 11 of
+# the 16 are 0.5 or more. Under 0.5 the likeliest theme is below most themes' thresholds
+# (it was suggested only because every statement gets one), and the models behind the
+# probability, trained with balanced classes, find it no likelier the statement's theme
+# than not.
+LOW_FIT = 0.5
+LIMIT = 3000
+REPRESENTATIVES = 5
+
+
+def _top_suggestion() -> Max:
+    latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
+    return Max(
+        "codes__confidence",
+        filter=Q(
+            codes__status=ThemeCode.Status.SUGGESTED,
+            codes__theme__codebook__in=latest,
+        ),
+    )
+
+
+def _poorly_fitting() -> QuerySet[Statement]:
+    """The coding corpus's statements no person has decided whose likeliest current
+    suggestion is under LOW_FIT (statements the classifier has not scored are left out: it
+    has not said they fit nothing)."""
+    suggested = selectors.current_codes().filter(status=ThemeCode.Status.SUGGESTED)
+    return (
+        selectors.coding_corpus()
+        .exclude(pk__in=selectors.decided_statement_ids())
+        .filter(pk__in=suggested.values("statement_id"))
+        .exclude(pk__in=suggested.filter(confidence__gte=LOW_FIT).values("statement_id"))
+    )
+
+
+def poorly_fitting(limit: int = LIMIT) -> list[Statement]:
+    """The statements that fit no theme well, least fitting first (the lowest confidence of
+    the likeliest theme; then oldest), at most `limit`. Each has `top`, that confidence."""
+    return list(
+        _poorly_fitting()
+        .annotate(top=_top_suggestion())
+        .only(
+            "id",
+            "text",
+            "kind",
+            "report_title",
+            "year",
+            "inspection_id",
+            "archive_report_id",
+        )
+        .order_by("top", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Representative:
+    pk: int
+    text: str
+    kind_label: str
+    report_title: str
+    year: int | None
+
+
+@dataclass(frozen=True)
+class FoundCluster:
+    name: str
+    size: int
+    reports: int
+    cohesion: float
+    terms: tuple[Term, ...]
+    statements: tuple[Representative, ...]  # the most representative first
+
+
+@dataclass(frozen=True)
+class DiscoveryResult:
+    poorly_fitting: int  # every statement that fits no theme well
+    reports: int  # the reports they come from
+    clustered_from: int  # the least fitting of them, at most `limit`, that were clustered
+    limit: int
+    unclustered: int  # of those clustered, the statements in no cluster
+    clusters: tuple[FoundCluster, ...]  # largest first
+
+    @property
+    def capped(self) -> bool:
+        return self.clustered_from < self.poorly_fitting
+
+
+def _report(statement: Statement) -> tuple[str, int | None]:
+    if statement.inspection_id is not None:
+        return ("inspection", statement.inspection_id)
+    return ("archive", statement.archive_report_id)
+
+
+def discover(limit: int = LIMIT) -> DiscoveryResult:
+    """The statements that fit no theme well (the `limit` least fitting), clustered; each
+    cluster with its size, the reports it draws on, its terms and its most representative
+    statements. Embeddings come from the database cache (only new text is embedded). A
+    fixed number of queries (one more read of embeddings for each 2,000 statements)."""
+    if limit < 1:
+        raise ValueError("limit: at least one statement.")
+    totals = _poorly_fitting().aggregate(
+        statements=Count("pk"),
+        inspections=Count("inspection", distinct=True),
+        archive_reports=Count("archive_report", distinct=True),
+    )
+    chosen = poorly_fitting(limit)
+    texts = [s.text for s in chosen]
+    clusters = cluster(texts, embed_cached(texts)) if chosen else []
+    found = tuple(
+        FoundCluster(
+            name=c.name,
+            size=c.size,
+            reports=len({_report(chosen[i]) for i in c.members}),
+            cohesion=c.cohesion,
+            terms=c.terms,
+            statements=tuple(
+                Representative(
+                    pk=chosen[i].pk,
+                    text=chosen[i].text,
+                    kind_label=chosen[i].kind_label,
+                    report_title=chosen[i].report_title,
+                    year=chosen[i].year,
+                )
+                for i in c.members[:REPRESENTATIVES]
+            ),
+        )
+        for c in clusters
+    )
+    return DiscoveryResult(
+        poorly_fitting=totals["statements"],
+        reports=totals["inspections"] + totals["archive_reports"],
+        clustered_from=len(chosen),
+        limit=limit,
+        unclustered=len(chosen) - sum(c.size for c in found),
+        clusters=found,
+    )
+
+
+# What it depends on: the codes (and the statements, which change with them) and the
+# inspections, whose publication brings their findings into the corpus.
+CACHED_ON = ("themes", "inspections")
+
+
+def discovered(limit: int = LIMIT) -> DiscoveryResult:
+    """`discover`, kept in the cache until the coding or the inspections change."""
+    return cached_read(CACHED_ON, f"themes-discovery:{limit}", lambda: discover(limit))
