@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db import transaction
@@ -21,7 +21,9 @@ from apps.core.models import AuditEvent
 
 from . import classifier as model
 from . import embedding
-from .corpus import read_coded, text_digest, training_path
+from .codebook import load_codebook
+from .codebook_revise import training_key_map
+from .corpus import CodedStatement, read_coded, text_digest, training_path
 from .models import (
     ClassifierVersion,
     CodebookVersion,
@@ -64,13 +66,27 @@ def embed_cached(texts: Sequence[str]) -> np.ndarray:
     return np.stack([stored[k] for k in keys])
 
 
+def shipped_statements(codebook_row: CodebookVersion) -> list[CodedStatement]:
+    """The coded statements the project ships (coded to the shipped codebook, version 1),
+    carried into `codebook_row`'s themes through its revisions (codebook_revise): renamed
+    and merged themes follow; a statement coded to a split or removed theme is left out, as
+    it would teach the parts wrongly."""
+    statements = read_coded(training_path(), load_codebook())
+    mapping = training_key_map(codebook_row)
+    return [
+        replace(s, themes=tuple(dict.fromkeys(mapping[t] for t in s.themes)))
+        for s in statements
+        if all(t in mapping for t in s.themes)
+    ]
+
+
 def classifier_current(*, codebook_row: CodebookVersion | None = None) -> ClassifierVersion:
     """The classifier trained on the shipped statements and every statement people have
     coded, trained and stored if that set has changed since the last one."""
     codebook_row = codebook_row or current_codebook()
     codebook = as_codebook(codebook_row)
     people = coded_by_people(codebook_row)
-    shipped = model.codebook_statements(codebook) + read_coded(training_path(), codebook)
+    shipped = model.codebook_statements(codebook) + shipped_statements(codebook_row)
     training = shipped + people
     version = model.training_version(training, codebook)
     existing = ClassifierVersion.objects.filter(version=version).first()

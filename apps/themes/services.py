@@ -221,9 +221,12 @@ def statements_sync() -> SyncResult:
 def _withdraw_suggestions(statement_ids: Sequence[int], note: str) -> None:
     """The classifier's suggestions for these statements withdrawn, their history kept."""
     now = timezone.now()
+    latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
     codes = list(
         ThemeCode.objects.filter(
-            statement_id__in=statement_ids, status=ThemeCode.Status.SUGGESTED
+            statement_id__in=statement_ids,
+            status=ThemeCode.Status.SUGGESTED,
+            theme__codebook__in=latest,
         ).select_related("classifier")
     )
     for code in codes:
@@ -318,6 +321,11 @@ def codes_decide(
     now = now or timezone.now()
     with transaction.atomic():
         locked = Statement.objects.select_for_update().get(pk=statement.pk)
+        if current_codebook().pk != codebook_row.pk:
+            raise StaleCodes(
+                "The codebook was revised since you opened this statement: reload it to code "
+                "it to the new version's themes."
+            )
         if codes_version(locked) != seen_version:
             raise StaleCodes(
                 "Someone else changed this statement's themes since you opened it: "

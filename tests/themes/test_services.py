@@ -172,3 +172,58 @@ def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Pa
     out = StringIO()
     call_command("themes_evaluate", "--gold", str(path), stdout=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1])["trained_on"] == 714 + 1
+
+
+def test_the_classifier_learns_the_revised_codebook(pub):
+    """After a merge and a split, the shipped statements (coded to version 1) are carried
+    into the new themes: merged keys follow, a split theme's statements are left out; the
+    classifier trains on the new themes and suggests them."""
+    from apps.themes import codebook_revise
+    from apps.themes.codebook import load_codebook
+    from apps.themes.corpus import read_coded, training_path
+
+    services.codebook_load(actor=SYSTEM)
+    analyst = pub.users["analyst"]
+    codebook_revise.themes_merge(
+        actor=analyst,
+        based_on_number=1,
+        keys=["supervision", "performance_data"],
+        key="oversight",
+        name="Oversight, supervision and quality assurance",
+        covers="Supervision of cases and the use of performance information to oversee them.",
+        excludes="",
+        examples=["Supervisors rarely recorded their oversight of the investigation."],
+    )
+    codebook_revise.theme_split(
+        actor=analyst,
+        based_on_number=2,
+        key="records_systems",
+        parts=[
+            codebook_revise.ThemePart(
+                key="recording",
+                name="Recording practice",
+                covers="How well officers record what they did and why.",
+                examples=["Officers did not record the rationale for their decisions."],
+            ),
+            codebook_revise.ThemePart(
+                key="it_systems",
+                name="IT systems",
+                covers="Computer systems that help or hinder child protection work.",
+                examples=["The force's systems do not link, so officers search several."],
+            ),
+        ],
+    )
+    current = services.current_codebook()
+    assert current.number == 3
+    shipped = read_coded(training_path(), load_codebook())
+    carried = coding.shipped_statements(current)
+    keys = {t for s in carried for t in s.themes}
+    assert "oversight" in keys
+    assert not keys & {"supervision", "performance_data", "records_systems"}
+    assert len(carried) == len([s for s in shipped if "records_systems" not in s.themes])
+    services.statements_sync()
+    result = coding.suggest(actor=SYSTEM)
+    row = ClassifierVersion.objects.get(version=result.classifier)
+    assert row.codebook == current
+    assert set(row.thresholds) == {t.key for t in current.themes.all()}
+    assert row.quality["macro_f1"] > 0.5
