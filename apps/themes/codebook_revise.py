@@ -941,9 +941,18 @@ def training_key_map(codebook_row: CodebookVersion) -> dict[str, str]:
 def _with_counts(themes: QuerySet[Theme]) -> QuerySet[Theme]:
     """Themes with how many statements are coded to each (confirmed or suggested) and how
     many of those a person confirmed."""
+    from .selectors import coding_corpus
+
+    # Only the corpus people may see: findings of published inspections, imported reports.
+    shown = Q(codes__statement__in=coding_corpus().values("pk"))
     return themes.annotate(
-        statements=Count("codes", filter=Q(codes__status__in=[Status.CONFIRMED, Status.SUGGESTED])),
-        confirmed=Count("codes", filter=Q(codes__status=Status.CONFIRMED)),
+        statements=Count(
+            "codes",
+            filter=shown
+            & Q(codes__status__in=[Status.CONFIRMED, Status.SUGGESTED])
+            & ~Q(codes__status=Status.SUGGESTED, codes__classifier__isnull=True),
+        ),
+        confirmed=Count("codes", filter=shown & Q(codes__status=Status.CONFIRMED)),
     )
 
 

@@ -32,7 +32,7 @@ from .models import (
     ThemeCode,
     ThemeCodeChange,
 )
-from .services import _change, as_codebook, coded_by_people, current_codebook
+from .services import StaleCodes, _change, as_codebook, coded_by_people, current_codebook
 
 # Embeddings ---------------------------------------------------------------------------------
 
@@ -168,6 +168,15 @@ def suggest(
     chosen_themes = classifier.decide(probabilities)
     made = 0
     with transaction.atomic():
+        # A revision of the codebook, or a person's decision, made while the texts were
+        # embedded: suggestions for the superseded version would be lost, and a decided
+        # statement is no longer the classifier's to code.
+        locked = CodebookVersion.objects.select_for_update().get(pk=row.codebook_id)
+        if current_codebook().pk != locked.pk:
+            raise StaleCodes(
+                "The codebook was revised while themes were being suggested: run it again."
+            )
+        decided_now = set(decided.values_list("statement_id", flat=True))
         old = {
             (c.statement_id, c.theme_id): c
             for c in ThemeCode.objects.filter(
@@ -180,6 +189,8 @@ def suggest(
         created: list[ThemeCode] = []
         updated: list[ThemeCode] = []
         for statement, row_p, row_d in zip(chosen, probabilities, chosen_themes, strict=True):
+            if statement.pk in decided_now:
+                continue
             for j in np.flatnonzero(row_d):
                 theme = themes[classifier.theme_ids[j]]
                 confidence = round(float(row_p[j]), 4)

@@ -305,7 +305,10 @@ def _poorly_fitting() -> QuerySet[Statement]:
     """The coding corpus's statements no person has decided whose likeliest current
     suggestion is under LOW_FIT (statements the classifier has not scored are left out: it
     has not said they fit nothing)."""
-    suggested = selectors.current_codes().filter(status=ThemeCode.Status.SUGGESTED)
+    # The classifier's suggestions (not the placeholders a codebook split leaves for people).
+    suggested = selectors.current_codes().filter(
+        status=ThemeCode.Status.SUGGESTED, classifier__isnull=False
+    )
     return (
         selectors.coding_corpus()
         .exclude(pk__in=selectors.decided_statement_ids())

@@ -71,6 +71,14 @@ def codebook_load(*, actor: Actor, path: Path | None = None) -> tuple[CodebookVe
                 f"Codebook version {codebook.version} is already stored with other themes: "
                 "give the changed codebook a new version number."
             )
+        revised = CodebookVersion.objects.filter(based_on__isnull=False).order_by("-number")
+        if revised.exists():
+            # A file's version would carry none of the codes over: revise it in the system.
+            raise CodebookError(
+                f"Analysts have revised the codebook in the system (now version "
+                f"{revised[0].number}): version {codebook.version} from the file is not "
+                "loaded. Make the change on the codebook page, which carries every code over."
+            )
         _, label = actor_fields(actor)
         row = CodebookVersion.objects.create(
             number=codebook.version,
@@ -198,6 +206,8 @@ def statements_sync() -> SyncResult:
             result.unchanged += 1
     with transaction.atomic():
         Statement.objects.bulk_create(new, batch_size=2000)
+        if new:
+            data_changed("themes")
         if changed:
             Statement.objects.bulk_update(
                 changed,
@@ -320,6 +330,9 @@ def codes_decide(
         )
     now = now or timezone.now()
     with transaction.atomic():
+        # Queue behind a revision of the codebook (which locks its version row), then check
+        # it is still the current one.
+        CodebookVersion.objects.select_for_update().get(pk=codebook_row.pk)
         locked = Statement.objects.select_for_update().get(pk=statement.pk)
         if current_codebook().pk != codebook_row.pk:
             raise StaleCodes(
@@ -418,7 +431,7 @@ def thematic_report_save(
             action = AuditEvent.Action.CREATE
         else:
             report = ThematicReport.objects.select_for_update().get(pk=report.pk)
-            if seen_version is not None and report.version != seen_version:
+            if seen_version is None or report.version != seen_version:
                 raise StaleReport(
                     "Someone else saved this thematic report since you opened it: reload it "
                     "to see their changes, then make yours again."

@@ -26,7 +26,7 @@ from apps.reports.models import Publication
 
 from . import analysis
 from .analysis import CodedRow
-from .models import CodebookVersion, Statement, ThematicReport, ThemeCode
+from .models import KIND_LABELS, CodebookVersion, Statement, ThematicReport, ThemeCode
 from .selectors import coding_corpus
 
 FACETS = {
@@ -40,6 +40,7 @@ STRENGTH_KINDS = frozenset({"strength", "promising_practice", "good_practice"})
 STRENGTH_KINDS_ORDER = ("strength", "promising_practice", "good_practice")
 WEAKNESS_KINDS = ("area_for_improvement", "cause_of_concern", "recommendation")
 REPRESENTATIVE = 4
+NO_STATUS = "none"  # in a query string: recommendations with no status yet
 YEAR_RANGE = (1990, 2100)
 
 
@@ -47,11 +48,21 @@ class ScopeError(ValueError):
     """A scope asked for in a query string that cannot be read: names the parameter."""
 
 
+MAX_ID = 2**63 - 1
+
+
 def _int(value: str, name: str) -> int:
     try:
         number = int(value)
     except ValueError:
         raise ScopeError(f"{name}: {value!r} is not a whole number") from None
+    return number
+
+
+def _id(value: str, name: str) -> int:
+    number = _int(value, name)
+    if not 1 <= number <= MAX_ID:
+        raise ScopeError(f"{name}: {value!r} is not the number of a report")
     return number
 
 
@@ -92,8 +103,8 @@ class Scope:
             year_from=years["from"],
             year_to=years["to"],
             programme_types=tuple(sorted(set(types))),
-            inspections=tuple(sorted({_int(v, "inspection") for v in values("inspection")})),
-            archive_reports=tuple(sorted({_int(v, "archive") for v in values("archive")})),
+            inspections=tuple(sorted({_id(v, "inspection") for v in values("inspection")})),
+            archive_reports=tuple(sorted({_id(v, "archive") for v in values("archive")})),
         )
 
     @classmethod
@@ -211,15 +222,19 @@ def corpus(scope: Scope) -> Corpus:
     person: dict[int, list[str]] = {}
     suggested: dict[int, list[str]] = {}
     out = Corpus(scope=scope, codebook=codebook, themes=themes, rows=[], checked=0)
-    for statement_id, key, status, set_by, confidence in ThemeCode.objects.filter(
+    for statement_id, key, status, set_by, confidence, classifier in ThemeCode.objects.filter(
         theme__codebook=codebook,
         statement__in=chosen.values("pk"),
         status__in=[ThemeCode.Status.CONFIRMED, ThemeCode.Status.SUGGESTED],
-    ).values_list("statement_id", "theme__key", "status", "set_by_id", "confidence"):
+    ).values_list(
+        "statement_id", "theme__key", "status", "set_by_id", "confidence", "classifier_id"
+    ):
         if status == ThemeCode.Status.CONFIRMED and set_by is not None:
             person.setdefault(statement_id, []).append(key)
             out.confirmed.add((statement_id, key))
-        elif status == ThemeCode.Status.SUGGESTED:
+        elif status == ThemeCode.Status.SUGGESTED and classifier is not None:
+            # (A suggestion no classifier made is a codebook split's placeholder, waiting
+            # for a person: not counted.)
             suggested.setdefault(statement_id, []).append(key)
             out.confidence[(statement_id, key)] = confidence
     decided = set(
@@ -269,8 +284,6 @@ def label(facet: str, value: Any) -> str:
     if facet == "programme_type":
         return str(dict(ProgrammeType.choices).get(value, value or "Not known"))
     if facet == "kind":
-        from .models import KIND_LABELS
-
         return KIND_LABELS.get(value, str(value).replace("_", " ").capitalize())
     return str(value)
 
@@ -384,12 +397,11 @@ def materialise(data: Corpus, wanted: Mapping[str, Sequence[CodedRow]]) -> dict[
 def recommendation_statuses(rows: Sequence[CodedRow]) -> dict[int, str]:
     """The follow-up status of each recommendation among `rows` that the system tracks (one
     query); recommendations from imported reports are not tracked here."""
-    ids = [r.statement_id for r in rows if r.kind == "recommendation"]
-    return dict(
-        Statement.objects.filter(pk__in=ids, finding__isnull=False).values_list(
-            "pk", "finding__status"
-        )
+    wanted = {r.statement_id for r in rows if r.kind == "recommendation"}
+    found = Statement.objects.filter(kind="recommendation", finding__isnull=False).values_list(
+        "pk", "finding__status"
     )
+    return {pk: status for pk, status in found.iterator(chunk_size=2000) if pk in wanted}
 
 
 def status_counts(
@@ -430,7 +442,14 @@ class Figure:
         if facet and facet not in FACETS:
             raise ScopeError(f"facet: {facet!r} is not one of {', '.join(FACETS)}")
         kinds = tuple(query.getlist("kind")) if hasattr(query, "getlist") else ()
+        unknown = sorted(set(kinds) - set(KIND_LABELS))
+        if unknown:
+            raise ScopeError(f"kind: not a kind of statement: {', '.join(unknown)}")
         status = query.get("status")
+        if status == NO_STATUS:
+            status = ""
+        elif status is not None and status not in RecommendationStatus.values:
+            raise ScopeError(f"status: {status!r} is not a recommendation status")
         return cls(
             theme=theme,
             also=also,
@@ -447,7 +466,7 @@ class Figure:
             facet=self.facet,
             value=self.value if self.facet else "",
             kind=list(self.kinds),
-            status=self.status,
+            status=NO_STATUS if self.status == "" else self.status,
         )
 
     def rows(self, data: Corpus) -> list[CodedRow]:
@@ -461,11 +480,7 @@ class Figure:
         )
         if self.status is not None:
             chosen = [r for r in chosen if r.kind == "recommendation"]
-            statuses = dict(
-                Statement.objects.filter(
-                    pk__in=[r.statement_id for r in chosen], finding__isnull=False
-                ).values_list("pk", "finding__status")
-            )
+            statuses = recommendation_statuses(chosen)
             chosen = [r for r in chosen if statuses.get(r.statement_id) == self.status]
         return chosen
 
@@ -553,6 +568,7 @@ def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
         "share": cell.share,
         "low": cell.low,
         "high": cell.high,
+        "reports": cell.reports,
         "link": _link(data, figure),
     }
 

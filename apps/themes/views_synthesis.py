@@ -94,7 +94,8 @@ def analysis(request: HttpRequest) -> HttpResponse:
             synthesis.analysis_context(synthesis.corpus(scope), facet=facet),
         )
 
-    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()[:32]
+    # Keyed on the scope as read (not the raw query, which could hold anything).
+    asked = hashlib.sha256(f"{scope.query()}|{facet}".encode()).hexdigest()[:32]
     html = cached_read(CACHED_ON, f"themes-analysis:{asked}", body)
     return render(
         request,
@@ -128,6 +129,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
             "count": len(rows),
             "page": page,
             "statements": statements,
+            "query": asked.query(scope),
         },
     )
 

@@ -1201,6 +1201,13 @@ def test_the_codebook_pages_make_the_same_queries_whatever_the_data(site, people
             counted.append(len(ctx.captured_queries))
         return counted
 
+    model = ClassifierVersion.objects.create(
+        version="pages",
+        codebook=services.current_codebook(),
+        embedding_model="m",
+        trained_on=1,
+        model=b"",
+    )
     for i, s in enumerate(make_statements(10)):
         code(
             s,
@@ -1208,13 +1215,14 @@ def test_the_codebook_pages_make_the_same_queries_whatever_the_data(site, people
             "confirmed" if i % 2 else "suggested",
             by=people["lead"] if i % 2 else None,
             confidence=None if i % 2 else 0.6,
+            classifier=None if i % 2 else model,
         )
     few = queries()
     page = analyst.get(pages[0])
     workforce = next(t for t in page.context["themes"] if t.key == "workforce")
     assert (workforce.statements, workforce.confirmed) == (10, 5)
     for s in make_statements(100, prefix="More"):
-        code(s, "partnership", "suggested", confidence=0.4)
+        code(s, "partnership", "suggested", confidence=0.4, classifier=model)
         code(s, "workforce", "rejected", by=people["lead"])
     revise.theme_add(
         actor=site.users["analyst"],

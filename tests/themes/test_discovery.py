@@ -33,7 +33,14 @@ from apps.themes import urls as theme_urls
 from apps.themes.corpus import text_digest
 from apps.themes.discovery import Term, class_tfidf, cluster, poorly_fitting, working_name
 from apps.themes.embedding import DIMENSIONS, embed
-from apps.themes.models import ArchiveReport, CodebookVersion, Statement, Theme, ThemeCode
+from apps.themes.models import (
+    ArchiveReport,
+    ClassifierVersion,
+    CodebookVersion,
+    Statement,
+    Theme,
+    ThemeCode,
+)
 
 SYSTEM = SystemActor("tests")
 CODERS = {"manager", "lead", "inspector", "analyst"}
@@ -254,11 +261,16 @@ def archive_statement(report: ArchiveReport, text: str) -> Statement:
 def suggest(statement: Statement, key: str, confidence: float) -> ThemeCode:
     """A classifier's suggestion, as coding.suggest stores it, of the current codebook."""
     codebook = CodebookVersion.objects.order_by("-number").first()
+    classifier, _ = ClassifierVersion.objects.get_or_create(
+        version=f"tests{codebook.number}",
+        defaults={"codebook": codebook, "embedding_model": "m", "trained_on": 1, "model": b""},
+    )
     return ThemeCode.objects.create(
         statement=statement,
         theme=Theme.objects.get(codebook=codebook, key=key),
         status=ThemeCode.Status.SUGGESTED,
         confidence=confidence,
+        classifier=classifier,
         set_by_label="Classifier (tests)",
         set_at=timezone.now(),
     )

@@ -134,7 +134,9 @@ def test_the_corpus_counts_peoples_codes_and_else_the_classifiers(coded):
     row = ClassifierVersion.objects.create(
         version="test", codebook=theme.codebook, embedding_model="m", trained_on=1, model=b""
     )
-    ThemeCode.objects.filter(statement=statement).update(set_by=None, status="suggested")
+    ThemeCode.objects.filter(statement=statement).update(
+        set_by=None, status="suggested", classifier=row
+    )
     ThemeCode.objects.create(
         statement=statement,
         theme=theme,
@@ -370,3 +372,75 @@ def test_who_may_see_and_change_the_analysis_and_reports(coded):
     assert report.title == "Online abuse" and ThematicReport.objects.count() == 1
     for url in read:
         assert client_for(pub.users["analyst"]).post(url).status_code == 405, url
+
+
+def test_odd_figures_and_scopes_are_refused_clearly(coded):
+    pub, _ = coded
+    analyst = client_for(pub.users["analyst"])
+    evidence = reverse("themes:evidence")
+    for query, named in (
+        ({"status": "bogus"}, "status:"),
+        ({"kind": "rumour"}, "kind:"),
+        ({"inspection": "99999999999999999999"}, "inspection:"),
+        ({"archive": "0"}, "archive:"),
+        ({"facet": "colour"}, "facet:"),
+        ({"also": "nonsense"}, "also:"),
+    ):
+        response = analyst.get(evidence, query)
+        assert response.status_code == 400, query
+        assert named in response.content.decode(), query
+    big = analyst.get(reverse("themes:analysis"), {"inspection": "99999999999999999999"})
+    assert big.status_code == 400
+
+
+def test_a_recommendation_with_no_status_yet_links_to_itself_alone(pub):
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    statement = Statement.objects.get(finding=pub.later)
+    statement.finding.__class__.objects.filter(pk=pub.later.pk).update(status="")
+    theme = Theme.objects.get(codebook=services.current_codebook(), key="workforce")
+    for s in Statement.objects.filter(inspection__in=[pub.inspection, pub.other]):
+        ThemeCode.objects.create(
+            statement=s,
+            theme=theme,
+            status="confirmed",
+            set_by=pub.users["analyst"],
+            set_by_label="analyst",
+            set_at=timezone.now(),
+        )
+    data = synthesis.corpus(synthesis.Scope())
+    context = synthesis.report_context(data)
+    section = next(s for s in context["sections"] if s["key"] == "workforce")
+    none_yet = next(s for s in section["statuses"] if s["label"] == "No status yet")
+    assert "status=none" in none_yet["link"]
+    listed = _evidence_ids(client_for(pub.users["analyst"]), none_yet["link"])
+    assert listed == {statement.pk} and none_yet["count"] == 1
+
+
+def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded):
+    from apps.themes import codebook_revise
+
+    pub, _ = coded
+    before = {
+        c["key"]: c["count"]
+        for c in synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))["overall"]
+    }
+    codebook_revise.theme_split(
+        actor=pub.users["analyst"],
+        based_on_number=1,
+        key="workforce",
+        parts=[
+            codebook_revise.ThemePart(
+                key="capacity", name="Capacity", covers="Enough staff.", examples=["Too few."]
+            ),
+            codebook_revise.ThemePart(
+                key="training", name="Training", covers="Skills.", examples=["Untrained."]
+            ),
+        ],
+    )
+    after = {
+        c["key"]: c["count"]
+        for c in synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))["overall"]
+    }
+    assert after["capacity"] == after["training"] == 0
+    assert after["online_abuse"] == before["online_abuse"]
