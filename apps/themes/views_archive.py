@@ -1,7 +1,221 @@
-"""Pages of the thematic synthesis: archive (to be written)."""
+"""Pages of the thematic synthesis: the archive of imported reports. The list and each
+report, paragraph by paragraph beside the statements taken from it and their themes, are for
+everyone who codes; importing a report (the classifier then suggests themes for its
+statements at once) and removing one imported by mistake are for curators (analysts and the
+programme manager)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_http_methods, require_safe
+
+from apps.core.forms import add_service_errors
+from apps.inspections.models import ProgrammeType
+from apps.reference.models import Force
+
+from . import archive, archive_services, permissions
+from .archive import ArchiveError
+from .codebook import CodebookError
+from .corpus import CorpusError
+from .models import ArchiveReport
+
+
+def _coder(request: HttpRequest) -> None:
+    if not permissions.can_code(request.user):
+        raise PermissionDenied
+
+
+def _curator(request: HttpRequest) -> None:
+    if not permissions.can_curate(request.user):
+        raise PermissionDenied
+
+
+class ArchiveImportForm(forms.Form):
+    file = forms.FileField(
+        label="Report file",
+        help_text=(
+            "The published report as HTML (saved from the inspectorate's website) or PDF, "
+            f"up to {archive.MAX_BYTES // 1024 // 1024} MB. A scanned PDF without a text "
+            "layer cannot be read."
+        ),
+        error_messages={"required": "Choose the report's HTML or PDF file."},
+    )
+    force = forms.ModelChoiceField(
+        label="Force inspected",
+        queryset=Force.objects.defer("boundary", "boundary_map").order_by("name"),
+        required=False,
+        empty_label="None: a national or multi-force report",
+        help_text="Leave as none for a thematic or national report covering several forces.",
+    )
+    programme_type = forms.ChoiceField(
+        label="Type of inspection",
+        required=False,
+        choices=[("", "Not known"), *ProgrammeType.choices],
+    )
+    published_on = forms.DateField(
+        label="Date published",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The report's statements are counted in this year in the analysis.",
+        error_messages={"invalid": "Enter the date published as a real date, like 2019-03-14."},
+    )
+    source_url = forms.URLField(
+        label="Web address of the published report",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Where people can read it, so that quotations can be checked.",
+    )
+    title = forms.CharField(
+        label="Title",
+        required=False,
+        max_length=archive_services.TITLE_MAX,
+        help_text="Leave blank to use the report's own title (its main heading).",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > archive.MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {upload.size / 1024 / 1024:.1f} MB: reports larger than "
+                f"{archive.MAX_BYTES // 1024 // 1024} MB cannot be imported."
+            )
+        return upload
+
+
+class RemoveForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, remove the report, its statements and their themes",
+        error_messages={"required": "Confirm that you want to remove the report."},
+    )
+
+
+@login_required
+@require_safe
+def archive_list(request: HttpRequest) -> HttpResponse:
+    _coder(request)
+    return render(
+        request,
+        "themes/archive_list.html",
+        {
+            **archive_services.archive_reports(request.GET.get("page")),
+            "can_curate": permissions.can_curate(request.user),
+        },
+    )
+
+
+def _suggest(request: HttpRequest, report: ArchiveReport) -> str:
+    """The classifier's themes for the new statements: what to tell the person."""
+    from . import coding  # the model's libraries: loaded only when a report comes in
+
+    try:
+        result = coding.suggest(actor=request.user, statements=report.statements.all())
+    except (CodebookError, CorpusError, ImproperlyConfigured) as error:
+        messages.warning(request, f"Themes could not be suggested for its statements yet: {error}")
+        return ""
+    return (
+        f" The classifier (version {result.classifier}) suggested themes for "
+        f"{result.statements} of them: check them in the review queue."
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def archive_import(request: HttpRequest) -> HttpResponse:
+    _curator(request)
+    posted = request.method == "POST"  # (an empty form posted is still a form posted)
+    form = ArchiveImportForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        try:
+            report = archive_services.archive_import(
+                actor=request.user,
+                file_name=upload.name,
+                data=upload.read(),
+                force=data["force"],
+                programme_type=data["programme_type"],
+                published_on=data["published_on"],
+                title=data["title"],
+                source_url=data["source_url"],
+            )
+        except ArchiveError as error:
+            form.add_error("file", str(error))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            count = report.statements.count()
+            note = _suggest(request, report)
+            messages.success(
+                request,
+                f"Imported \u201c{report.title}\u201d: {count} statement"
+                f"{'s' if count != 1 else ''}.{note}",
+            )
+            return redirect("themes:archive-report", pk=report.pk)
+    return render(
+        request,
+        "themes/archive_import.html",
+        {"form": form, "max_mb": archive.MAX_BYTES // 1024 // 1024},
+        status=400 if form.errors else 200,
+    )
+
+
+def _report(pk: int) -> ArchiveReport:
+    return get_object_or_404(
+        ArchiveReport.objects.select_related("force").defer(
+            "force__boundary", "force__boundary_map"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_safe
+def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
+    _coder(request)
+    report = _report(pk)
+    return render(
+        request,
+        "themes/archive_report.html",
+        {
+            "report": report,
+            "programme_type": archive_services.programme_type_label(report.programme_type),
+            "can_curate": permissions.can_curate(request.user),
+            **archive_services.archive_report_detail(report),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _curator(request)
+    report = _report(pk)
+    form = RemoveForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        title = report.title
+        archive_services.archive_delete(actor=request.user, report=report)
+        messages.success(request, f"Removed \u201c{title}\u201d and its statements.")
+        return redirect("themes:archive")
+    return render(
+        request,
+        "themes/archive_delete.html",
+        {"report": report, "form": form, **archive_services.archive_delete_counts(report)},
+        status=400 if form.errors else 200,
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("themes/archive/", archive_list, name="archive"),
+    path("themes/archive/import/", archive_import, name="archive-import"),
+    path("themes/archive/<int:pk>/", archive_report, name="archive-report"),
+    path("themes/archive/<int:pk>/remove/", archive_delete, name="archive-delete"),
+]

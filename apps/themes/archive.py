@@ -1,0 +1,1141 @@
+"""Reading published reports from the archive: no database, only the file's bytes.
+
+`parse_report` turns an HTML or PDF report into its title and its paragraphs in reading
+order, each under its section heading (and the headings enclosing it). HTML is parsed with
+tinyhtml5 (the WHATWG algorithm, so real-world markup reads as a browser reads it); PDF with
+pdfminer.six's layout analysis, from which headings are told by their size and weight,
+running headers, footers and page numbers are dropped, list items are split at their
+bullets and words hyphenated across lines are joined again.
+
+`find_statements` picks the statements out of those paragraphs: the findings, strengths,
+practice, areas for improvement, causes of concern and recommendations of the report's
+findings sections (never its contents, foreword, introduction, methodology, glossary,
+annexes or "about us"), split where a paragraph holds several findings, each with its kind
+and the stage of the child's journey (or topic) whose section it is in.
+
+Both are rules written from the structure of the inspectorate's published reports (national
+child protection inspections, post-inspection reviews and thematic reports); how well they
+do on the sample reports in data/themes/archive_samples is measured in
+tests/themes/test_archive.py.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+from xml.etree.ElementTree import Element
+
+MAX_BYTES = 20 * 1024 * 1024  # a long report with charts is a few MB; more is not a report
+MAX_PAGES = 600
+FORMATS = ("html", "pdf")
+EXTENSIONS = {".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf"}
+
+
+class ArchiveError(ValueError):
+    """A report that cannot be imported, with the file's name and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class ParsedParagraph:
+    number: int  # reading order, from 1
+    heading: str  # the nearest section heading ("" before the first)
+    text: str
+    page: int | None = None  # PDF page, from 1
+    headings: tuple[str, ...] = ()  # every enclosing heading, outermost first
+    list_item: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    title: str
+    format: str  # "html" or "pdf"
+    paragraphs: list[ParsedParagraph] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FoundStatement:
+    paragraph_number: int
+    text: str
+    kind: str
+    stage: str
+
+
+# Reading a file ----------------------------------------------------------------------------
+
+
+def parse_report(file_name: str, data: bytes) -> ParsedReport:
+    """The report's title and paragraphs. Refused (ArchiveError, naming the file) if it is
+    empty, too large, neither HTML nor PDF by its content, an encrypted or image-only PDF,
+    unreadable, or has no paragraphs."""
+    name = PurePath(file_name or "the file").name
+    if not data:
+        raise ArchiveError(f"{name} is empty.")
+    if len(data) > MAX_BYTES:
+        raise ArchiveError(
+            f"{name} is {len(data) / 1024 / 1024:.1f} MB: reports larger than "
+            f"{MAX_BYTES // 1024 // 1024} MB cannot be imported."
+        )
+    found = sniff(data)
+    extension = PurePath(name).suffix.lower()
+    if found is None:
+        raise ArchiveError(
+            f"{name} is not an HTML or PDF report: its content is neither (whatever its name "
+            "says). Save the report from the inspectorate's website as HTML, or download "
+            "its PDF."
+        )
+    if extension and extension not in EXTENSIONS:
+        raise ArchiveError(
+            f"{name}: only HTML (.html, .htm) and PDF (.pdf) reports can be imported, not "
+            f"{extension} files."
+        )
+    if extension and EXTENSIONS[extension] != found:
+        raise ArchiveError(
+            f"{name} is named as {EXTENSIONS[extension].upper()} but its content is "
+            f"{found.upper()}: check that it is the file you meant."
+        )
+    report = _parse_pdf(name, data) if found == "pdf" else _parse_html(name, data)
+    if not report.paragraphs:
+        raise ArchiveError(f"{name} has no paragraphs of text to import.")
+    return report
+
+
+_HTML_START = re.compile(
+    rb"<(!doctype\s+html|html|head|body|title|meta|h[1-6]|p|div|main|article|section|table|"
+    rb"ul|ol|!--|\?xml)[\s>/]",
+    re.IGNORECASE,
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """ "pdf" or "html" from the content (the PDF signature; the start of an HTML document
+    as browsers sniff it), else None."""
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    head = data[:4096]
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            if bom != b"\xef\xbb\xbf":  # UTF-16: compare its ASCII characters
+                head = head.replace(b"\x00", b"")
+            break
+    if b"\x00" in head:
+        return None
+    if _HTML_START.match(head.lstrip()):
+        return "html"
+    return None
+
+
+# Text clean-up ---------------------------------------------------------------------------
+
+_LIGATURES = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
+)
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = re.compile(r"\s+")
+_SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[A-Z]\.\d*|[ivx]{1,4}\.)\s+(?=\S)")
+
+
+def clean(text: str) -> str:
+    """One line of text: ligatures spelt out, invisible characters gone, spaces collapsed."""
+    text = text.translate(_LIGATURES).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+def heading_text(text: str) -> str:
+    """A heading without its section number ("3. Initial contact" -> "Initial contact")."""
+    return _SECTION_NUMBER.sub("", clean(text)).strip()
+
+
+def _has_letters(text: str) -> bool:
+    return any(c.isalpha() for c in text)
+
+
+class _Trail:
+    """The headings enclosing the current point: a heading of level n closes every open
+    heading of level n or deeper. Level 7 is a bold paragraph standing as a heading."""
+
+    def __init__(self) -> None:
+        self.open: list[tuple[int, str]] = []
+
+    def push(self, level: int, text: str) -> None:
+        while self.open and self.open[-1][0] >= level:
+            self.open.pop()
+        self.open.append((level, text))
+
+    def close_boxes(self, before: list[tuple[int, str]]) -> None:
+        """Bold titles given inside a box (a `div`) end with it: back to `before` if only
+        such titles were added since."""
+        added = self.open[len(before) :]
+        if self.open[: len(before)] == before and all(level == 7 for level, _ in added):
+            del self.open[len(before) :]
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self.open)
+
+
+class _Paragraphs:
+    def __init__(self) -> None:
+        self.items: list[ParsedParagraph] = []
+        self.trail = _Trail()
+
+    def add(self, text: str, *, page: int | None = None, list_item: bool = False) -> None:
+        text = clean(text)
+        if not _has_letters(text):
+            return
+        headings = self.trail.headings
+        self.items.append(
+            ParsedParagraph(
+                number=len(self.items) + 1,
+                heading=headings[-1] if headings else "",
+                text=text,
+                page=page,
+                headings=headings,
+                list_item=list_item,
+            )
+        )
+
+
+# HTML ------------------------------------------------------------------------------------
+
+_SKIP = {
+    "head", "script", "style", "noscript", "template", "nav", "svg", "math", "form", "button",
+    "input", "select", "textarea", "iframe", "object", "embed", "canvas", "audio", "video",
+    "img", "picture", "table", "aside", "map",
+}  # fmt: skip
+_BLOCK = {
+    "address", "article", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "hr", "li", "main", "ol",
+    "p", "pre", "section", "summary", "ul", "caption", "center", "html",
+}  # fmt: skip
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_HIDDEN_CLASSES = frozenset({"govuk-visually-hidden", "visually-hidden", "sr-only", "hidden"})
+_FOOTNOTE_MARK = re.compile(r"^\s*\[?\d{1,3}\]?\s*$")
+
+
+def _hidden(element: Element) -> bool:
+    return (
+        "hidden" in element.attrib
+        or element.get("aria-hidden") == "true"
+        or not _HIDDEN_CLASSES.isdisjoint(element.get("class", "").split())
+    )
+
+
+def _text_of(element: Element) -> str:
+    """The visible text of an element (hidden parts, scripts and footnote marks left out)."""
+    parts: list[str] = []
+
+    def visit(node: Element) -> None:
+        if node.tag in _SKIP or _hidden(node):
+            return
+        if node.tag == "sup" and _FOOTNOTE_MARK.match("".join(node.itertext())):
+            return
+        if node.tag == "br":
+            parts.append(" ")
+        elif node.text:
+            parts.append(node.text)
+        for child in node:
+            visit(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    visit(element)
+    return clean("".join(parts))
+
+
+def _only_bold(element: Element) -> bool:
+    """A paragraph whose whole text is bold: how many reports mark a box's title."""
+    text = _text_of(element)
+    if not text or (element.text or "").strip():
+        return False
+    bold = "".join(
+        _text_of(child)
+        for child in element
+        if child.tag in ("strong", "b") and not (child.tail or "").strip()
+    )
+    return clean(bold) == text
+
+
+def _looks_like_heading(text: str) -> bool:
+    return len(text.split()) <= 12 and not text.endswith((".", ";", ",")) and _has_letters(text)
+
+
+def _parse_html(name: str, data: bytes) -> ParsedReport:
+    import tinyhtml5
+
+    # Bytes, never a str: tinyhtml5 would read a short str naming a file as that file.
+    try:
+        root = tinyhtml5.parse(
+            io.BytesIO(data), namespace_html_elements=False, default_encoding="utf-8"
+        )
+    except Exception as error:  # any failure of the parser is the file's
+        raise ArchiveError(f"{name} could not be read as HTML ({error}).") from None
+    # (Elements are false when they have no children: compare with None.)
+    candidates = [
+        root.find(".//main"),
+        next((e for e in root.iter() if e.get("role") == "main"), None),
+        root.find(".//article"),
+        root.find(".//body"),
+    ]
+    content = next((c for c in candidates if c is not None), root)
+    title = ""
+    first_h1 = content.find(".//h1")
+    if first_h1 is not None:
+        title = _text_of(first_h1)
+    if not title:
+        head_title = root.find(".//title")
+        title = _text_of(head_title) if head_title is not None else ""
+    out = _Paragraphs()
+    title_element = first_h1 if title and first_h1 is not None else None
+    buffer: list[str] = []
+
+    def flush(list_item: bool) -> None:
+        if buffer:
+            out.add("".join(buffer), list_item=list_item)
+            buffer.clear()
+
+    def visit(element: Element, in_item: bool) -> None:
+        """Inline text gathers into the current paragraph; a block ends it."""
+        here_item = in_item or element.tag == "li"
+        if element.text:
+            buffer.append(element.text)
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in _SKIP or _hidden(child) or not tag:
+                pass
+            elif tag in _HEADINGS:
+                flush(here_item)
+                text = heading_text(_text_of(child))
+                if child is not title_element and text:
+                    out.trail.push(_HEADINGS[tag], text)
+            elif tag == "p" and _only_bold(child) and _looks_like_heading(_text_of(child)):
+                flush(here_item)
+                out.trail.push(7, heading_text(_text_of(child)))
+            elif tag in _BLOCK:
+                flush(here_item)
+                before = list(out.trail.open)
+                visit(child, here_item)
+                flush(here_item or tag == "li")
+                out.trail.close_boxes(before)
+            elif tag == "sup" and _FOOTNOTE_MARK.match("".join(child.itertext())):
+                pass
+            elif tag == "br":
+                buffer.append(" ")
+            else:
+                visit(child, here_item)
+            if child.tail:
+                buffer.append(child.tail)
+
+    try:
+        visit(content, False)
+    except RecursionError:
+        raise ArchiveError(f"{name} is nested too deeply to be read as a report.") from None
+    flush(False)
+    return ParsedReport(title=title or PurePath(name).stem, format="html", paragraphs=out.items)
+
+
+# PDF -------------------------------------------------------------------------------------
+
+_MARKER = re.compile(r"^\s*([•●○◦▪■‣·*\u2013\-]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s*$")
+_LEADING_BULLET = re.compile(r"^\s*[•●○◦▪■‣·]\s+")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(page\s+)?[-\u2013\u2014]?\s*\d{1,4}\s*[-\u2013\u2014]?\s*((of|/)\s*\d{1,4})?\s*$",
+    re.IGNORECASE,
+)
+_TERMINAL = (".", "!", "?", ":", ";", ".\u201d", ".\u2019", '."', ".)")
+# Hyphens at a line's end: U+2010 and the soft hyphen are inserted by hyphenation; a plain
+# hyphen may be either, so the rest of the document decides (see _join_hyphenated).
+_INSERTED_HYPHENS = ("\u2010", "\u00ad")
+_COMPOUND_PREFIXES = {
+    "anti", "co", "cross", "multi", "non", "post", "pre", "re", "self", "semi", "sub", "well",
+    "long", "short", "high", "low", "under", "over", "inter", "intra", "child", "age", "ex",
+    "follow", "face", "risk", "time", "front", "first", "second", "third", "one", "two",
+    "three", "four", "six", "twelve", "twenty", "year", "day", "end", "fast", "part", "full",
+}  # fmt: skip
+
+
+@dataclass
+class _Line:
+    text: str
+    page: int
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    size: float
+    bold: bool
+
+    @property
+    def centre(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+def _line_of(line: Any, page: int) -> _Line | None:
+    from pdfminer.layout import LTChar
+
+    chars = [c for c in line if isinstance(c, LTChar)]
+    if not chars:
+        return None
+    letters = [c for c in chars if c.get_text().strip()]
+    sizes = [round(c.size * 2) / 2 for c in letters] or [round(chars[0].size * 2) / 2]
+    size = statistics.median(sizes)
+    # Footnote marks are digits in smaller print, raised: left out of the text.
+    text = "".join(
+        item.get_text()
+        for item in line
+        if not (
+            isinstance(item, LTChar)
+            and item.get_text().isdigit()
+            and item.size < size * 0.8
+            and item.y0 > line.y0 + size * 0.15
+        )
+    ).replace("\n", "")
+    if not text.strip():
+        return None
+    bold = sum(1 for c in letters if re.search(r"bold|black|heavy", c.fontname, re.I))
+    return _Line(
+        text=text,
+        page=page,
+        x0=line.x0,
+        x1=line.x1,
+        y0=line.y0,
+        y1=line.y1,
+        size=size,
+        bold=bool(letters) and bold >= 0.8 * len(letters),
+    )
+
+
+def _pdf_lines(name: str, data: bytes) -> tuple[list[list[_Line]], list[float], str]:
+    """Each page's text lines in reading order, the pages' heights, and the document's
+    title from its metadata."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams, LTTextBox, LTTextLine
+    from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise ArchiveError(
+            f"{name} is an encrypted PDF that needs a password to open: import an unprotected "
+            "copy of the report."
+        ) from None
+    except Exception as error:  # any failure of the parser is the file's
+        raise ArchiveError(
+            f"{name} is not a readable PDF ({error or type(error).__name__})."
+        ) from None
+    if not document.is_extractable:
+        raise ArchiveError(
+            f"{name} is an encrypted PDF that does not allow its text to be copied: import "
+            "an unprotected copy of the report."
+        )
+    metadata_title = ""
+    for info in document.info:
+        raw = resolve1(info.get("Title"))
+        if isinstance(raw, bytes):
+            metadata_title = _pdf_string(raw)
+    manager = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(manager, laparams=LAParams())
+    interpreter = PDFPageInterpreter(manager, device)
+    pages: list[list[_Line]] = []
+    heights: list[float] = []
+    try:
+        for number, page in enumerate(PDFPage.create_pages(document), 1):
+            if number > MAX_PAGES:
+                raise ArchiveError(
+                    f"{name} has more than {MAX_PAGES} pages: reports longer than that "
+                    "cannot be imported."
+                )
+            interpreter.process_page(page)
+            layout = device.get_result()
+            heights.append(float(layout.height))
+            lines: list[_Line] = []
+            for element in layout:
+                if isinstance(element, LTTextBox):
+                    for text_line in element:
+                        if isinstance(text_line, LTTextLine):
+                            found = _line_of(text_line, number)
+                            if found is not None:
+                                lines.append(found)
+            pages.append(lines)
+    except ArchiveError:
+        raise
+    except Exception as error:  # any failure of the parser is the file's
+        raise ArchiveError(
+            f"{name} is not a readable PDF ({error or type(error).__name__})."
+        ) from None
+    if not pages:
+        raise ArchiveError(f"{name} has no pages.")
+    return pages, heights, metadata_title
+
+
+def _pdf_string(raw: bytes) -> str:
+    if raw.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return clean(raw.decode("utf-16", errors="replace"))
+    return clean(raw.decode("latin-1"))
+
+
+def _shape(text: str) -> str:
+    """A line's text with its digits blurred: a running header or footer has the same shape
+    on every page."""
+    return re.sub(r"\d+", "#", clean(text).lower())
+
+
+def _running(pages: list[list[_Line]], heights: list[float], body: float) -> set[int]:
+    """ids of the lines that are running headers, footers or page numbers: in the top or
+    bottom tenth of the page, and repeated there (the same shape on at least half the pages),
+    a bare page number, or in small print (footnotes)."""
+    in_band: list[tuple[_Line, tuple[str, bool]]] = []
+    for lines, height in zip(pages, heights, strict=True):
+        for line in lines:
+            top, bottom = line.y0 > height * 0.90, line.y1 < height * 0.10
+            if top or bottom:
+                in_band.append((line, (_shape(line.text), bottom)))
+    on_pages: dict[tuple[str, bool], set[int]] = {}
+    for line, key in in_band:
+        on_pages.setdefault(key, set()).add(line.page)
+    repeated = {
+        key
+        for key, found in on_pages.items()
+        if len(pages) >= 2 and len(found) >= max(2, len(pages) // 2)
+    }
+    return {
+        id(line)
+        for line, key in in_band
+        if key in repeated or _PAGE_NUMBER.match(line.text) or line.size < body * 0.9
+    }
+
+
+def _join_hyphenated(lines: Sequence[str], words: set[str]) -> str:
+    """Lines of one paragraph as one text: a word hyphenated at a line's end is joined again
+    (keeping the hyphen of a compound such as "multi-agency")."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not out:
+            out = line
+            continue
+        if out.endswith(_INSERTED_HYPHENS) and line[:1].isalpha():
+            out = out[:-1] + line
+        elif out.endswith("-") and line[:1].isalpha() and line[:1].islower():
+            head = re.search(r"([A-Za-z]+)-$", out)
+            tail = re.match(r"[A-Za-z]+", line)
+            if head and tail:
+                joined, hyphened = head[1] + tail[0], f"{head[1]}-{tail[0]}"
+                keep = hyphened.lower() in words or (
+                    joined.lower() not in words and head[1].lower() in _COMPOUND_PREFIXES
+                )
+                out = out + line if keep else out[:-1] + line
+            else:
+                out = out + line
+        else:
+            out = f"{out} {line}"
+    return out
+
+
+def _parse_pdf(name: str, data: bytes) -> ParsedReport:
+    pages, heights, metadata_title = _pdf_lines(name, data)
+    letters = Counter[float]()
+    for lines in pages:
+        for line in lines:
+            letters[line.size] += sum(1 for c in line.text if c.isalpha())
+    if not letters or sum(letters.values()) < 20:
+        raise ArchiveError(
+            f"{name} has no text to read: it looks like scanned images of pages. Import the "
+            "report's HTML, or a PDF with a text layer."
+        )
+    body = letters.most_common(1)[0][0]
+    running = _running(pages, heights, body)
+    heading_sizes = sorted({s for s in letters if s >= body * 1.12}, reverse=True)
+    level_of = {size: n + 1 for n, size in enumerate(heading_sizes)}
+    words = {
+        w.lower()
+        for lines in pages
+        for line in lines
+        for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", line.text)
+    }
+
+    blocks = _blocks(pages, running, level_of, body)
+
+    out = _Paragraphs()
+    title = ""
+    # A bold title set in from the margin heads a box (a panel of practice, a cause of
+    # concern): it ends where the text comes back out to the margin.
+    box: tuple[float, list[tuple[int, str]]] | None = None
+    margin = min((b.first.x0 for b in blocks if b.level is None), default=0.0)
+    for block in blocks:
+        text = clean(_join_hyphenated(block.lines, words))
+        level = block.level
+        if level == 7 and not _looks_like_heading(text):
+            level = None  # a bold sentence is emphasis, not a heading
+        if level is not None and level < 7 and len(text.split()) > 30:
+            level = None  # large print running on for lines is a pull quote, not a heading
+        if box is not None and ((level is not None and level < 7) or block.first.x0 < box[0] - 2):
+            out.trail.close_boxes(box[1])
+            box = None
+        if level is None:
+            out.add(text, page=block.first.page, list_item=block.item)
+        elif not title and block.first.page == 1 and level == 1:
+            title = text
+        elif heading := heading_text(text):
+            if level == 7 and box is None and block.first.x0 > margin + 2:
+                box = (block.first.x0, list(out.trail.open))
+            out.trail.push(level, heading)
+    return ParsedReport(
+        title=title or metadata_title or PurePath(name).stem,
+        format="pdf",
+        paragraphs=out.items,
+    )
+
+
+@dataclass
+class _Block:
+    """Lines that make one heading (level 1 is the largest print; 7 a bold line) or one
+    paragraph (level None), perhaps a list item."""
+
+    level: int | None
+    first: _Line
+    last: _Line
+    lines: list[str]
+    item: bool
+
+    def continued_by(self, line: _Line, level: int | None) -> bool:
+        """Whether `line` carries on this block: the same kind of print on the same page,
+        just below the last line (no paragraph space between), and, in a list item, not out
+        to the left of its text (what follows a list is not indented)."""
+        last = self.last
+        if level != self.level or line.size != last.size or line.page != last.page:
+            return False
+        gap = last.y0 - line.y1
+        if gap < -line.size * 0.5 or gap > line.size * 0.6:
+            return False
+        return not (self.item and line.x0 < self.first.x0 - 3)
+
+    def runs_on_to(self, other: _Block) -> bool:
+        """Whether `other`, on a later page, is the rest of this paragraph: this one stops
+        mid-sentence and the other carries on in lower case (or after a hyphen)."""
+        if self.level is not None or other.level is not None or other.item:
+            return False
+        end, start = self.lines[-1].rstrip(), other.lines[0]
+        return (
+            other.first.page != self.last.page
+            and not end.endswith(_TERMINAL)
+            and (start[:1].islower() or end.endswith(("-", *_INSERTED_HYPHENS)))
+        )
+
+
+def _blocks(
+    pages: list[list[_Line]], running: set[int], level_of: dict[float, int], body: float
+) -> list[_Block]:
+    blocks: list[_Block] = []
+    for lines in pages:
+        # Bullets and list numbers laid out apart from their item's text mark where each
+        # item starts.
+        markers = [line for line in lines if _MARKER.match(line.text)]
+        marker_ids = {id(m) for m in markers}
+        for line in lines:
+            if id(line) in running or id(line) in marker_ids:
+                continue
+            text = clean(line.text)
+            bullet = _LEADING_BULLET.match(text)
+            if bullet:
+                text = text[bullet.end() :]
+            marked = bool(bullet) or any(
+                abs(m.centre - line.centre) < max(2.0, line.size * 0.3) and m.x0 < line.x0
+                for m in markers
+            )
+            level = level_of.get(line.size)
+            if level is None and line.bold and line.size >= body * 0.95:
+                level = 7  # a bold line may stand as a heading: decided once it is whole
+            block = _Block(level, line, line, [text], marked)
+            previous = blocks[-1] if blocks else None
+            if (
+                previous is not None
+                and not marked
+                and (previous.continued_by(line, level) or previous.runs_on_to(block))
+            ):
+                previous.lines.append(text)
+                previous.last = line
+            else:
+                blocks.append(block)
+    return blocks
+
+
+# Finding the statements ----------------------------------------------------------------------
+
+KINDS = (
+    "strength",
+    "promising_practice",
+    "area_for_improvement",
+    "cause_of_concern",
+    "recommendation",
+    "finding",
+)
+
+# Sections that hold no findings. Matched against each part of each enclosing heading.
+_NOT_FINDINGS = re.compile(
+    r"^(contents|table of contents|foreword|preface|introduction|about\b|"
+    r"methodology|our methodology|inspection methodology|"
+    r"(the )?(inspection )?methodology|how we (inspected|carried out)|glossary|"
+    r"(annex|appendix|appendices)\b|references|sources|(foot|end)notes|notes\b|"
+    r"acknowledg|terms of reference|context( for the force| of the force)?$|"
+    r"the force in context|force context|the police'?s? responsibilit|expectations set out|"
+    r"working together|next steps|what happens next|further information|key facts|"
+    r"case file (analysis|review results|audit results)|results of (the )?case file|"
+    r"breakdown of case|case (study|studies|example|examples)\b|print this|"
+    r"published on|share this|related (publications|links))",
+    re.IGNORECASE,
+)
+
+_KIND_HEADINGS = [
+    ("cause_of_concern", re.compile(r"^(a |the )?causes? (of|for) concern\b", re.I)),
+    (
+        "recommendation",
+        re.compile(r"^(our |summary of |the |list of |new )?recommendations?\b", re.I),
+    ),
+    (
+        "area_for_improvement",
+        re.compile(
+            r"^(an |the )?areas? for improvement\b|^what (the force|it|forces) (needs? to|should)"
+            r" (improve|do better)",
+            re.I,
+        ),
+    ),
+    (
+        "promising_practice",
+        re.compile(
+            r"^(examples? of |an example of )?(good|effective|promising|innovative|notable|"
+            r"interesting)( and innovative)? practice",
+            re.I,
+        ),
+    ),
+    (
+        "strength",
+        re.compile(
+            r"^(strengths?|what (the force|it|forces) (does|did|do) well|what (is|was) working "
+            r"well|positive (findings|practice)|areas of strength)\b",
+            re.I,
+        ),
+    ),
+]
+
+STAGES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "Leadership and management",
+        re.compile(r"\bleader(s|ship)\b|\bgovernance\b|\bchief officers\b", re.I),
+    ),
+    (
+        "Partnership working",
+        re.compile(
+            r"\bpartnership working\b|\bmulti-agency working\b|\bworking with partners", re.I
+        ),
+    ),
+    (
+        "Initial contact",
+        re.compile(r"\binitial (contact|response)\b|\bfirst contact\b|\bfront door\b", re.I),
+    ),
+    (
+        "Assessment and help",
+        re.compile(
+            r"\bassessment and help\b|\brisk assessment and referral\b|\brecognising risk\b|"
+            r"\bidentif(ying|ication of) (risk|need)",
+            re.I,
+        ),
+    ),
+    ("Investigation", re.compile(r"\binvestigat(ion|ions|ing)\b", re.I)),
+    ("Decision making", re.compile(r"\bdecision[- ]making\b", re.I)),
+    ("Trusted adults", re.compile(r"\btrusted adults?\b", re.I)),
+    (
+        "Managing those posing a risk to children",
+        re.compile(
+            r"\bmanaging (those|people|offenders|individuals) (who pose|posing)\b|\bthose who "
+            r"pose a risk\b|\bsex(ual)? offenders\b|\boffender management\b",
+            re.I,
+        ),
+    ),
+    (
+        "Police detention",
+        re.compile(r"\bpolice detention\b|\bcustody\b|\bdetention of children\b", re.I),
+    ),
+    ("Missing children", re.compile(r"\bmissing\b", re.I)),
+    ("Child sexual exploitation", re.compile(r"\bsexual exploitation\b", re.I)),
+    (
+        "Child criminal exploitation",
+        re.compile(r"\bcriminal exploitation\b|\bcounty lines\b", re.I),
+    ),
+    ("Child exploitation", re.compile(r"\bexploitation\b", re.I)),
+    ("Online child abuse", re.compile(r"\bonline\b|\binternet\b", re.I)),
+    ("Domestic abuse", re.compile(r"\bdomestic (abuse|violence)\b", re.I)),
+    ("Police protection powers", re.compile(r"\bpolice protection\b", re.I)),
+    (
+        "Referrals and strategy discussions",
+        re.compile(r"\breferrals?\b|\bstrategy (discussions?|meetings?)\b", re.I),
+    ),
+    ("Prevention and early help", re.compile(r"\bearly help\b|\bprevention\b", re.I)),
+]
+
+_TIMESCALE = (
+    r"(immediately|with immediate effect|within (one|two|three|four|six|nine|twelve|eighteen|"
+    r"\d{1,2}) (months?|weeks?)|by (the end of )?(\d{1,2} )?(january|february|march|april|may|"
+    r"june|july|august|september|october|november|december)( \d{4})?|by \d{4})"
+)
+_RECOMMENDATION = re.compile(
+    rf"^(to address this( cause of concern)?,? )?{_TIMESCALE}\b.*\b(should|must|needs? to|"
+    rf"recommend)\b|\bwe recommend\b|^{_TIMESCALE},? (the|all|each|every) \w+",
+    re.IGNORECASE,
+)
+_CONCERN = re.compile(
+    r"\b(we are|we were|we remain|we're) (\w+ )?(concerned|worried)\b|\bcauses? (of|for) "
+    r"concern\b|\bcauses? us (\w+ )?concern\b|\bserious concerns?\b",
+    re.IGNORECASE,
+)
+_PRACTICE = re.compile(
+    r"\b(good|effective|promising|innovative|notable|excellent|positive) (and innovative )?"
+    r"practice\b",
+    re.IGNORECASE,
+)
+# "Not yet good practice", "short of effective practice": practice found wanting.
+_NOT_PRACTICE = re.compile(
+    r"\b(not|n't|no|never|contrary|against|short of|below|lack|lacks|lacked|without|"
+    r"in line with|accordance with|despite|rather than|yet to)\b",
+    re.IGNORECASE,
+)
+_IMPROVE = re.compile(
+    r"\bareas? for improvement\b|\b(the force|the constabulary|it|officers|staff|supervisors|"
+    r"leaders|managers|the service) (should|needs? to|must|would benefit from) (?=\w)|\bneeds? to "
+    r"(improve|be improved|make sure|ensure|do more)\b|\bthere is (still )?(room|scope) for "
+    r"improvement\b|\bshould (improve|make sure|ensure|review)\b",
+    re.IGNORECASE,
+)
+# Words of praise, and words that qualify or find fault (a statement with both is not a
+# strength: "good, but..." is a finding).
+_STRENGTH = re.compile(
+    r"\bstrengths?\b|\bgood\b|\bwell\b|\beffective(ly)?\b|\bstrong(ly)?\b|\bthorough(ly)?\b|"
+    r"\bimpressive\b|\bpositive(ly)?\b|\bexcellent\b|\bcommitted\b|\bcommitment\b|"
+    r"\bimproved\b|\bimprovements?\b|\bencouraged\b|\bclear(ly)?\b|\bconsistent(ly)?\b|"
+    r"\bappropriate(ly)?\b|\bprompt(ly)?\b|\btimely\b|\bquick(ly)?\b|\bproactive(ly)?\b|"
+    r"\bhigh (quality|standard)\b|\bcomprehensive\b|\brobust\b|\bpriority\b|\bprogress\b|"
+    r"\bpleased\b|\bvaluable\b|\bvalued\b|\bskilled\b|\bknowledgeable\b|\bsensitive(ly)?\b|"
+    r"\bexperienced\b|\bdedicated\b|\bcourteous\b|\bprofessional(ly)?\b|\bmanageable\b|"
+    r"\bon time\b|\bup to date\b|\bwith (care|respect|sensitivity|compassion)\b|"
+    r"\brespectful(ly)?\b|\bin line with\b|\btrained\b|\bregular(ly)?\b|\bcleared\b|"
+    r"\breduced\b|\bintroduced\b|\binvested\b|\bwelcome\b|\bbetter\b|\baccurate(ly)?\b",
+    re.IGNORECASE,
+)
+_WEAKNESS = re.compile(
+    r"\bnot\b|n't\b|\bno\b(?! further action)|\bnone\b|\bnever\b|\btoo\b|\bpoor(ly)?\b|"
+    r"\binconsistent(ly)?\b|\bdelays?\b|\bdelayed\b|\bfail(s|ed|ing|ure|ures)?\b|"
+    r"\black(s|ed|ing)?\b|\blimited\b|\bweak(ness|nesses)?\b|\bmissed\b|"
+    r"\binsufficient(ly)?\b|\bunclear\b|\binadequate\b|\brequires? improvement\b|"
+    r"\bhowever\b|\bbut\b|\balthough\b|\bdespite\b|\bonly\b|\bfew\b|"
+    r"\bconcerns? (about|over|that|with)\b|\bunable\b|\bunaware\b|\bvariable\b|\bvaried\b|"
+    r"\bmixed\b|\bgaps?\b|\b(a|large|growing|significant) backlog\b|\bstill\b|\byet to\b|"
+    r"\brather than\b|\bshould\b|\bneeds? to\b|\bless\b|\bfewer\b|\brarely\b|\bseldom\b|"
+    r"\bhardly\b|\bdifficult(y|ies)?\b|\bstruggl(e|es|ed|ing)\b|\bunder pressure\b|"
+    r"\bbehind\b|\bpressures?\b",
+    re.IGNORECASE,
+)
+# Sentences that say what the report or the inspection did rather than what it found.
+_NOT_A_FINDING = re.compile(
+    r"^(figure|table|chart|source|note|graph)\b\s*\d*\s*[:.]|"
+    r"^(this|the following|the next) (section|chapter|report|part) (sets out|describes|"
+    r"summarises|explains|looks at|considers|covers)|"
+    r"^(we have made|we make|we made|below are|here are) (the following|\w+|our) "
+    r"recommendations?\b|"
+    r"\b(provide|send|submit|produce) (us |the inspectorate |hmicfrs |hmic )?(with )?an "
+    r"action plan\b|"
+    r"^we will (monitor|review|follow|return|publish|consider|assess)\b|"
+    r"^this (is|was) (our|the) \w+ (inspection|review|report)\b|"
+    r"sample report|not a real inspection|"
+    r"^(print this document|back to top|published on|contents)\b",
+    re.IGNORECASE,
+)
+_METHOD = re.compile(
+    r"^((during|as part of|before|after|over|for|in) [^,]{0,60}, )?we (reviewed|examined|"
+    r"audited|spoke|interviewed|held|visited|looked at|asked|analysed|considered|received|"
+    r"read|carried out|conducted|observed|met|inspected|returned|assessed|graded|tested|"
+    r"sampled|surveyed)\b",
+    re.IGNORECASE,
+)
+_EVALUATES = re.compile(
+    r"\bfound\b|\bsaw\b|\bidentified\b|\bgood\b|\bpoor\b|\bwell\b|\bnot\b|\bonly\b|\bconcern",
+    re.IGNORECASE,
+)
+_ELABORATION = re.compile(
+    r"^(this|these|that|those|it|its|they|their|such|as a result|consequently|in (one|another|"
+    r"some|several|many|two|three|four|five|most|all|each|these|those|such) (case|cases|"
+    r"of (these|them|the cases))|for (example|instance)|in particular|which|so|thus|"
+    r"this meant|e\.g\.)\b"
+    # "Some had not...", "Many lacked...": a quantifier standing for what came before.
+    r"|^(some|many|most|few|several|none|all|others)( of (them|these|those))? (had|have|were|"
+    r"was|are|is|did|do|could|would|lacked|said|told)\b",
+    re.IGNORECASE,
+)
+_LIST_END = re.compile(r"[;,]?\s*(and|or)?\s*$|\s*[;,]\s*$")
+
+ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "etc",
+        "cf",
+        "vs",
+        "v",
+        "no",
+        "nos",
+        "para",
+        "paras",
+        "p",
+        "pp",
+        "fig",
+        "figs",
+        "approx",
+        "c",
+        "ca",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "sgt",
+        "insp",
+        "ch",
+        "supt",
+        "det",
+        "dc",
+        "ds",
+        "di",
+        "dci",
+        "acc",
+        "dcc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "ltd",
+        "co",
+        "govt",
+        "dept",
+        "al",
+        "vol",
+        "ed",
+        "eds",
+        "sec",
+        "art",
+        "reg",
+        "a.m",
+        "p.m",
+        "u.k",
+        "op",
+        "cit",
+        "ibid",
+    ]
+)
+_BOUNDARY = re.compile(r"[.!?\u2026]+[\"\u201d\u2019')\]]*(?=\s+)")
+
+
+def sentences(text: str) -> list[str]:
+    """`text` split into sentences: at a full stop, question or exclamation mark followed by
+    a space and a capital, digit or quotation, but not after an abbreviation ("e.g.",
+    "Insp."), an initial, or inside a number ("3.5")."""
+    out: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        rest = text[end:].lstrip()
+        if not rest:
+            continue
+        if not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"\u201c\u2018'([\u2022"):
+            continue
+        before = text[start : match.start() + 1]
+        token = re.search(r"([A-Za-z][A-Za-z.]*)\.?$", before.rstrip("\"\u201d\u2019')]"))
+        if match.group().startswith(".") and token:
+            word = token[1].rstrip(".").lower()
+            if word in ABBREVIATIONS or (len(word) == 1 and token[1][:1].isupper()):
+                continue
+        out.append(text[start:end].strip())
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return [s for s in out if s]
+
+
+def _parts(heading: str) -> list[str]:
+    return [p for p in re.split(r"\s*[:\u2013\u2014]\s*|\s+-\s+", heading) if p]
+
+
+def _excluded(headings: Sequence[str]) -> bool:
+    return any(_NOT_FINDINGS.match(part) for h in headings for part in _parts(h))
+
+
+def _heading_kind(headings: Sequence[str]) -> str:
+    for heading in reversed(headings):
+        for part in reversed(_parts(heading)):
+            for kind, pattern in _KIND_HEADINGS:
+                if pattern.match(part):
+                    return kind
+    return ""
+
+
+def stage_of(headings: Sequence[str]) -> str:
+    """The stage of the child's journey (or the topic) of the innermost heading that names
+    one, in the system's words; "" if none does. A box's title ("Promising practice: the
+    exploitation hub") names the box, not a stage: only what comes before its kind counts
+    ("Initial contact: recommendations" is about initial contact)."""
+    for heading in reversed(headings):
+        parts = _parts(heading)
+        kind_at = next(
+            (n for n, part in enumerate(parts) if any(p.match(part) for _, p in _KIND_HEADINGS)),
+            len(parts),
+        )
+        text = " ".join(parts[:kind_at])
+        for name, pattern in STAGES:
+            if text and pattern.search(text):
+                return name
+    return ""
+
+
+def classify(text: str, default: str = "finding") -> str:
+    """A statement's kind from its own words: a recommendation (a timescale and "should", or
+    "we recommend"), a cause of concern ("we are concerned"), practice ("good practice"), an
+    area for improvement ("the force needs to"), a strength (says what works, with nothing
+    against it), else `default`."""
+    if _RECOMMENDATION.search(text):
+        return "recommendation"
+    if _CONCERN.search(text):
+        return "cause_of_concern"
+    if _PRACTICE.search(text) and not _NOT_PRACTICE.search(text):
+        return "promising_practice"
+    if _IMPROVE.search(text):
+        return "area_for_improvement"
+    if default == "finding" and _STRENGTH.search(text) and not _WEAKNESS.search(text):
+        return "strength"
+    return default
+
+
+def _finish(text: str) -> str:
+    text = clean(text)
+    if text and text[-1] not in ".!?:\u201d\u2019\"')":
+        text += "."
+    return text
+
+
+def _with_lead_in(lead_in: str, item: str) -> str:
+    """A list item made a sentence of its own: "Within three months, the force should:" and
+    "review its training;" give "Within three months, the force should review its
+    training." An item that is already a sentence stands alone."""
+    item = _LIST_END.sub("", item).strip()
+    if lead_in and item[:1].islower() and len(lead_in) <= 250:
+        return _finish(f"{lead_in.rstrip(' :')} {item}")
+    return _finish(item)
+
+
+def _groups(parts: list[str], limit: int = 4, chars: int = 800) -> Iterator[str]:
+    """Sentences grouped into statements: a finding, with the sentences that follow it and
+    only explain it ("This meant...", "For example...") until a new finding starts."""
+    group: list[str] = []
+    for sentence in parts:
+        joins = (
+            group
+            and _ELABORATION.match(sentence)
+            and len(group) < limit
+            and sum(map(len, group)) + len(sentence) <= chars
+        )
+        if joins:
+            group.append(sentence)
+            continue
+        if group:
+            yield " ".join(group)
+        group = [sentence]
+    if group:
+        yield " ".join(group)
+
+
+def _is_finding(sentence: str) -> bool:
+    if len(sentence.split()) < 5 or sentence.rstrip().endswith("?"):
+        return False
+    if _NOT_A_FINDING.search(sentence):
+        return False
+    return not (_METHOD.match(sentence) and not _EVALUATES.search(sentence))
+
+
+def find_statements(paragraphs: Iterable[ParsedParagraph]) -> list[FoundStatement]:
+    """The statements of a report's findings sections, in reading order."""
+    found: list[FoundStatement] = []
+    lead_in, lead_in_kind = "", ""
+    lead_in_under: tuple[str, ...] = ()
+    for paragraph in paragraphs:
+        headings = paragraph.headings or ((paragraph.heading,) if paragraph.heading else ())
+        if not headings or _excluded(headings):
+            continue
+        section_kind = _heading_kind(headings)
+        stage = stage_of(headings)
+        text = paragraph.text
+        if not paragraph.list_item:
+            lead_in, lead_in_kind, lead_in_under = "", "", headings
+            parts = sentences(text)
+            if parts and parts[-1].endswith(":"):
+                # A lead-in to the list that follows: not a statement, but its context.
+                lead_in = parts.pop()
+                lead_in_kind = classify(lead_in, default="")
+        elif headings != lead_in_under:
+            lead_in, lead_in_kind = "", ""  # a list under a heading of its own
+        if paragraph.list_item:
+            statement = _with_lead_in(lead_in, text)
+            if not _is_finding(statement):
+                continue
+            if section_kind and section_kind != "cause_of_concern":
+                kind = section_kind
+            else:
+                kind = lead_in_kind or classify(statement, default=section_kind or "finding")
+            found.append(FoundStatement(paragraph.number, statement, kind, stage))
+            continue
+        kept = [s for s in parts if _is_finding(s)]
+        if not kept:
+            continue
+        if section_kind and section_kind != "cause_of_concern" and len(text) <= 1200:
+            # A labelled box or list holds one statement a paragraph.
+            found.append(
+                FoundStatement(paragraph.number, _finish(" ".join(kept)), section_kind, stage)
+            )
+            continue
+        if section_kind == "cause_of_concern":
+            # The concern is one statement; a recommendation made with it is another.
+            concern = [s for s in kept if not _RECOMMENDATION.search(s)]
+            if concern:
+                found.append(
+                    FoundStatement(
+                        paragraph.number, _finish(" ".join(concern)), section_kind, stage
+                    )
+                )
+            found += [
+                FoundStatement(paragraph.number, _finish(s), "recommendation", stage)
+                for s in kept
+                if _RECOMMENDATION.search(s)
+            ]
+            continue
+        for group in _groups(kept):
+            found.append(FoundStatement(paragraph.number, _finish(group), classify(group), stage))
+    return found

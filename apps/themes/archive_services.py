@@ -1,0 +1,340 @@
+"""Importing published reports from the archive into the statement corpus, and removing a
+report imported by mistake; and the reads of the archive's pages.
+
+An import is all or nothing: the file is read and its statements found (archive.py) before
+anything is stored, and the report, its paragraphs and its statements are stored in one
+transaction with the audit event. The classifier is not run here (it needs the model, which
+the pages do not load when the site starts): callers pass `report.statements.all()` to
+`coding.suggest` straight after, as the import page and `manage.py themes_import` do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import dateformat, timezone
+
+from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
+from apps.core.cache import data_changed
+from apps.core.models import AuditEvent
+from apps.inspections.models import ProgrammeType
+from apps.reference.models import Force
+
+from . import archive
+from .archive import ArchiveError
+from .corpus import text_digest
+from .models import KIND_LABELS, ArchiveParagraph, ArchiveReport, Statement, ThemeCode
+from .selectors import current_codes
+
+TITLE_MAX = ArchiveReport._meta.get_field("title").max_length or 300
+HEADING_MAX = ArchiveParagraph._meta.get_field("heading").max_length or 300
+HEADING_SEPARATOR = " \u2013 "
+FILE_NAME_MAX = ArchiveReport._meta.get_field("file_name").max_length or 255
+
+
+def _earlier_import(report: ArchiveReport) -> str:
+    when = dateformat.format(timezone.localtime(report.imported_at), "j F Y")
+    return (
+        f"\u201c{report.title}\u201d, imported from {report.file_name} on {when} by "
+        f"{report.imported_by_label}"
+    )
+
+
+def _checked_fields(
+    *, programme_type: str, published_on: dt.date | None, title: str, source_url: str
+) -> None:
+    errors: dict[str, str] = {}
+    if programme_type and programme_type not in ProgrammeType.values:
+        errors["programme_type"] = (
+            f"\u201c{programme_type}\u201d is not a programme type: use one of "
+            f"{', '.join(ProgrammeType.values)}."
+        )
+    if published_on is not None and published_on > timezone.localdate():
+        errors["published_on"] = "The publication date cannot be in the future."
+    if published_on is not None and published_on.year < 1990:
+        errors["published_on"] = "The publication date must be in 1990 or later."
+    if len(title) > TITLE_MAX:
+        errors["title"] = f"The title must be {TITLE_MAX} characters or fewer."
+    if source_url:
+        try:
+            URLValidator(schemes=["http", "https"])(source_url)
+        except ValidationError:
+            errors["source_url"] = (
+                "Enter the web address where the report is published, starting with "
+                "https:// or http://."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def archive_import(
+    *,
+    actor: Actor,
+    file_name: str,
+    data: bytes,
+    force: Force | None = None,
+    programme_type: str = "",
+    published_on: dt.date | None = None,
+    title: str = "",
+    source_url: str = "",
+) -> ArchiveReport:
+    """The report in `data` stored with its paragraphs and statements (their year the year
+    of `published_on`; their force and programme type the report's). Nothing is stored if
+    anything is wrong: a field (ValidationError naming it), or the file (ArchiveError naming
+    it: not HTML or PDF, empty, too large, encrypted, image-only, no statements, or imported
+    already, which names the earlier import)."""
+    user, label = actor_fields(actor)
+    name = PurePath(file_name or "the file").name[:FILE_NAME_MAX]
+    title = " ".join(title.split())
+    _checked_fields(
+        programme_type=programme_type,
+        published_on=published_on,
+        title=title,
+        source_url=source_url,
+    )
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = ArchiveReport.objects.filter(file_sha256=digest).first()
+    if earlier is not None:
+        raise ArchiveError(f"{name} has been imported already, as {_earlier_import(earlier)}.")
+    parsed = archive.parse_report(name, data)
+    found = archive.find_statements(parsed.paragraphs)
+    if not found:
+        raise ArchiveError(
+            f"{name}: no findings, recommendations or other statements were found in it "
+            f"(of {len(parsed.paragraphs)} paragraphs), so nothing was imported. Check that "
+            "it is an inspection report with its section headings."
+        )
+    title = (title or parsed.title)[:TITLE_MAX]
+    year = published_on.year if published_on else None
+    try:
+        with transaction.atomic():
+            report = ArchiveReport.objects.create(
+                title=title,
+                force=force,
+                programme_type=programme_type,
+                published_on=published_on,
+                source_url=source_url,
+                file_name=name,
+                file_sha256=digest,
+                file_format=parsed.format,
+                imported_by=user,
+                imported_by_label=label,
+            )
+            ArchiveParagraph.objects.bulk_create(
+                [
+                    ArchiveParagraph(
+                        report=report,
+                        number=p.number,
+                        heading=heading_path(p.headings or (p.heading,)),
+                        text=p.text,
+                        page=p.page,
+                    )
+                    for p in parsed.paragraphs
+                ],
+                batch_size=1000,
+            )
+            paragraph_ids = dict(report.paragraphs.values_list("number", "pk"))
+            Statement.objects.bulk_create(
+                [
+                    Statement(
+                        source=Statement.Source.ARCHIVE,
+                        archive_report=report,
+                        paragraph_id=paragraph_ids[s.paragraph_number],
+                        text=s.text,
+                        text_sha256=text_digest(s.text),
+                        kind=s.kind,
+                        stage=s.stage,
+                        report_title=title,
+                        year=year,
+                        force=force,
+                        programme_type=programme_type,
+                    )
+                    for s in found
+                ],
+                batch_size=1000,
+            )
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.CREATE,
+                instance=report,
+                after=audit_snapshot(report),
+                summary=(
+                    f"Imported {name} ({parsed.format.upper()}): {len(parsed.paragraphs)} "
+                    f"paragraphs, {len(found)} statements "
+                    f"({kinds_in_words(Counter(s.kind for s in found))})"
+                ),
+            )
+            data_changed("themes")
+    except IntegrityError:
+        # Imported by someone else between the check above and this transaction.
+        earlier = ArchiveReport.objects.filter(file_sha256=digest).first()
+        if earlier is None:
+            raise
+        raise ArchiveError(
+            f"{name} has been imported already, as {_earlier_import(earlier)}."
+        ) from None
+    return report
+
+
+def heading_path(headings: tuple[str, ...]) -> str:
+    """A paragraph's headings as one, outermost first ("Partnership working, en dash, What
+    we found"), so that a section's sub-headings keep their place; the innermost kept if
+    too long."""
+    path = HEADING_SEPARATOR.join(h for h in headings if h)
+    while len(path) > HEADING_MAX and len(headings) > 1:
+        headings = headings[1:]
+        path = HEADING_SEPARATOR.join(h for h in headings if h)
+    return path[:HEADING_MAX]
+
+
+def kinds_in_words(counts: Counter[str] | dict[str, int]) -> str:
+    """ "3 recommendations, 1 cause of concern": the statements' kinds, most first."""
+    plural = {
+        "strength": "strengths",
+        "promising_practice": "promising practice",
+        "good_practice": "good practice",
+        "area_for_improvement": "areas for improvement",
+        "cause_of_concern": "causes of concern",
+        "recommendation": "recommendations",
+        "finding": "findings",
+    }
+    parts = []
+    for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        label = KIND_LABELS.get(kind, kind).lower() if n == 1 else plural.get(kind, kind)
+        parts.append(f"{n} {label}")
+    return ", ".join(parts)
+
+
+def archive_delete(*, actor: Actor, report: ArchiveReport) -> None:
+    """A report imported by mistake removed, with its paragraphs, its statements and every
+    theme code of them (people's decisions too), in one transaction with the audit event.
+    Thematic reports that drew on it no longer do."""
+    with transaction.atomic():
+        locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
+        statements = Statement.objects.filter(archive_report=locked)
+        counted = statements.aggregate(
+            statements=Count("pk", distinct=True),
+            decided=Count("codes__statement", filter=Q(codes__set_by__isnull=False), distinct=True),
+        )
+        before = audit_snapshot(locked)
+        summary = (
+            f"Removed {locked.file_name} with its {counted['statements']} statements "
+            f"({counted['decided']} coded by people)"
+        )
+        pk, shown = locked.pk, str(locked)
+        # Paragraphs, statements and their codes (with their history) go with the report.
+        locked.delete()
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.DELETE,
+            object_type=ArchiveReport._meta.label_lower,
+            object_id=str(pk),
+            object_repr=shown,
+            before=before,
+            summary=summary,
+        )
+        data_changed("themes")
+
+
+# Reads of the archive's pages ---------------------------------------------------------------
+
+
+def archive_reports(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
+    """Imported reports, newest publication first, each with its number of statements: two
+    queries whatever their number."""
+    reports = (
+        ArchiveReport.objects.select_related("force")
+        .defer("force__boundary", "force__boundary_map")
+        .annotate(statement_count=Count("statements"))
+        .order_by("-published_on", "title", "id")
+    )
+    paginator = Paginator(reports, per_page)
+    page_obj: Page = paginator.get_page(page)
+    rows = [
+        ReportRow(
+            report=r,
+            statements=r.statement_count,
+            programme_type=programme_type_label(r.programme_type),
+        )
+        for r in page_obj.object_list
+    ]
+    return {"page": page_obj, "reports": rows, "count": paginator.count}
+
+
+@dataclass
+class ReportRow:
+    report: ArchiveReport
+    statements: int
+    programme_type: str
+
+
+def programme_type_label(value: str) -> str:
+    """The programme type in words ("" when not known)."""
+    return str(ProgrammeType(value).label) if value in ProgrammeType.values else ""
+
+
+@dataclass
+class ParagraphRow:
+    paragraph: ArchiveParagraph
+    statements: list[Statement]
+    heading_changed: bool
+
+
+def archive_report_detail(report: ArchiveReport) -> dict[str, Any]:
+    """The report's paragraphs in reading order, each with its statements and their current
+    codes (suggested or confirmed, of the current codebook), and counts by kind and of the
+    statements people have coded: three queries whatever the report's length."""
+    codes = Prefetch(
+        "codes",
+        queryset=current_codes()
+        .filter(status__in=[ThemeCode.Status.SUGGESTED, ThemeCode.Status.CONFIRMED])
+        .select_related("theme")
+        .order_by("theme__order", "theme__key"),
+        to_attr="current",
+    )
+    statements: QuerySet[Statement] = (
+        Statement.objects.filter(archive_report=report).prefetch_related(codes).order_by("id")
+    )
+    by_paragraph: dict[int | None, list[Statement]] = {}
+    kinds: Counter[str] = Counter()
+    decided = 0
+    for statement in statements:
+        by_paragraph.setdefault(statement.paragraph_id, []).append(statement)
+        kinds[statement.kind] += 1
+        if any(c.set_by_id is not None for c in statement.current):  # type: ignore[attr-defined]
+            decided += 1
+    rows: list[ParagraphRow] = []
+    previous = None
+    for paragraph in report.paragraphs.order_by("number"):
+        rows.append(
+            ParagraphRow(
+                paragraph=paragraph,
+                statements=by_paragraph.get(paragraph.pk, []),
+                heading_changed=paragraph.heading != previous,
+            )
+        )
+        previous = paragraph.heading
+    return {
+        "rows": rows,
+        "statement_count": sum(kinds.values()),
+        "kinds": kinds_in_words(kinds),
+        "decided": decided,
+    }
+
+
+def archive_delete_counts(report: ArchiveReport) -> dict[str, int]:
+    """What goes with the report: its statements, and those people have coded."""
+    return Statement.objects.filter(archive_report=report).aggregate(
+        statements=Count("pk", distinct=True),
+        decided=Count("codes__statement", filter=Q(codes__set_by__isnull=False), distinct=True),
+    )

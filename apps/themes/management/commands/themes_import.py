@@ -1,0 +1,150 @@
+"""``python manage.py themes_import FILE [FILE ...] [--force SLUG] [--type TYPE]
+[--published YYYY-MM-DD] [--url URL]``
+
+Imports published reports (HTML or PDF) from the archive into the statement corpus, each file
+its own all-or-nothing import: a file that cannot be imported is reported, naming it and
+why, and the others still are. Prints the statements found in each by kind, then has the
+current classifier suggest themes for the new statements (loading the codebook first if
+none is loaded). Exits with an error if any file was not imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.core.audit import SystemActor
+from apps.inspections.models import ProgrammeType
+from apps.reference.models import Force
+from apps.themes import archive, archive_services, services
+from apps.themes.archive import ArchiveError
+from apps.themes.codebook import CodebookError
+from apps.themes.corpus import CorpusError
+from apps.themes.models import ArchiveReport, CodebookVersion, Statement
+
+ACTOR = SystemActor("themes_import")
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--published: {value!r} is not a date like 2019-03-14.") from None
+
+
+class Command(BaseCommand):
+    help = "Import published reports (HTML or PDF) into the statement corpus and suggest themes."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument("--force", metavar="SLUG", help="The inspected force (its slug)")
+        parser.add_argument(
+            "--type",
+            dest="programme_type",
+            default="",
+            metavar="TYPE",
+            help=f"The programme type: {', '.join(ProgrammeType.values)}",
+        )
+        parser.add_argument("--published", metavar="YYYY-MM-DD", help="The publication date")
+        parser.add_argument("--url", default="", help="Where the report is published")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        force = None
+        if options["force"]:
+            force = (
+                Force.objects.defer("boundary", "boundary_map")
+                .filter(slug=options["force"])
+                .first()
+            )
+            if force is None:
+                raise CommandError(
+                    f"--force: no force has the slug {options['force']!r} "
+                    "(see the reference data, e.g. manage.py load_reference)."
+                )
+        if options["programme_type"] and options["programme_type"] not in ProgrammeType.values:
+            raise CommandError(
+                f"--type: {options['programme_type']!r} is not a programme type: use one of "
+                f"{', '.join(ProgrammeType.values)}."
+            )
+        published = _date(options["published"]) if options["published"] else None
+        imported: list[ArchiveReport] = []
+        failed: list[str] = []
+        for path in options["files"]:
+            report = self._import(path, force, options, published)
+            if report is None:
+                failed.append(path.name)
+            else:
+                imported.append(report)
+        if imported:
+            self._suggest(imported)
+        if failed:
+            raise CommandError(
+                f"{len(failed)} of {len(options['files'])} files not imported: {', '.join(failed)}."
+            )
+
+    def _import(
+        self,
+        path: Path,
+        force: Force | None,
+        options: dict[str, Any],
+        published: dt.date | None,
+    ) -> ArchiveReport | None:
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            self.stderr.write(f"{path}: cannot be read ({error.strerror or error}).")
+            return None
+        if size > archive.MAX_BYTES:
+            self.stderr.write(
+                f"{path.name} is {size / 1024 / 1024:.1f} MB: reports larger than "
+                f"{archive.MAX_BYTES // 1024 // 1024} MB cannot be imported."
+            )
+            return None
+        try:
+            report = archive_services.archive_import(
+                actor=ACTOR,
+                file_name=path.name,
+                data=path.read_bytes(),
+                force=force,
+                programme_type=options["programme_type"],
+                published_on=published,
+                source_url=options["url"],
+            )
+        except ArchiveError as error:
+            self.stderr.write(str(error))
+            return None
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                self.stderr.write(f"{path.name}: {field}: {' '.join(problems)}")
+            return None
+        kinds = Counter(report.statements.values_list("kind", flat=True))
+        self.stdout.write(
+            f"{path.name}: imported \u201c{report.title}\u201d (report {report.pk}, "
+            f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
+            f"{archive_services.kinds_in_words(kinds)}."
+        )
+        return report
+
+    def _suggest(self, reports: list[ArchiveReport]) -> None:
+        from apps.themes import coding  # the model's libraries: only once there is work
+
+        try:
+            if not CodebookVersion.objects.exists():
+                services.codebook_load(actor=ACTOR)
+            result = coding.suggest(
+                actor=ACTOR, statements=Statement.objects.filter(archive_report__in=reports)
+            )
+        except (CodebookError, CorpusError, ImproperlyConfigured) as error:
+            raise CommandError(
+                f"Imported, but themes could not be suggested: {error} Run manage.py "
+                "themes_code once that is put right."
+            ) from None
+        self.stdout.write(
+            f"Classifier {result.classifier}: themes suggested for {result.statements} "
+            f"statements ({result.suggestions} suggestions)."
+        )
