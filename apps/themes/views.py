@@ -31,7 +31,9 @@ def review(request: HttpRequest) -> HttpResponse:
 @login_required
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
     _coder(request)
-    item = get_object_or_404(selectors.coding_corpus().select_related("inspection", "paragraph"), pk=pk)
+    item = get_object_or_404(
+        selectors.coding_corpus().select_related("inspection", "paragraph"), pk=pk
+    )
     try:
         codebook = services.current_codebook()
     except CodebookError:

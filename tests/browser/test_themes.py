@@ -4,6 +4,7 @@ statement's page with the classifier's suggestions, a refusal, and a decision sa
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +18,9 @@ def test_an_analyst_reviews_the_least_sure_suggestions(person):
     axe = Axe()
     analyst = person("analyst")
     analyst.get_by_role("link", name="Themes", exact=True).click()
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("Thematic synthesis")
+    axe.check(analyst, "thematic synthesis")
+    analyst.get_by_role("link", name=re.compile("^Review queue")).click()
     expect(analyst.get_by_role("heading", level=1)).to_have_text("Themes: review queue")
     caption = analyst.locator("caption").inner_text()
     to_review = int(re.search(r"(\d+) statements? to review", caption)[1])  # type: ignore[index]
@@ -45,4 +49,118 @@ def test_an_analyst_reviews_the_least_sure_suggestions(person):
     analyst.get_by_role("link", name="Back to the review queue").click()
     caption = analyst.locator("caption").inner_text()
     assert f"{to_review - 1} statement" in caption
+    axe.assert_clean()
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "themes" / "archive_samples"
+
+
+def _import(page, name: str, programme: str) -> None:
+    page.get_by_role("link", name="Import a report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import a published report")
+    page.get_by_label("Report file").set_input_files(str(SAMPLES / name))
+    page.get_by_label("Type of inspection").select_option(programme)
+    page.get_by_role("button", name="Import and suggest themes").click()
+    expect(page.locator(".govuk-notification-banner")).to_be_visible(timeout=120_000)
+
+
+def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(person):
+    """The issue's "done when": import published-style reports, see suggested themes, correct
+    a few in the review queue and watch the model learn, read the analysis, and draft a
+    thematic report whose figures lead back to their statements; axe on every page type."""
+    axe = Axe()
+    analyst = person("analyst")
+    analyst.set_default_timeout(60_000)
+    analyst.get_by_role("link", name="Themes", exact=True).click()
+    analyst.get_by_role("link", name=re.compile("^Archive")).click()
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("Imported reports")
+    axe.check(analyst, "imported reports")
+
+    # A report that is not a report is refused, naming the file.
+    analyst.get_by_role("link", name="Import a report").click()
+    analyst.get_by_label("Report file").set_input_files(
+        {"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf at all"}
+    )
+    analyst.get_by_role("button", name="Import and suggest themes").click()
+    expect(analyst.locator(".govuk-error-summary")).to_contain_text("notes.pdf")
+    axe.check(analyst, "import refused")
+    analyst.get_by_role("link", name="Back to the imported reports").click()
+
+    # An HTML report and a PDF one: their statements appear beside their paragraphs, with the
+    # classifier's suggested themes.
+    _import(analyst, "northshire-ncpi-2017.html", "ncpi")
+    expect(analyst.locator("#p1")).to_be_visible()
+    assert analyst.get_by_text(re.compile(r"\(suggested, 0\.\d\d\)")).count() > 5
+    axe.check(analyst, "imported report")
+    analyst.get_by_role("link", name="Back to the imported reports").click()
+    _import(analyst, "westmere-ncpi-2021.pdf", "ncpi")
+    assert analyst.get_by_text(re.compile(r"\(page \d+\)")).count() > 5
+
+    # The review queue: correct three statements.
+    analyst.get_by_role("link", name="Themes", exact=True).click()
+    analyst.get_by_role("link", name=re.compile("^How it has learnt")).click()
+    versions_before = analyst.locator("table tbody tr").count()
+    analyst.get_by_role("link", name="Back to the thematic synthesis").click()
+    analyst.get_by_role("link", name=re.compile("^Review queue")).click()
+    analyst.locator("table tbody tr a").first.click()
+    for _ in range(3):
+        for box in analyst.get_by_role("checkbox").all():
+            box.uncheck()
+        analyst.get_by_role("checkbox", name=re.compile("^Workforce capacity")).check()
+        analyst.get_by_role("button", name="Save the themes").click()
+        expect(analyst.locator(".govuk-notification-banner")).to_contain_text("Themes saved.")
+
+    # A third report: the classifier retrains on those decisions before suggesting.
+    analyst.goto("/themes/archive/")
+    _import(analyst, "thematic-missing-exploited-2023.pdf", "thematic")
+    analyst.get_by_role("link", name="Themes", exact=True).click()
+    analyst.get_by_role("link", name=re.compile("^How it has learnt")).click()
+    expect(analyst.locator("table tbody tr")).to_have_count(versions_before + 1)
+    newest = analyst.locator("table tbody tr").first.locator("td")
+    assert newest.nth(4).inner_text().strip() == "3"  # coded by people
+    assert re.fullmatch(r"0\.\d{3}", newest.nth(6).inner_text().strip())
+    axe.check(analyst, "classifier versions")
+
+    # The codebook and discovery pages.
+    analyst.get_by_role("link", name="Back to the thematic synthesis").click()
+    analyst.get_by_role("link", name=re.compile("^Codebook")).click()
+    expect(analyst.get_by_role("heading", level=1)).to_contain_text("Codebook")
+    axe.check(analyst, "codebook")
+    analyst.goto("/themes/discovery/")
+    axe.check(analyst, "discovery")
+
+    # The analysis: a number leads to exactly that many statements.
+    analyst.goto("/themes/")
+    analyst.get_by_role("link", name=re.compile("^Analysis")).click()
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("Analysis of the themes")
+    axe.check(analyst, "analysis")
+    first = analyst.locator("#prevalence ~ div table tbody tr").first.locator("td a")
+    count = int(first.inner_text().split()[0].replace(",", ""))
+    first.click()
+    expect(analyst.locator("ol.govuk-list > li")).to_have_count(min(count, 50))
+    axe.check(analyst, "evidence")
+
+    # A draft thematic report, its figures and quotations linked; and its PDF.
+    analyst.goto("/themes/reports/")
+    analyst.get_by_role("link", name="Draft a thematic report").click()
+    analyst.get_by_label("Title").fill("Missing and exploited children, 2016 to 2026")
+    analyst.get_by_label("First year").fill("2016")
+    analyst.get_by_label("Last year").fill("2026")
+    analyst.get_by_label("Introduction").fill("What the inspections found.")
+    axe.check(analyst, "thematic report form")
+    analyst.get_by_role("button", name="Save").click()
+    expect(analyst.get_by_role("heading", level=1)).to_have_text(
+        "Missing and exploited children, 2016 to 2026"
+    )
+    axe.check(analyst, "thematic report")
+    quote = analyst.locator("blockquote.app-quote").first
+    expect(quote).to_be_visible()
+    link = analyst.locator("section[id^=theme-] p a[href*='/themes/analysis/evidence/']").first
+    count = int(link.inner_text().split()[0].replace(",", ""))
+    link.click()
+    expect(analyst.locator("ol.govuk-list > li")).to_have_count(min(count, 50))
+    analyst.go_back()
+    href = analyst.get_by_role("link", name=re.compile("^Download the PDF")).get_attribute("href")
+    pdf = analyst.request.get(href or "")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
     axe.assert_clean()
