@@ -100,6 +100,7 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     analyst.get_by_role("link", name="Themes", exact=True).click()
     analyst.get_by_role("link", name=re.compile("^How it has learnt")).click()
     versions_before = analyst.locator("table tbody tr").count()
+    people_before = int(analyst.locator("table tbody tr").first.locator("td").nth(4).inner_text())
     analyst.get_by_role("link", name="Back to the thematic synthesis").click()
     analyst.get_by_role("link", name=re.compile("^Review queue")).click()
     analyst.locator("table tbody tr a").first.click()
@@ -117,7 +118,8 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     analyst.get_by_role("link", name=re.compile("^How it has learnt")).click()
     expect(analyst.locator("table tbody tr")).to_have_count(versions_before + 1)
     newest = analyst.locator("table tbody tr").first.locator("td")
-    assert newest.nth(4).inner_text().strip() == "3"  # coded by people
+    # It learnt from the three decisions (and any made before, in other tests).
+    assert int(newest.nth(4).inner_text()) >= people_before + 3
     assert re.fullmatch(r"0\.\d{3}", newest.nth(6).inner_text().strip())
     axe.check(analyst, "classifier versions")
 
