@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.core.audit import Actor, audit_record, audit_snapshot
+from apps.core.bulk import insert_rows
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.inspections.models import Inspection, State, TeamMember, TeamRole
@@ -192,25 +193,9 @@ _ELIGIBLE_COLUMNS = (
 
 
 def _insert_eligible(rows: Iterable[tuple[Any, ...]]) -> None:
-    """Store a case list's rows (up to FIELDWORK_MAX_ROWS of them) fast: PostgreSQL's COPY, or
-    one prepared INSERT run for every row elsewhere. Model instances for 100,000 rows cost
-    seconds of Python; the rows were validated already (intake.read_case_list)."""
-    connection = connections[router.db_for_write(EligibleCase)]
-    quote = connection.ops.quote_name
-    table = quote(EligibleCase._meta.db_table)
-    columns = ", ".join(quote(c) for c in _ELIGIBLE_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:  # psycopg formats each row in C
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(_ELIGIBLE_COLUMNS))
-            cursor.executemany(
-                # Identifiers from the model, quoted; every value is a parameter.
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
-                list(rows),
-            )
+    """Store a case list's rows (up to FIELDWORK_MAX_ROWS of them) fast (core.bulk): the rows
+    were validated already (intake.read_case_list)."""
+    insert_rows(EligibleCase, _ELIGIBLE_COLUMNS, rows)
 
 
 def _delete_eligible(inspection: Inspection, areas: list[str]) -> int:

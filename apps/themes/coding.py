@@ -9,13 +9,15 @@ import datetime as dt
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.audit import Actor, actor_fields, audit_record
+from apps.core.bulk import insert_rows
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 
@@ -32,7 +34,7 @@ from .models import (
     ThemeCode,
     ThemeCodeChange,
 )
-from .services import StaleCodes, _change, as_codebook, coded_by_people, current_codebook
+from .services import StaleCodes, as_codebook, coded_by_people, current_codebook
 
 # Embeddings ---------------------------------------------------------------------------------
 
@@ -122,6 +124,19 @@ def load_classifier(row: ClassifierVersion) -> model.ThemeClassifier:
     return loaded
 
 
+CODE_COLUMNS = (
+    "statement_id",
+    "theme_id",
+    "status",
+    "confidence",
+    "classifier_id",
+    "set_by_label",
+    "set_at",
+    "version",
+)
+CHANGE_COLUMNS = ("code_id", "status", "confidence", "classifier_id", "set_by_label", "at", "note")
+
+
 def _set(
     code: ThemeCode,
     status: str,
@@ -186,7 +201,8 @@ def suggest(
             )
         }
         keep: set[int] = set()
-        created: list[ThemeCode] = []
+        created: list[tuple[Any, ...]] = []  # new codes, as rows (core.bulk)
+        stamp = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
         updated: list[ThemeCode] = []
         for statement, row_p, row_d in zip(chosen, probabilities, chosen_themes, strict=True):
             if statement.pk in decided_now:
@@ -197,14 +213,15 @@ def suggest(
                 code = old.get((statement.pk, theme.pk))
                 if code is None:
                     created.append(
-                        ThemeCode(
-                            statement=statement,
-                            theme=theme,
-                            status=ThemeCode.Status.SUGGESTED,
-                            confidence=confidence,
-                            classifier=row,
-                            set_by_label=label,
-                            set_at=now,
+                        (
+                            statement.pk,
+                            theme.pk,
+                            ThemeCode.Status.SUGGESTED.value,
+                            confidence,
+                            row.pk,
+                            label,
+                            stamp,
+                            1,
                         )
                     )
                     continue
@@ -221,14 +238,25 @@ def suggest(
             if code.pk not in keep and code.status == ThemeCode.Status.SUGGESTED:
                 _set(code, ThemeCode.Status.WITHDRAWN, None, row, label, now)
                 updated.append(code)
-        ThemeCode.objects.bulk_create(created, batch_size=2000)
+        insert_rows(ThemeCode, CODE_COLUMNS, created)
         ThemeCode.objects.bulk_update(
             updated,
             ["status", "confidence", "classifier", "set_by_label", "set_at", "version"],
             batch_size=2000,
         )
-        ThemeCodeChange.objects.bulk_create(
-            [_change(code) for code in created + updated], batch_size=2000
+        # Each code set now gets its history row: read back by this run's mark (this
+        # classifier, this moment, no person), written in one go.
+        insert_rows(
+            ThemeCodeChange,
+            CHANGE_COLUMNS,
+            (
+                (pk, status, confidence, row.pk, label, stamp, "")
+                for pk, status, confidence in ThemeCode.objects.filter(
+                    classifier=row, set_at=now, set_by__isnull=True
+                )
+                .values_list("pk", "status", "confidence")
+                .iterator(chunk_size=5000)
+            ),
         )
         made = len(created) + len(updated)
         if made:
