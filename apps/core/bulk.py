@@ -16,6 +16,9 @@ def insert_rows(
     """Insert `rows` (tuples in the order of `columns`, database column names) into
     `model`'s table. No signals, no defaults: every column not given must allow NULL or have
     a database default."""
+    # Read everything first: while a COPY runs, its connection can do nothing else, so a
+    # generator that queries the database would wait for itself.
+    rows = list(rows)
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -30,5 +33,5 @@ def insert_rows(
             cursor.executemany(
                 # Identifiers from the model, quoted; every value is a parameter.
                 f"INSERT INTO {table} ({names}) VALUES ({placeholders})",  # noqa: S608
-                list(rows),
+                rows,
             )

@@ -245,18 +245,17 @@ def suggest(
             batch_size=2000,
         )
         # Each code set now gets its history row: read back by this run's mark (this
-        # classifier, this moment, no person), written in one go.
+        # classifier, this moment, no person), then written in one go (read first: a COPY
+        # holds the connection until it ends).
+        touched = list(
+            ThemeCode.objects.filter(classifier=row, set_at=now, set_by__isnull=True).values_list(
+                "pk", "status", "confidence"
+            )
+        )
         insert_rows(
             ThemeCodeChange,
             CHANGE_COLUMNS,
-            (
-                (pk, status, confidence, row.pk, label, stamp, "")
-                for pk, status, confidence in ThemeCode.objects.filter(
-                    classifier=row, set_at=now, set_by__isnull=True
-                )
-                .values_list("pk", "status", "confidence")
-                .iterator(chunk_size=5000)
-            ),
+            [(pk, status, p, row.pk, label, stamp, "") for pk, status, p in touched],
         )
         made = len(created) + len(updated)
         if made:
