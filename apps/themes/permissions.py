@@ -23,3 +23,19 @@ def can_curate(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False) and user.is_active and user.role in CURATORS
     )
+
+
+def require_coder(request: Any) -> None:
+    """Refuse (403) anyone who may not code: for the pages' views."""
+    from django.core.exceptions import PermissionDenied
+
+    if not can_code(request.user):
+        raise PermissionDenied
+
+
+def require_curator(request: Any) -> None:
+    """Refuse (403) anyone who may not curate: for the pages' views."""
+    from django.core.exceptions import PermissionDenied
+
+    if not can_curate(request.user):
+        raise PermissionDenied

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
@@ -16,21 +16,16 @@ from .codebook import CodebookError
 from .forms import DecideForm
 
 
-def _coder(request: HttpRequest) -> None:
-    if not permissions.can_code(request.user):
-        raise PermissionDenied
-
-
 @login_required
 @require_safe
 def review(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     return render(request, "themes/review.html", selectors.review_queue(request.GET.get("page")))
 
 
 @login_required
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     item = get_object_or_404(
         selectors.coding_corpus().select_related("inspection", "paragraph"), pk=pk
     )

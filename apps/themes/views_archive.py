@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -26,16 +26,6 @@ from .archive import ArchiveError
 from .codebook import CodebookError
 from .corpus import CorpusError
 from .models import ArchiveReport
-
-
-def _coder(request: HttpRequest) -> None:
-    if not permissions.can_code(request.user):
-        raise PermissionDenied
-
-
-def _curator(request: HttpRequest) -> None:
-    if not permissions.can_curate(request.user):
-        raise PermissionDenied
 
 
 class ArchiveImportForm(forms.Form):
@@ -101,7 +91,7 @@ class RemoveForm(forms.Form):
 @login_required
 @require_safe
 def archive_list(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     return render(
         request,
         "themes/archive_list.html",
@@ -130,7 +120,7 @@ def _suggest(request: HttpRequest, report: ArchiveReport) -> str:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_import(request: HttpRequest) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     posted = request.method == "POST"  # (an empty form posted is still a form posted)
     form = ArchiveImportForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
@@ -180,7 +170,7 @@ def _report(pk: int) -> ArchiveReport:
 @login_required
 @require_safe
 def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     report = _report(pk)
     return render(
         request,
@@ -197,7 +187,7 @@ def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     report = _report(pk)
     form = RemoveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

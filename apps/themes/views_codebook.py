@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -192,16 +192,6 @@ def _current_or_404() -> CodebookVersion:
     return current
 
 
-def _coder(request: HttpRequest) -> None:
-    if not permissions.can_code(request.user):
-        raise PermissionDenied
-
-
-def _curator(request: HttpRequest) -> None:
-    if not permissions.can_curate(request.user):
-        raise PermissionDenied
-
-
 def _suggested_key(name: str) -> str:
     key = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     key = re.sub(r"^[^a-z]+", "", key)[:50].rstrip("_")
@@ -237,7 +227,7 @@ def _revision_page(
 @login_required
 @require_safe
 def codebook(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     return render(
         request,
         "themes/codebook.html",
@@ -248,7 +238,7 @@ def codebook(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def codebook_version(request: HttpRequest, number: int) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     found = codebook_revise.codebook_version(number)
     if found is None:
         raise Http404("No such codebook version.")
@@ -258,7 +248,7 @@ def codebook_version(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def codebook_add(request: HttpRequest) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     current = _current_or_404()
     # Another page (candidate themes found in the corpus) links here with the theme's
     # suggested name, description and example statements.
@@ -291,7 +281,7 @@ def codebook_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def codebook_rename(request: HttpRequest, key: str) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     current = _current_or_404()
     theme = Theme.objects.filter(codebook=current, key=key).first()
     if theme is None:
@@ -334,7 +324,7 @@ def codebook_rename(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def codebook_merge(request: HttpRequest) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     current = _current_or_404()
     themes = list(current.themes.order_by("order", "key"))
     form = MergeForm(
@@ -363,7 +353,7 @@ def codebook_merge(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def codebook_split(request: HttpRequest) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     current = _current_or_404()
     themes = list(current.themes.order_by("order", "key"))
     form = SplitForm(

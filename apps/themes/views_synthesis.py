@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -31,20 +31,10 @@ from .models import ClassifierVersion, ThematicReport
 CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
 
 
-def _coder(request: HttpRequest) -> None:
-    if not permissions.can_code(request.user):
-        raise PermissionDenied
-
-
-def _curator(request: HttpRequest) -> None:
-    if not permissions.can_curate(request.user):
-        raise PermissionDenied
-
-
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     return render(
         request,
         "themes/home.html",
@@ -55,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def model_versions(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     versions = list(
         ClassifierVersion.objects.select_related("codebook")
         .defer("model")
@@ -74,7 +64,7 @@ def _scope(request: HttpRequest) -> tuple[synthesis.Scope | None, str]:
 @login_required
 @require_safe
 def analysis(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     form = ScopeForm(request.GET or None)
     scope, problem = _scope(request)
     if scope is None or (request.GET and not form.is_valid()):
@@ -108,7 +98,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
 @require_safe
 def evidence(request: HttpRequest) -> HttpResponse:
     """The statements behind one figure of the analysis or of a thematic report."""
-    _coder(request)
+    permissions.require_coder(request)
     scope, problem = _scope(request)
     if scope is None:
         return render(request, "themes/evidence.html", {"problem": problem}, status=400)
@@ -137,7 +127,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def report_list(request: HttpRequest) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     reports = ThematicReport.objects.select_related("updated_by").order_by("-updated_at")
     return render(
         request,
@@ -147,7 +137,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 def _report_form(request: HttpRequest, report: ThematicReport | None) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     initial: dict[str, Any] = {
         "year_from": timezone.localdate().year - 4,
         "year_to": timezone.localdate().year,
@@ -196,7 +186,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _curator(request)
+    permissions.require_curator(request)
     return _report_form(request, get_object_or_404(ThematicReport, pk=pk))
 
 
@@ -223,7 +213,7 @@ def _report_body(
 @login_required
 @require_safe
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     report = get_object_or_404(ThematicReport.objects.select_related("updated_by"), pk=pk)
     return render(
         request,
@@ -239,7 +229,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    _coder(request)
+    permissions.require_coder(request)
     report = get_object_or_404(ThematicReport, pk=pk)
     html, contents = _report_body(request, report, for_pdf=True)
     data = synthesis.report_pdf(report, html, contents, timezone.localdate())
