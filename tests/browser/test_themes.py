@@ -128,8 +128,22 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     analyst.get_by_role("link", name=re.compile("^Codebook")).click()
     expect(analyst.get_by_role("heading", level=1)).to_contain_text("Codebook")
     axe.check(analyst, "codebook")
+    for url, what in (
+        ("/themes/codebook/versions/1/", "codebook version"),
+        ("/themes/codebook/add/?name=Interpreters&example=No+interpreter+was+used.", "add"),
+        ("/themes/codebook/themes/supervision/rename/", "rename a theme"),
+        ("/themes/codebook/merge/", "merge themes"),
+        ("/themes/codebook/split/?key=records_systems", "split a theme"),
+    ):
+        assert analyst.goto(url).status == 200, url
+        axe.check(analyst, what)
     analyst.goto("/themes/discovery/")
     axe.check(analyst, "discovery")
+    analyst.goto("/themes/archive/")
+    analyst.get_by_role("link", name=re.compile("Northshire")).first.click()
+    analyst.get_by_role("link", name=re.compile("^Remove this report")).click()
+    expect(analyst.get_by_role("heading", level=1)).to_contain_text("Remove")
+    axe.check(analyst, "remove an imported report")
 
     # The analysis: a number leads to exactly that many statements.
     analyst.goto("/themes/")
@@ -144,6 +158,7 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
 
     # A draft thematic report, its figures and quotations linked; and its PDF.
     analyst.goto("/themes/reports/")
+    axe.check(analyst, "thematic reports")
     analyst.get_by_role("link", name="Draft a thematic report").click()
     analyst.get_by_label("Title").fill("Missing and exploited children, 2016 to 2026")
     analyst.get_by_label("First year").fill("2016")
