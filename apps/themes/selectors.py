@@ -77,7 +77,7 @@ def statement_detail(statement: Statement) -> dict[str, Any]:
     )
     history = list(
         ThemeCodeChange.objects.filter(code__statement=statement)
-        .select_related("code__theme", "classifier")
+        .select_related("code__theme__codebook", "classifier")
         .order_by("at", "id")
     )
     return {"codes": codes, "history": history}

@@ -26,6 +26,7 @@ from .archive import ArchiveError
 from .codebook import CodebookError
 from .corpus import CorpusError
 from .models import ArchiveReport
+from .services import StaleCodes
 
 
 class ArchiveImportForm(forms.Form):
@@ -108,7 +109,7 @@ def _suggest(request: HttpRequest, report: ArchiveReport) -> str:
 
     try:
         result = coding.suggest(actor=request.user, statements=report.statements.all())
-    except (CodebookError, CorpusError, ImproperlyConfigured) as error:
+    except (CodebookError, CorpusError, ImproperlyConfigured, StaleCodes) as error:
         messages.warning(request, f"Themes could not be suggested for its statements yet: {error}")
         return ""
     return (
