@@ -265,13 +265,35 @@ def finding_delete(request: HttpRequest, pk: int, finding_pk: int) -> HttpRespon
 # Evidence ---------------------------------------------------------------------------------
 
 
+def _case_choices(request: HttpRequest, inspection: Inspection) -> list[tuple[int, str]]:
+    """The evidence form's list of the sample, by reference: empty for those who may not see
+    case references."""
+    if not permissions.can_see_case_references(request.user, inspection):
+        return []
+    return selectors.case_choices(inspection)
+
+
+def _record_case_references_view(request: HttpRequest, inspection: Inspection, where: str) -> None:
+    """Case references are case-level data: a page that shows them records the view once,
+    naming the inspection (never the references), as fieldwork's sample page does."""
+    audit_view(
+        actor=request.user,
+        instance=inspection,
+        summary=f"Viewed the sample's case references {where}",
+    )
+
+
 @login_required
 def evidence_list(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = staff_inspection(request, pk)
+    items = list(selectors.evidence_of(inspection))
+    show_cases = permissions.can_see_case_references(request.user, inspection)
+    if show_cases and any(item.sampled_case_id for item in items):
+        _record_case_references_view(request, inspection, "in the evidence log")
     return render(
         request,
         "findings/evidence_list.html",
-        _context(request, inspection, items=selectors.evidence_of(inspection)),
+        _context(request, inspection, items=items, show_case_references=show_cases),
     )
 
 
@@ -288,7 +310,8 @@ def _case(inspection: Inspection, pk: int | None) -> SampledCase | None:
 def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = staff_inspection(request, pk)
     _require_recorder(request, inspection)
-    form = EvidenceForm(request.POST or None, cases=selectors.case_choices(inspection))
+    cases = _case_choices(request, inspection)
+    form = EvidenceForm(request.POST or None, cases=cases)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -306,6 +329,8 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Logged: {item.title}")
             return redirect("findings:evidence", pk=inspection.pk)
+    if cases:
+        _record_case_references_view(request, inspection, "in the evidence form")
     return render(request, "findings/evidence_form.html", _context(request, inspection, form=form))
 
 
@@ -314,6 +339,8 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     inspection = staff_inspection(request, pk)
     item = get_object_or_404(EvidenceItem, pk=item_pk, inspection=inspection)
     can_record = permissions.can_record_findings(request.user, inspection)
+    show_cases = permissions.can_see_case_references(request.user, inspection)
+    cases = _case_choices(request, inspection)
     initial = {
         "source": item.source,
         "title": item.title,
@@ -324,7 +351,7 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     }
     form = EvidenceForm(
         request.POST or None if can_record else None,
-        cases=selectors.case_choices(inspection),
+        cases=cases,
         initial=initial,
     )
     if request.method == "POST":
@@ -351,6 +378,8 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                 return redirect("findings:evidence", pk=inspection.pk)
     # The page shows the encrypted notes (in the form or read-only): record the view.
     audit_view(actor=request.user, instance=item, summary="Evidence item and its notes")
+    if cases:  # the form lists the sample; a read-only page shows at most the item's case
+        _record_case_references_view(request, inspection, "on an evidence item")
     return render(
         request,
         "findings/evidence_form.html",
@@ -361,6 +390,7 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             item=item,
             findings=list(item.findings.order_by("order")),
             read_only=not can_record,
+            show_case_references=show_cases,
         ),
     )
 
