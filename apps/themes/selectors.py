@@ -1,15 +1,16 @@
-"""Reads of the thematic synthesis: the corpus people code and the review queue."""
+"""Reads of the thematic synthesis: the corpus people code, the review queue and the
+codebook's versions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from apps.inspections.models import State
 
-from .models import CodebookVersion, Statement, ThemeCode, ThemeCodeChange
+from .models import CodebookVersion, Statement, Theme, ThemeCode, ThemeCodeChange
 
 # Findings are coded once published: a draft's words are the team's until then.
 PUBLISHED_STATES = [State.PUBLISHED, State.FOLLOW_UP, State.CLOSED]
@@ -129,3 +130,58 @@ def overview() -> dict[str, Any]:
         .first(),
         "thematic_reports": ThematicReport.objects.count(),
     }
+
+
+# The codebook's pages ----------------------------------------------------------------------
+
+
+def _with_counts(themes: QuerySet[Theme]) -> QuerySet[Theme]:
+    """Themes with how many statements are coded to each (confirmed or suggested) and how
+    many of those a person confirmed."""
+    # Only the corpus people may see: findings of published inspections, imported reports.
+    shown = Q(codes__statement__in=coding_corpus().values("pk"))
+    return themes.annotate(
+        statements=Count(
+            "codes",
+            filter=shown
+            & Q(codes__status__in=[ThemeCode.Status.CONFIRMED, ThemeCode.Status.SUGGESTED])
+            & ~Q(codes__status=ThemeCode.Status.SUGGESTED, codes__classifier__isnull=True),
+        ),
+        confirmed=Count("codes", filter=shown & Q(codes__status=ThemeCode.Status.CONFIRMED)),
+    )
+
+
+def codebook_overview() -> dict[str, Any]:
+    """The current version's themes with their counts, and every version, newest first. Two
+    queries whatever the number of themes, codes and versions."""
+    versions = list(
+        CodebookVersion.objects.select_related("based_on")
+        .annotate(theme_count=Count("themes"))
+        .order_by("-number")
+    )
+    current = versions[0] if versions else None
+    themes = (
+        list(_with_counts(Theme.objects.filter(codebook=current)).order_by("order", "key"))
+        if current
+        else []
+    )
+    return {"codebook": current, "themes": themes, "versions": versions}
+
+
+def codebook_version(number: int) -> dict[str, Any] | None:
+    """One version, whether it is the current one, its themes with their counts, what each
+    derives from and what each became in the next version; None if there is no such
+    version. Five queries."""
+    version = CodebookVersion.objects.select_related("based_on").filter(number=number).first()
+    if version is None:
+        return None
+    linked = Theme.objects.select_related("codebook").order_by("codebook__number", "order")
+    themes = list(
+        _with_counts(Theme.objects.filter(codebook=version))
+        .prefetch_related(
+            Prefetch("derived_from", queryset=linked), Prefetch("successors", queryset=linked)
+        )
+        .order_by("order", "key")
+    )
+    is_current = not CodebookVersion.objects.filter(number__gt=version.number).exists()
+    return {"version": version, "themes": themes, "is_current": is_current}

@@ -21,7 +21,7 @@ from apps.core.forms import add_service_errors
 from apps.inspections.models import ProgrammeType
 from apps.reference.models import Force
 
-from . import archive, archive_services, permissions
+from . import archive, archive_selectors, archive_services, permissions
 from .archive import ArchiveError
 from .codebook import CodebookError
 from .corpus import CorpusError
@@ -97,7 +97,7 @@ def archive_list(request: HttpRequest) -> HttpResponse:
         request,
         "themes/archive_list.html",
         {
-            **archive_services.archive_reports(request.GET.get("page")),
+            **archive_selectors.archive_reports(request.GET.get("page")),
             "can_curate": permissions.can_curate(request.user),
         },
     )
@@ -178,9 +178,9 @@ def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
         "themes/archive_report.html",
         {
             "report": report,
-            "programme_type": archive_services.programme_type_label(report.programme_type),
+            "programme_type": archive_selectors.programme_type_label(report.programme_type),
             "can_curate": permissions.can_curate(request.user),
-            **archive_services.archive_report_detail(report),
+            **archive_selectors.archive_report_detail(report),
         },
     )
 
@@ -199,7 +199,7 @@ def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "themes/archive_delete.html",
-        {"report": report, "form": form, **archive_services.archive_delete_counts(report)},
+        {"report": report, "form": form, **archive_selectors.archive_delete_counts(report)},
         status=400 if form.errors else 200,
     )
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from apps.core.forms import add_service_errors
 
-from . import codebook_revise, permissions
+from . import codebook_revise, permissions, selectors
 from .codebook import ID_PATTERN
 from .models import CodebookVersion, Theme
 
@@ -231,7 +231,7 @@ def codebook(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "themes/codebook.html",
-        {**codebook_revise.codebook_overview(), "can_curate": permissions.can_curate(request.user)},
+        {**selectors.codebook_overview(), "can_curate": permissions.can_curate(request.user)},
     )
 
 
@@ -239,7 +239,7 @@ def codebook(request: HttpRequest) -> HttpResponse:
 @require_safe
 def codebook_version(request: HttpRequest, number: int) -> HttpResponse:
     permissions.require_coder(request)
-    found = codebook_revise.codebook_version(number)
+    found = selectors.codebook_version(number)
     if found is None:
         raise Http404("No such codebook version.")
     return render(request, "themes/codebook_version.html", found)

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.core.audit import SystemActor
 from apps.inspections.models import ProgrammeType
 from apps.reference.models import Force
-from apps.themes import archive, archive_services, services
+from apps.themes import archive, archive_selectors, archive_services, services
 from apps.themes.archive import ArchiveError
 from apps.themes.codebook import CodebookError
 from apps.themes.corpus import CorpusError
@@ -126,7 +126,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{path.name}: imported \u201c{report.title}\u201d (report {report.pk}, "
             f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
-            f"{archive_services.kinds_in_words(kinds)}."
+            f"{archive_selectors.kinds_in_words(kinds)}."
         )
         return report
 
