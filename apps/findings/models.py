@@ -102,7 +102,7 @@ class Finding(models.Model):
         "finding about the whole force",
     )
     headline = models.CharField(max_length=400, help_text="One sentence")
-    narrative = models.TextField(blank=True)
+    narrative = EncryptedTextField(blank=True)  # draft text until published: encrypted at rest
     evidence = models.ManyToManyField(EvidenceItem, blank=True, related_name="findings")
     carried_over_from = models.ForeignKey(
         "self",
