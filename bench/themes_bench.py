@@ -3,6 +3,7 @@
 re-coding after one new report.
 
     .venv/bin/python bench/themes_bench.py [--statements 50000] [--report-statements 40]
+        [--corpus report|long]
         [--database-url postgres://postgres@127.0.0.1:5432/inspectorate_bench_themes]
 
 What it does (see docs/benchmarks.md, "Thematic synthesis"):
@@ -10,10 +11,12 @@ What it does (see docs/benchmarks.md, "Thematic synthesis"):
 1. The database (its name must contain "bench") is re-created and migrated, and the
    codebook loaded.
 2. `--statements` distinct statements are made, deterministically, from the shipped training
-   statements and the codebook's examples: each one a statement, with one of a set of
-   lead-ins and, for some, a clause of another statement (so the lengths vary as real
-   findings do); they are stored as the statements of imported reports of 50 statements
-   each. No statement is in the development set.
+   statements and the codebook's examples, and stored as the statements of imported reports
+   of 50 statements each. No statement is in the development set. `--corpus report` (the
+   default): each a statement with one of a set of lead-ins and, for half, a short
+   qualifier (30 words on average; the shipped statements average 24, and the development
+   set's published statements 16). `--corpus long`: a lead-in and, for a third, a clause
+   of another statement as well (36 words on average), for the cost of longer text.
 3. The classifier is trained (and stored) first, and timed on its own: it is trained once
    and kept until people's coding changes, so it is not part of coding a corpus.
 4. Embedding alone: `embedding.embed` over every statement's text, in this process, from
@@ -67,9 +70,33 @@ LEAD_INS = [
     "When we spoke to staff, ",
     "Overall, ",
 ]
+QUALIFIERS = [
+    "in most areas",
+    "in the north of the force",
+    "in two of the three districts",
+    "at the time of our inspection",
+    "in the cases we saw",
+    "on every shift",
+    "in our sample",
+    "across the force",
+    "in the larger towns",
+    "out of hours",
+    "in the rural areas",
+    "in the city",
+    "since 2019",
+    "in the past year",
+    "in the urban districts",
+    "in one command",
+    "in the southern area",
+    "in the east of the force",
+    "at weekends",
+    "in the west of the force",
+]
 
 
-def corpus(n: int, seed: int = 2026) -> list[str]:
+def corpus(n: int, seed: int = 2026, style: str = "report") -> list[str]:
+    """`n` distinct statements: "report" (lead-in, statement, for half a short qualifier) or
+    "long" (lead-in, statement, for a third a clause of another statement)."""
     from apps.themes.codebook import load_codebook
     from apps.themes.corpus import read_coded, training_path
 
@@ -86,8 +113,10 @@ def corpus(n: int, seed: int = 2026) -> list[str]:
         if lead and text[:1].isupper() and not text.startswith(("I ", "CAIU", "MASH")):
             text = text[0].lower() + text[1:]
         text = lead + text
-        if rng.random() < 0.35:
+        if style == "long" and rng.random() < 0.35:
             text = f"{text.rstrip('.')}, and {rng.choice(clauses)}."
+        elif style == "report" and rng.random() < 0.5:
+            text = f"{text.rstrip('.')} {rng.choice(QUALIFIERS)}."
         if text not in seen:
             seen.add(text)
             out.append(text)
@@ -99,6 +128,7 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=50_000)
     parser.add_argument("--report-statements", type=int, default=40)
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--corpus", choices=("report", "long"), default="report")
     args = parser.parse_args()
 
     import run_bench as rb
@@ -119,13 +149,13 @@ def main() -> None:
     import torch
 
     from apps.core.audit import SystemActor
-    from apps.themes import coding, embedding, services
+    from apps.themes import coding, embedding, encoder, services
     from apps.themes.corpus import text_digest
     from apps.themes.models import ArchiveReport, Statement, ThemeCode, ThemeCodeChange
 
     actor = SystemActor("benchmark")
     services.codebook_load(actor=actor)
-    texts = corpus(args.statements + args.report_statements)
+    texts = corpus(args.statements + args.report_statements, style=args.corpus)
     texts, extra = texts[: args.statements], texts[args.statements :]
 
     def store(chunk: list[str], first_report: int) -> list[int]:
@@ -163,6 +193,9 @@ def main() -> None:
     store(texts, 1)
     results: dict[str, object] = {
         "statements": len(texts),
+        "corpus": args.corpus,
+        "batch_size": encoder.BATCH_SIZE,
+        "processes": embedding.processes(),
         "mean_words": round(sum(len(t.split()) for t in texts) / len(texts), 1),
         "precision": embedding.precision(),
         "torch_threads": torch.get_num_threads(),
@@ -231,6 +264,9 @@ def main() -> None:
     print("|---|---|")
     for key in (
         "statements",
+        "corpus",
+        "batch_size",
+        "processes",
         "mean_words",
         "precision",
         "torch_threads",

@@ -80,7 +80,7 @@ def main() -> None:
     shipped = model.codebook_statements(codebook) + read_coded(training_path(), codebook)
     training = model.training_set(shipped, dev)
     dev_texts = {normalised(s.text) for s in dev}
-    made = [t for t in corpus(args.statements) if normalised(t) not in dev_texts]
+    made = [t for t in corpus(args.statements, style="long") if normalised(t) not in dev_texts]
     # The whole corpus: the made statements, the shipped coded ones, then the development set.
     docs = made + [s.text for s in training] + [s.text for s in dev]
     first_training, first_dev = len(made), len(made) + len(training)

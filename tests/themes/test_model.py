@@ -43,6 +43,40 @@ def test_embeddings_are_unit_vectors_of_meaning_and_each_text_is_embedded_once(m
     assert np.array_equal(embedding.embed(texts[::-1]), vectors[::-1])
 
 
+def test_a_large_batch_is_embedded_by_worker_processes_with_the_same_vectors(
+    monkeypatch, settings
+):
+    """Above PARALLEL_MIN_TEXTS, two spawned workers embed the texts (here the threshold is
+    lowered to 3 texts): the vectors are those of this process, in the texts' order, and the
+    chunks really went to other processes."""
+    texts = [
+        f"Officers recorded the views of {n} children in the cases we examined."
+        for n in ("two", "three", "four", "five", "six", "many")
+    ] + ["Short text.", "A much longer text about supervisors' oversight of investigations."]
+    here = embedding.encoder.encode(embedding.load_model(), texts, embedding.precision())
+    settings.THEMES_EMBEDDING_PROCESSES = 2
+    monkeypatch.setattr(embedding, "PARALLEL_MIN_TEXTS", 3)
+    monkeypatch.setattr(embedding.encoder, "CHUNK", 3)
+    monkeypatch.setattr(
+        embedding, "load_model", lambda: pytest.fail("embedded in this process")
+    )
+    pooled = embedding._encode(texts)
+    assert pooled.shape == here.shape
+    # bfloat16 results depend a little on what else is in the batch (padding): same meaning.
+    assert float(np.min(np.sum(pooled * here, axis=1))) > 0.999
+    settings.THEMES_EMBEDDING_PROCESSES = 1
+    monkeypatch.setattr(embedding, "load_model", lambda: pytest.fail("small batch in process"))
+    with pytest.raises(pytest.fail.Exception, match="small batch in process"):
+        embedding._encode(texts)
+
+
+def test_processes_follow_the_setting(settings):
+    settings.THEMES_EMBEDDING_PROCESSES = "3"
+    assert embedding.processes() == 3
+    settings.THEMES_EMBEDDING_PROCESSES = "auto"
+    assert 1 <= embedding.processes() <= embedding.MAX_PROCESSES
+
+
 def test_training_leaves_out_the_gold_statements_and_their_reports():
     candidates = [
         CodedStatement("The force has a plan.", ("leadership_governance",)),

@@ -1,0 +1,94 @@
+"""Running the sentence-embedding model: in this process, or in a pool of worker processes
+for large batches (ADR 18).
+
+This module imports neither Django nor the rest of the app, so a worker process started
+with "spawn" loads only torch, sentence-transformers and the model. embedding.py decides
+which path a batch takes and checks the model's weights before either loads them.
+
+Why processes: on two cores, two processes of one thread each embed about a fifth more texts
+a second than one process of two threads (the matrices of one batch of short texts are too
+small for two threads to share well), at the cost of a second copy of the model (about 600
+MB of memory a worker) and 3 to 4 s to start the pool. So the pool is used only for batches
+large enough to repay that (embedding.PARALLEL_MIN_TEXTS), such as coding a whole corpus.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+# Texts a forward pass. sentence-transformers sorts the texts by length first, so small
+# batches pad little: on 2 cores, 32 codes about 480 texts a second in bfloat16, against
+# 460 for 64 and 405 for 128 (docs/benchmarks.md).
+BATCH_SIZE = 32
+# Texts a task sent to a worker: large enough that a task's overhead is negligible, small
+# enough that the workers finish together.
+CHUNK = 1000
+
+_worker_model: Any = None
+_worker_precision = "fp32"
+
+
+def load(directory: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(directory, device="cpu")
+
+
+def encode(model: Any, texts: Sequence[str], precision: str) -> np.ndarray:
+    """Unit-length float32 vectors, one row per text, in `precision` ("bf16" autocasts the
+    model to bfloat16; each vector within 0.9999 cosine of float32's)."""
+    import torch
+
+    with (
+        torch.inference_mode(),
+        torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"),
+    ):
+        vectors = model.encode(
+            list(texts),
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def _start_worker(directory: str, precision: str, threads: int) -> None:
+    import torch
+
+    global _worker_model, _worker_precision
+    torch.set_num_threads(threads)
+    _worker_model = load(directory)
+    _worker_precision = precision
+
+
+def _encode_in_worker(texts: list[str]) -> np.ndarray:
+    return encode(_worker_model, texts, _worker_precision)
+
+
+def encode_in_processes(
+    texts: Sequence[str], *, directory: str, precision: str, processes: int, threads: int
+) -> np.ndarray:
+    """`encode` spread over `processes` new worker processes of `threads` threads each. The
+    texts go out in chunks of similar length (sorted, so each chunk pads little) and the
+    vectors come back in the texts' order. `texts` must not be empty."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    chunks = [[texts[i] for i in order[s : s + CHUNK]] for s in range(0, len(order), CHUNK)]
+    # "spawn": a forked copy of a process that has run torch's thread pool can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(
+        processes, initializer=_start_worker, initargs=(directory, precision, threads)
+    ) as pool:
+        parts = pool.map(_encode_in_worker, chunks, chunksize=1)
+        # Let the workers exit on their own (leaving the block terminates them, which
+        # leaves their libraries' semaphores behind).
+        pool.close()
+        pool.join()
+    vectors = np.concatenate(parts)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
