@@ -18,6 +18,7 @@ an inspector. The walk-through:
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -171,6 +172,7 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     expect(result).to_be_visible()
     result.click()
     expect(reader.get_by_role("heading", level=1)).to_contain_text("North Wales Police")
+    public_path = urlparse(reader.url).path
     expect(
         reader.get_by_role("heading", name="Children referred to the MASH wait too long")
     ).to_be_visible()
@@ -179,6 +181,9 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body()[:5] == b"%PDF-"
     reader.goto("/map/")
+    # The map's table gives the force's latest report: this one.
+    latest = reader.locator("tr[data-force='north-wales'] td a").first
+    expect(latest).to_have_attribute("href", public_path)
     reader.locator("a[data-force='north-wales']").first.click()
     expect(reader.locator("#reports ~ ul [data-report]").first).to_contain_text(
         "North Wales Police"

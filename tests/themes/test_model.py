@@ -43,9 +43,7 @@ def test_embeddings_are_unit_vectors_of_meaning_and_each_text_is_embedded_once(m
     assert np.array_equal(embedding.embed(texts[::-1]), vectors[::-1])
 
 
-def test_a_large_batch_is_embedded_by_worker_processes_with_the_same_vectors(
-    monkeypatch, settings
-):
+def test_a_large_batch_is_embedded_by_worker_processes_with_the_same_vectors(monkeypatch, settings):
     """Above PARALLEL_MIN_TEXTS, two spawned workers embed the texts (here the threshold is
     lowered to 3 texts): the vectors are those of this process, in the texts' order, and the
     chunks really went to other processes."""
@@ -57,9 +55,7 @@ def test_a_large_batch_is_embedded_by_worker_processes_with_the_same_vectors(
     settings.THEMES_EMBEDDING_PROCESSES = 2
     monkeypatch.setattr(embedding, "PARALLEL_MIN_TEXTS", 3)
     monkeypatch.setattr(embedding.encoder, "CHUNK", 3)
-    monkeypatch.setattr(
-        embedding, "load_model", lambda: pytest.fail("embedded in this process")
-    )
+    monkeypatch.setattr(embedding, "load_model", lambda: pytest.fail("embedded in this process"))
     pooled = embedding._encode(texts)
     assert pooled.shape == here.shape
     # bfloat16 results depend a little on what else is in the batch (padding): same meaning.
