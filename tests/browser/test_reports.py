@@ -47,6 +47,9 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     inspector.get_by_role("link", name="Evidence log").click()
     axe.check(inspector, "evidence log")
     inspector.get_by_role("link", name="Log evidence").click()
+    inspector.get_by_role("button", name="Log evidence").click()
+    expect(inspector.locator(".govuk-error-summary")).to_be_visible()
+    axe.check(inspector, "log evidence form with errors")
     inspector.get_by_label("Interview, focus group or meeting").check()
     inspector.get_by_label("Title").fill("Focus group with the MASH team")
     axe.check(inspector, "log evidence form")
@@ -55,6 +58,12 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     inspector.get_by_role("link", name="Findings register").click()
     axe.check(inspector, "findings register")
     inspector.get_by_role("link", name="Add cause of concern").click()
+    # Sent empty: the errors are listed, and the page with them is accessible too.
+    inspector.get_by_role("button", name="Record cause of concern").click()
+    # One summary for the cause and its recommendation (GOV.UK: one a page).
+    expect(inspector.locator(".govuk-error-summary")).to_have_count(1)
+    expect(inspector.locator(".govuk-error-summary")).to_be_visible()
+    axe.check(inspector, "cause of concern form with errors")
     inspector.get_by_label("Finding in one sentence").fill(
         "Children referred to the MASH wait too long for a decision."
     )

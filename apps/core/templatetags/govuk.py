@@ -73,15 +73,21 @@ def govuk_field(field: forms.BoundField, hint: str = "", label_class: str = "") 
 
 
 @register.inclusion_tag("includes/form/error_summary.html")
-def govuk_error_summary(form: forms.BaseForm) -> dict[str, Any]:
+def govuk_error_summary(*forms_on_page: Any) -> dict[str, Any]:
+    """One summary of every error of the page's forms (GOV.UK: one error summary a page),
+    each linked to its field; anything not a form (a form the page does not have) is
+    skipped."""
     items: list[dict[str, object]] = []
-    for name, errors in form.errors.items():
-        if name == NON_FIELD_ERRORS:
-            items.extend({"href": "", "text": e} for e in errors)
+    for form in forms_on_page:
+        if not isinstance(form, forms.BaseForm):
             continue
-        bound = form[name]
-        target = bound.auto_id
-        if _kind(bound) in {"radios", "checkboxes"}:
-            target = f"{bound.auto_id}_0"
-        items.extend({"href": f"#{target}", "text": e} for e in errors)
+        for name, errors in form.errors.items():
+            if name == NON_FIELD_ERRORS:
+                items.extend({"href": "", "text": e} for e in errors)
+                continue
+            bound = form[name]
+            target = bound.auto_id
+            if _kind(bound) in {"radios", "checkboxes"}:
+                target = f"{bound.auto_id}_0"
+            items.extend({"href": f"#{target}", "text": e} for e in errors)
     return {"items": items}
