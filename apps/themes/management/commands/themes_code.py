@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.audit import SystemActor
-from apps.themes import coding, services
+from apps.themes import coding, embedding, services
 from apps.themes.codebook import CodebookError
 from apps.themes.corpus import CorpusError
 
@@ -26,8 +27,9 @@ class Command(BaseCommand):
         try:
             codebook, new = services.codebook_load(actor=ACTOR)
             synced = services.statements_sync()
-            result = coding.suggest(actor=ACTOR)
-        except (CodebookError, CorpusError) as error:
+            with embedding.worker_processes_allowed():  # a whole corpus: workers may help
+                result = coding.suggest(actor=ACTOR)
+        except (CodebookError, CorpusError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
             f"Codebook version {codebook.number}{' (new)' if new else ''}. Statements: "

@@ -131,14 +131,15 @@ class Command(BaseCommand):
         return report
 
     def _suggest(self, reports: list[ArchiveReport]) -> None:
-        from apps.themes import coding  # the model's libraries: only once there is work
+        from apps.themes import coding, embedding  # the model's libraries: once there is work
 
         try:
             if not CodebookVersion.objects.exists():
                 services.codebook_load(actor=ACTOR)
-            result = coding.suggest(
-                actor=ACTOR, statements=Statement.objects.filter(archive_report__in=reports)
-            )
+            with embedding.worker_processes_allowed():  # many reports: workers may help
+                result = coding.suggest(
+                    actor=ACTOR, statements=Statement.objects.filter(archive_report__in=reports)
+                )
         except (CodebookError, CorpusError, ImproperlyConfigured) as error:
             raise CommandError(
                 f"Imported, but themes could not be suggested: {error} Run manage.py "
