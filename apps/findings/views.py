@@ -340,7 +340,8 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = get_object_or_404(EvidenceItem, pk=item_pk, inspection=inspection)
     can_record = permissions.can_record_findings(request.user, inspection)
     show_cases = permissions.can_see_case_references(request.user, inspection)
-    cases = _case_choices(request, inspection)
+    # The form lists the sample to those who may see it; the read-only page shows no list.
+    cases = selectors.case_choices(inspection) if show_cases and can_record else []
     initial = {
         "source": item.source,
         "title": item.title,
@@ -378,7 +379,7 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                 return redirect("findings:evidence", pk=inspection.pk)
     # The page shows the encrypted notes (in the form or read-only): record the view.
     audit_view(actor=request.user, instance=item, summary="Evidence item and its notes")
-    if cases:  # the form lists the sample; a read-only page shows at most the item's case
+    if cases or (show_cases and item.sampled_case_id):  # the sample's list, or the item's case
         _record_case_references_view(request, inspection, "on an evidence item")
     return render(
         request,

@@ -3,6 +3,7 @@ field."""
 
 from __future__ import annotations
 
+import pytest
 from django import forms
 from django.template import Context, Template
 
@@ -31,3 +32,8 @@ def test_a_missing_form_or_one_without_errors_adds_nothing():
     assert 'class="govuk-error-summary"' not in _render(form=_Finding(data={"headline": "x"}))
     html = _render(form=_Finding(data={}))  # rec_form is not in the context
     assert html.count("This field is required.") == 1
+
+
+def test_something_else_than_a_form_is_a_mistake_in_the_template():
+    with pytest.raises(TypeError, match="takes forms, not list"):
+        _render(form=_Finding(data={}), rec_form=[1])

@@ -75,12 +75,14 @@ def govuk_field(field: forms.BoundField, hint: str = "", label_class: str = "") 
 @register.inclusion_tag("includes/form/error_summary.html")
 def govuk_error_summary(*forms_on_page: Any) -> dict[str, Any]:
     """One summary of every error of the page's forms (GOV.UK: one error summary a page),
-    each linked to its field; anything not a form (a form the page does not have) is
-    skipped."""
+    each linked to its field. A form the page does not have (None, or "" for a name not in
+    the context) is skipped; anything else that is not a form is a mistake in the template."""
     items: list[dict[str, object]] = []
     for form in forms_on_page:
-        if not isinstance(form, forms.BaseForm):
+        if form is None or form == "":
             continue
+        if not isinstance(form, forms.BaseForm):
+            raise TypeError(f"govuk_error_summary takes forms, not {type(form).__name__}.")
         for name, errors in form.errors.items():
             if name == NON_FIELD_ERRORS:
                 items.extend({"href": "", "text": e} for e in errors)

@@ -7,10 +7,19 @@ import apps.core.fields
 
 
 def _convert(apps, change) -> None:
+    """Every non-empty narrative through `change`, in batches by primary key: each batch read
+    whole before it is written, so no row is read after its own update."""
     Finding = apps.get_model("findings", "Finding")
-    rows = Finding.objects.exclude(narrative="").values_list("pk", "narrative")
-    for pk, value in rows.iterator(chunk_size=2000):
-        Finding.objects.filter(pk=pk).update(narrative=change(value))
+    last = 0
+    while batch := list(
+        Finding.objects.filter(pk__gt=last).exclude(narrative="").order_by("pk").only("narrative")[
+            :500
+        ]
+    ):
+        for finding in batch:
+            finding.narrative = change(finding.narrative)
+        Finding.objects.bulk_update(batch, ["narrative"])
+        last = batch[-1].pk
 
 
 def encrypt(apps, schema_editor) -> None:
