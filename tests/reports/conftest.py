@@ -81,3 +81,19 @@ def drafted(fw) -> Drafted:  # noqa: F811
         "still wait too long for help.",
     )
     return drafted
+
+
+@pytest.fixture
+def small_numbers(drafted: Drafted) -> Drafted:
+    """Case audits whose tables have counts of 1 to 4, found by the check and still open."""
+    fieldwork = drafted.fw
+    fieldwork.upload()
+    fieldwork.draw(
+        quotas={"domestic_abuse": 6, "missing_children": 5, "child_sexual_exploitation": 5}
+    )
+    cases = list(fieldwork.inspection.sampled_cases.filter(for_moderation=False).order_by("pk"))
+    for case, grade in zip(cases, ["good", "inadequate", "good", "good"], strict=False):
+        fieldwork.complete(fieldwork.audit(case, "inspector"), grade)
+    result = services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
+    assert result.small_numbers > 0
+    return drafted

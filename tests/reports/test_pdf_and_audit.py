@@ -19,7 +19,7 @@ from apps.reports.models import DisclosureHit, Publication, SectionKind, Section
 from .conftest import TODAY, Drafted
 from .test_permissions import _url, world  # noqa: F401
 from .test_services import _sign_off_and_check
-from .test_welsh import _publish_english
+from .test_welsh import _publish_english, _translate_and_sign_off
 
 pytestmark = pytest.mark.django_db
 
@@ -234,16 +234,7 @@ def test_the_welsh_pdf_numbers_its_pages_and_contents_in_welsh(drafted):
         actor=drafted.users["inspector"], inspection=drafted.inspection
     )
     _publish_english(drafted)
-    for section in welsh.sections.all():
-        services.section_save(
-            actor=drafted.users["second"],
-            section=section,
-            body="Mae'r adran hon yn disgrifio'r hyn a welsom yn ystod yr arolygiad.",
-            expected_version=section.version,
-        )
-    services.disclosure_run(actor=drafted.users["second"], report=welsh)
-    services.small_numbers_withhold_all(actor=drafted.users["second"], report=welsh)
-    services.report_sign_off(actor=drafted.users["lead"], report=welsh)
+    _translate_and_sign_off(drafted, welsh)
     publication = services.report_publish(actor=drafted.users["manager"], report=welsh, on=TODAY)
     pages = _pages(publication)
     total = len(pages)

@@ -215,20 +215,6 @@ def test_only_the_team_runs_the_disclosure_check(client, drafted):
     assert found == expected(TEAM, ok=302)
 
 
-@pytest.fixture
-def small_numbers(drafted: Drafted) -> Drafted:
-    """Case audits whose tables have counts of 1 to 4, found by the check and still open."""
-    fw = drafted.fw
-    fw.upload()
-    fw.draw(quotas={"domestic_abuse": 6, "missing_children": 5, "child_sexual_exploitation": 5})
-    cases = list(fw.inspection.sampled_cases.filter(for_moderation=False).order_by("pk"))
-    for case, grade in zip(cases, ["good", "inadequate", "good", "good"], strict=False):
-        fw.complete(fw.audit(case, "inspector"), grade)
-    result = services.disclosure_run(actor=drafted.users["inspector"], report=drafted.report)
-    assert result.small_numbers > 0
-    return drafted
-
-
 def test_only_the_team_withholds_the_small_numbers(client, small_numbers):
     drafted = small_numbers
     found = statuses(

@@ -23,6 +23,22 @@ def _publish_english(drafted) -> Publication:
     return services.report_publish(actor=drafted.users["manager"], report=drafted.report, on=TODAY)
 
 
+def _translate_and_sign_off(drafted, welsh: Report) -> None:
+    """Every section of the Welsh report translated (the foreword retitled), checked, its
+    small numbers withheld and signed off by the lead."""
+    for section in welsh.sections.all():
+        services.section_save(
+            actor=drafted.users["second"],
+            section=section,
+            body="Mae'r adran hon yn disgrifio'r hyn a welsom yn ystod yr arolygiad.",
+            expected_version=section.version,
+            title=section.title + " (cy)" if section.kind == SectionKind.FOREWORD else None,
+        )
+    services.disclosure_run(actor=drafted.users["second"], report=welsh)
+    services.small_numbers_withhold_all(actor=drafted.users["second"], report=welsh)
+    services.report_sign_off(actor=drafted.users["lead"], report=welsh)
+
+
 def test_only_a_welsh_force_has_a_welsh_version(drafted):
     with pytest.raises(ReportError, match="forces in Wales"):
         services.welsh_report_start(actor=drafted.users["inspector"], inspection=drafted.inspection)
@@ -47,17 +63,7 @@ def test_the_welsh_version_is_published_after_the_english_one(drafted):
     assert "Publish the English report first." in reasons
     assert any(r.startswith("Translate every section") for r in reasons)
     english = _publish_english(drafted)
-    for section in welsh.sections.all():
-        services.section_save(
-            actor=drafted.users["second"],
-            section=section,
-            body="Mae'r adran hon yn disgrifio'r hyn a welsom yn ystod yr arolygiad.",
-            expected_version=section.version,
-            title=section.title + " (cy)" if section.kind == SectionKind.FOREWORD else None,
-        )
-    services.disclosure_run(actor=drafted.users["second"], report=welsh)
-    services.small_numbers_withhold_all(actor=drafted.users["second"], report=welsh)
-    services.report_sign_off(actor=drafted.users["lead"], report=welsh)
+    _translate_and_sign_off(drafted, welsh)
     welsh.refresh_from_db()
     assert services.publication_blockers(welsh) == []
     publication = services.report_publish(actor=drafted.users["manager"], report=welsh, on=TODAY)
