@@ -109,15 +109,17 @@ def coded(pub):
 
 
 def _evidence_ids(client: Client, link: str) -> set[int]:
-    """Every statement an evidence link lists, over all its pages."""
+    """Every statement an evidence link lists, over all its pages, read from the HTML (the
+    page's body may come from the cache)."""
     ids: set[int] = set()
     url = link
     while url:
         page = client.get(url)
         assert page.status_code == 200, url
-        ids |= {item["statement"].pk for item in page.context["statements"]}
-        nxt = page.context["page"]
-        url = f"{link}&page={nxt.next_page_number()}" if nxt.has_next() else ""
+        html = page.content.decode()
+        ids |= {int(pk) for pk in re.findall(r'href="/themes/statements/(\d+)/"', html)}
+        nxt = re.search(r'href="\?([^"]*)" rel="next"', html)
+        url = f"{reverse('themes:evidence')}?{unescape(nxt.group(1))}" if nxt else ""
     return ids
 
 
@@ -372,6 +374,27 @@ def test_who_may_see_and_change_the_analysis_and_reports(coded):
     assert report.title == "Online abuse" and ThematicReport.objects.count() == 1
     for url in read:
         assert client_for(pub.users["analyst"]).post(url).status_code == 405, url
+
+
+def test_the_evidence_page_is_kept_until_a_person_codes(coded, django_assert_max_num_queries):
+    """The second view of a figure's statements reads no statement; a person's decision
+    changes what it lists at once."""
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    link = reverse("themes:evidence") + "?theme=online_abuse"
+    first = _evidence_ids(analyst, link)
+    assert first == set(made["online_abuse"])
+    with django_assert_max_num_queries(8):  # the session, the user, the data versions
+        again = analyst.get(link)
+    assert again.status_code == 200 and "statements" not in (again.context or {})
+    statement = Statement.objects.get(pk=min(first))
+    services.codes_decide(
+        actor=pub.users["analyst"],
+        statement=statement,
+        themes=["workforce"],
+        seen_version=services.codes_version(statement),
+    )
+    assert _evidence_ids(analyst, link) == first - {statement.pk}
 
 
 def test_odd_figures_and_scopes_are_refused_clearly(coded):
