@@ -116,7 +116,7 @@ def processes() -> int:
     if chosen == "auto":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         return max(1, min(cores or 1, MAX_PROCESSES))
-    if not chosen.isdigit() or int(chosen) < 1:
+    if not chosen.isascii() or not chosen.isdigit() or int(chosen) < 1:
         raise ImproperlyConfigured(
             f'THEMES_EMBEDDING_PROCESSES must be "auto" or a whole number of 1 or more, not '
             f"{chosen!r}."

@@ -30,6 +30,8 @@ from .forms import ScopeForm, ThematicReportForm
 from .models import ClassifierVersion, ThematicReport
 
 CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
+# What synthesis.Figure.from_query reads, and the page.
+FIGURE_PARAMETERS = ("theme", "also", "facet", "value", "kind", "status", "page")
 
 
 @login_required
@@ -123,9 +125,12 @@ def evidence(request: HttpRequest) -> HttpResponse:
             },
         )
 
-    asked = hashlib.sha256(
-        f"{scope.query()}|{urlencode(sorted(request.GET.items()))}".encode()
-    ).hexdigest()[:32]
+    # Keyed on the scope as read and the figure's own parameters, every value of each (a
+    # figure may ask for several kinds), so other parameters never make new entries.
+    figure = urlencode(
+        [(name, v) for name in FIGURE_PARAMETERS for v in sorted(request.GET.getlist(name))]
+    )
+    asked = hashlib.sha256(f"{scope.query()}|{figure}".encode()).hexdigest()[:32]
     try:
         html = cached_read(CACHED_ON, f"themes-evidence:{asked}", body)
     except synthesis.ScopeError as error:

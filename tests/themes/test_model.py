@@ -94,7 +94,7 @@ def test_processes_follow_the_setting_and_a_bad_value_is_named(settings):
     assert embedding.processes() == 3 and check_embedding_processes() == []
     settings.THEMES_EMBEDDING_PROCESSES = "auto"
     assert 1 <= embedding.processes() <= embedding.MAX_PROCESSES
-    for bad in ("two", "0", "-1"):
+    for bad in ("two", "0", "-1", "\u00b2"):
         settings.THEMES_EMBEDDING_PROCESSES = bad
         with pytest.raises(ImproperlyConfigured, match="THEMES_EMBEDDING_PROCESSES"):
             embedding.processes()

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -395,6 +396,27 @@ def test_the_evidence_page_is_kept_until_a_person_codes(coded, django_assert_max
         seen_version=services.codes_version(statement),
     )
     assert _evidence_ids(analyst, link) == first - {statement.pk}
+
+
+def test_figures_that_differ_only_in_a_repeated_kind_are_kept_apart(coded):
+    """A theme's weaknesses (three kinds) and its recommendations (one of them) are two
+    figures: whichever is read first, the other lists its own statements."""
+    pub, _ = coded
+    analyst = client_for(pub.users["analyst"])
+    data = synthesis.corpus(synthesis.Scope())
+    weaknesses = "kind=area_for_improvement&kind=cause_of_concern&kind=recommendation"
+    expected = {}
+    for theme in data.names:
+        for kinds in (weaknesses, "kind=recommendation"):
+            query = QueryDict(f"theme={theme}&{kinds}")
+            rows = synthesis.Figure.from_query(query, data).rows(data)
+            expected[(theme, kinds)] = {row.statement_id for row in rows}
+    theme = next(
+        t for t in data.names if expected[(t, weaknesses)] != expected[(t, "kind=recommendation")]
+    )
+    for kinds in (weaknesses, "kind=recommendation"):
+        link = f"{reverse('themes:evidence')}?theme={theme}&{kinds}"
+        assert _evidence_ids(analyst, link) == expected[(theme, kinds)], kinds
 
 
 def test_odd_figures_and_scopes_are_refused_clearly(coded):
