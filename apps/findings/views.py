@@ -340,8 +340,7 @@ def evidence_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = get_object_or_404(EvidenceItem, pk=item_pk, inspection=inspection)
     can_record = permissions.can_record_findings(request.user, inspection)
     show_cases = permissions.can_see_case_references(request.user, inspection)
-    # The form lists the sample to those who may see it; the read-only page shows no list.
-    cases = selectors.case_choices(inspection) if show_cases and can_record else []
+    cases = _case_choices(request, inspection) if can_record else []  # read-only: no list
     initial = {
         "source": item.source,
         "title": item.title,
