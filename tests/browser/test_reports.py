@@ -144,9 +144,12 @@ def test_findings_report_disclosure_sign_off_and_publication(person):
     withhold = inspector.get_by_role("button", name="Withhold every small number")
     if withhold.count():
         withhold.click()
-    while inspector.get_by_role("button", name=re.compile("^Redact")).count():
-        inspector.get_by_role("button", name=re.compile("^Redact")).first.click()
-        inspector.wait_for_load_state()
+        expect(inspector.get_by_text(re.compile(r"^Withheld \d+ small number"))).to_be_visible()
+    # count() does not wait for a navigation: after each click, wait until the page has changed.
+    redact = inspector.get_by_role("button", name=re.compile("^Redact"))
+    while hits := redact.count():
+        redact.first.click()
+        expect(redact).not_to_have_count(hits)
     expect(inspector.get_by_text("Nothing to resolve.")).to_be_visible()
     axe.check(inspector, "disclosure check resolved")
 

@@ -99,6 +99,8 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     # The review queue: correct three statements.
     analyst.get_by_role("link", name="Themes", exact=True).click()
     analyst.get_by_role("link", name=re.compile("^How it has learnt")).click()
+    # count() does not wait: be on the page before counting its rows.
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("How the classifier has learnt")
     versions_before = analyst.locator("table tbody tr").count()
     people_before = int(analyst.locator("table tbody tr").first.locator("td").nth(4).inner_text())
     analyst.get_by_role("link", name="Back to the thematic synthesis").click()
