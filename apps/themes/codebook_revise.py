@@ -696,10 +696,11 @@ def theme_split(
     """A theme as two or more new themes, in its place, each with its own key, name, covers
     and examples. A code cannot be assigned to a part without someone reading the statement:
 
-    - a statement a person had confirmed to the theme goes back to the review queue: all its
-      codes are carried over as suggestions no person has made (the parts with confidence
-      0.0, so the queue, least sure first, shows it early; its other confirmed themes too),
-      and its rejected themes as withdrawn suggestions;
+    - a statement a person had confirmed to the theme goes back to the review queue: each
+      part is carried over as a placeholder, a suggestion no person or classifier made, with
+      confidence 0.0 (so the queue, least sure first, shows it early; a placeholder is never
+      counted in the analysis, and the classifier leaves the statement to the person); its
+      other codes are carried over as they were, a person's decisions still counting;
     - the classifier's suggestions of the theme are withdrawn (it suggests again among the
       parts the next time themes are suggested);
     - a person's rejection of the theme rejects every part.
@@ -756,9 +757,10 @@ def theme_split(
         x = old.name
 
         def requeued(group: list[ThemeCode], context: _Context) -> list[_Carry]:
-            """Every code of a statement a person had confirmed to the split theme."""
+            """Every code of a statement a person had confirmed to the split theme: the parts
+            as placeholders for a person to choose among; its other codes as they were (a
+            person's decision on another theme stands, and keeps counting)."""
             since = f"Carried over from codebook version {context.old}"
-            again = f"back in the review queue because '{x}' was split"
             out = [
                 _set_by_revision(
                     p.key,
@@ -772,45 +774,12 @@ def theme_split(
                 for p in made
             ]
             for c in group:
-                if c.theme_id == old.pk:
-                    continue
-                theme = by_pk[c.theme_id]
-                if c.status == Status.CONFIRMED:
-                    out.append(
-                        _set_by_revision(
-                            theme.key,
-                            Status.SUGGESTED,
-                            0.0,
-                            context,
-                            "requeued_other",
-                            f"{since}: a person had confirmed '{theme.name}'; {again}",
-                        )
+                if c.theme_id != old.pk:
+                    note = (
+                        f"{since} unchanged; the statement is back in the review queue "
+                        f"because '{x}' was split"
                     )
-                elif c.status == Status.REJECTED:
-                    out.append(
-                        _set_by_revision(
-                            theme.key,
-                            Status.WITHDRAWN,
-                            None,
-                            context,
-                            "requeued_other",
-                            f"{since}: a person had rejected '{theme.name}'; {again}",
-                        )
-                    )
-                elif c.status == Status.SUGGESTED:
-                    out.append(
-                        _set_by_revision(
-                            theme.key,
-                            Status.SUGGESTED,
-                            0.0,
-                            context,
-                            "requeued_other",
-                            f"{since}: suggested by the classifier; {again}",
-                            classifier_id=c.classifier_id,
-                        )
-                    )
-                else:
-                    out.append(_copy(c, theme.key, "requeued_other", f"{since}: {again}"))
+                    out.append(_copy(c, by_pk[c.theme_id].key, "requeued_other", note))
             return out
 
         def route(group: list[ThemeCode], context: _Context) -> list[_Carry]:

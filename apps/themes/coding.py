@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.audit import Actor, actor_fields, audit_record
@@ -163,7 +163,8 @@ def suggest(
     statements: QuerySet[Statement] | None = None,
     now: dt.datetime | None = None,
 ) -> SuggestResult:
-    """The current classifier's themes for each statement no person has coded yet: its
+    """The current classifier's themes for each statement no person has coded yet (nor one a
+    codebook split left waiting for a person): its
     suggestions replace the earlier classifier's, each with its confidence and the version
     that made it, and every change kept in the code's history. A fixed number of queries
     whatever the number of statements (bulk writes, in batches)."""
@@ -173,7 +174,12 @@ def suggest(
     now = now or timezone.now()
     _, label = actor_fields(actor)
     label = f"{label} (classifier {row.version})"
-    decided = ThemeCode.objects.filter(theme__codebook=row.codebook, set_by__isnull=False)
+    # A person's statements, and those a codebook split left for a person to finish (its
+    # placeholders: suggested by no person and no classifier), are not the classifier's.
+    decided = ThemeCode.objects.filter(theme__codebook=row.codebook).filter(
+        Q(set_by__isnull=False)
+        | Q(status=ThemeCode.Status.SUGGESTED, set_by__isnull=True, classifier__isnull=True)
+    )
     to_code = (statements if statements is not None else Statement.objects.all()).exclude(
         pk__in=decided.values("statement_id")
     )

@@ -25,9 +25,24 @@ def current_codes() -> QuerySet[ThemeCode]:
     return ThemeCode.objects.filter(theme__codebook__in=latest)
 
 
+def placeholder_codes() -> QuerySet[ThemeCode, Any]:
+    """A codebook split's placeholders under the current codebook: the parts of a theme a
+    person had confirmed, suggested by no person and no classifier, for a person to choose
+    among (codebook_revise.theme_split)."""
+    return current_codes().filter(
+        status=ThemeCode.Status.SUGGESTED, set_by__isnull=True, classifier__isnull=True
+    )
+
+
 def decided_statement_ids() -> QuerySet[ThemeCode, Any]:
-    """The statements a person has coded under the current codebook (as a subquery)."""
-    return current_codes().filter(set_by__isnull=False).values("statement_id")
+    """The statements a person has coded under the current codebook and that hold no
+    placeholder waiting for a person (as a subquery)."""
+    return (
+        current_codes()
+        .filter(set_by__isnull=False)
+        .exclude(statement_id__in=placeholder_codes().values("statement_id"))
+        .values("statement_id")
+    )
 
 
 def coding_corpus() -> QuerySet[Statement]:

@@ -250,18 +250,30 @@ def _withdraw_suggestions(statement_ids: Sequence[int], note: str) -> None:
 
 
 def coded_by_people(codebook_row: CodebookVersion) -> list[CodedStatement]:
-    """Statements whose codes a person has decided (confirmed ones are its themes)."""
+    """Statements whose codes a person has decided (confirmed ones are its themes); not one
+    a codebook split left waiting for a person to choose among a theme's parts (its themes
+    are not all known)."""
     decided: dict[int, list[str]] = {}
-    texts: dict[int, str] = {}
-    for statement_id, text, key, status in ThemeCode.objects.filter(
-        theme__codebook=codebook_row, set_by__isnull=False
-    ).values_list("statement_id", "statement__text", "theme__key", "status"):
-        texts[statement_id] = text
+    texts: dict[int, tuple[str, str]] = {}
+    codes = ThemeCode.objects.filter(theme__codebook=codebook_row)
+    waiting = codes.filter(
+        status=ThemeCode.Status.SUGGESTED, set_by__isnull=True, classifier__isnull=True
+    ).values("statement_id")
+    for statement_id, text, title, key, status in (
+        codes.filter(set_by__isnull=False)
+        .exclude(statement_id__in=waiting)
+        .values_list(
+            "statement_id", "statement__text", "statement__report_title", "theme__key", "status"
+        )
+    ):
+        texts[statement_id] = (text, title)
         themes = decided.setdefault(statement_id, [])
         if status == ThemeCode.Status.CONFIRMED:
             themes.append(key)
+    # With its report's title: an evaluation leaves out every statement of a report it
+    # measures on (classifier.training_set), not only the same words.
     return [
-        CodedStatement(text=texts[i], themes=tuple(themes))
+        CodedStatement(text=texts[i][0], themes=tuple(themes), report_title=texts[i][1])
         for i, themes in decided.items()
         if themes
     ]

@@ -585,8 +585,8 @@ def test_splitting_sends_peoples_codes_back_to_the_queue(v1, people, classifiers
     new = codes_in(2)
     since = "Carried over from codebook version 1"
 
-    # A person had confirmed the split theme: every code of the statement is a suggestion
-    # again, the parts at 0.0, so it comes first in the review queue.
+    # A person had confirmed the split theme: its parts are placeholders at 0.0, so it comes
+    # first in the review queue; the person's decisions on other themes stand.
     for part in PARTS:
         c = new[(confirmed.pk, part.key)]
         assert (c.status, c.confidence, c.set_by, c.classifier) == ("suggested", 0.0, None, None)
@@ -595,16 +595,14 @@ def test_splitting_sends_peoples_codes_back_to_the_queue(v1, people, classifiers
             f"{since}: '{PARTNERSHIP}' was split; a person had confirmed '{PARTNERSHIP}': "
             "choose among its parts"
         ]
-    was_confirmed = new[(confirmed.pk, "workforce")]
-    assert (was_confirmed.status, was_confirmed.confidence, was_confirmed.set_by) == (
-        "suggested",
-        0.0,
-        None,
-    )
-    assert "a person had confirmed 'Workforce capacity" in notes(was_confirmed)[0]
-    was_rejected = new[(confirmed.pk, "supervision")]
-    assert (was_rejected.status, was_rejected.set_by) == ("withdrawn", None)
-    assert f"a person had rejected '{SUPERVISION}'" in notes(was_rejected)[0]
+    for key, status in (("workforce", "confirmed"), ("supervision", "rejected")):
+        kept = new[(confirmed.pk, key)]
+        assert code_state(kept)[2:] == old[(confirmed.pk, key)][2:]
+        assert (kept.status, kept.set_by) == (status, analyst)
+        assert notes(kept) == [
+            f"{since} unchanged; the statement is back in the review queue because "
+            f"'{PARTNERSHIP}' was split"
+        ]
 
     # The classifier's suggestion of the split theme: withdrawn on every part.
     for part in PARTS:
@@ -636,8 +634,11 @@ def test_splitting_sends_peoples_codes_back_to_the_queue(v1, people, classifiers
     assert {c.theme.key for c in queue[0].suggestions} == {
         "referrals_strategy",
         "information_sharing",
-        "workforce",
     }
+    # Until a person chooses, the statement is no one's training data (its themes are not all
+    # known), and its codes stay as they are.
+    assert confirmed.text not in {s.text for s in services.coded_by_people(v2)}
+    assert rejected.text in {s.text for s in services.coded_by_people(v2)}
     assert revision.message == (
         f"Codebook version 2: '{PARTNERSHIP}' split into 'Referrals and strategy discussions' "
         f"and 'Information sharing'. 1 statement a person had coded to '{PARTNERSHIP}' is back "
@@ -654,6 +655,7 @@ def test_splitting_sends_peoples_codes_back_to_the_queue(v1, people, classifiers
         seen_version=services.codes_version(confirmed),
     )
     assert confirmed.pk not in {q.pk for q in selectors.review_queue(1)["statements"]}
+    assert confirmed.text in {s.text for s in services.coded_by_people(v2)}
 
 
 def test_a_split_is_refused_naming_the_part_and_field(v1, people):

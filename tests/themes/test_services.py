@@ -105,12 +105,29 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
         set_by_label=person.username,
         set_at=now,
     )
-    # The classifier retrains with that statement, and leaves it alone.
+    # A codebook split's placeholder (suggested by no person and no classifier) on another
+    # statement: it waits for a person to choose among the parts.
+    waiting = Statement.objects.exclude(finding__in=[pub.later, pub.immediate]).first()
+    placeholder = ThemeCode.objects.create(
+        statement=waiting,
+        theme=other_theme,
+        status="suggested",
+        confidence=0.0,
+        set_by_label="ana (codebook version 2)",
+        set_at=now,
+    )
+    # The classifier retrains with the decided statement, and leaves both alone.
     again = coding.suggest(actor=SYSTEM)
     assert again.classifier != result.classifier
     assert ClassifierVersion.objects.get(version=again.classifier).coded_by_people == 1
-    assert again.statements == synced.created - 1
+    assert again.statements == synced.created - 2
     assert statement.codes.get(theme=suggested[0].theme).status == "confirmed"
+    placeholder.refresh_from_db()
+    assert (placeholder.status, placeholder.classifier, placeholder.version) == (
+        "suggested",
+        None,
+        1,
+    )
 
     # A finding reworded loses the classifier's suggestions (withdrawn, with history), to
     # be made afresh.
@@ -172,6 +189,15 @@ def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Pa
     out = StringIO()
     call_command("themes_evaluate", "--gold", str(path), stdout=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1])["trained_on"] == 714 + 1
+    # Not when the gold file measures on another statement of its report: every statement
+    # of a report measured on is left out, not only the same words.
+    statement.refresh_from_db()
+    assert statement.report_title
+    sibling = {"text": "Another finding.", "themes": [keep], "report_title": statement.report_title}
+    path.write_text(path.read_text() + "\n" + json.dumps(sibling))
+    out = StringIO()
+    call_command("themes_evaluate", "--gold", str(path), stdout=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["trained_on"] == 714
 
 
 def test_the_classifier_learns_the_revised_codebook(pub):
