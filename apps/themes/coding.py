@@ -34,7 +34,14 @@ from .models import (
     ThemeCode,
     ThemeCodeChange,
 )
-from .services import StaleCodes, as_codebook, coded_by_people, current_codebook
+from .services import (
+    StaleCodes,
+    SyncResult,
+    as_codebook,
+    coded_by_people,
+    current_codebook,
+    statements_sync,
+)
 
 # Embeddings ---------------------------------------------------------------------------------
 
@@ -274,3 +281,12 @@ def suggest(
                 summary=f"{made} theme suggestions for {len(chosen)} statements",
             )
     return SuggestResult(classifier=row.version, statements=len(chosen), suggestions=made)
+
+
+def suggest_again(*, actor: Actor) -> tuple[SyncResult, SuggestResult]:
+    """What a curator asks for after correcting codes or revising the codebook: the corpus
+    brought in step with the register (findings of newly published inspections), then the
+    classifier, retrained first if what people decided has changed, suggesting themes for
+    every statement no person has coded. `manage.py themes_code` without the codebook file."""
+    synced = statements_sync()
+    return synced, suggest(actor=actor)

@@ -99,6 +99,24 @@ def statement_detail(statement: Statement) -> dict[str, Any]:
     return {"codes": codes, "history": history}
 
 
+def suggestions_out_of_date() -> int:
+    """How many statements no person has coded hold no suggestion of the latest classifier
+    (under the current codebook): suggested by an earlier version, or not yet at all. A
+    statement waiting for a person after a codebook split is the person's, not counted.
+    One query."""
+    from .models import ClassifierVersion
+
+    latest = ClassifierVersion.objects.order_by("-trained_at", "-id").values("pk")[:1]
+    current = current_codes().filter(status=ThemeCode.Status.SUGGESTED, classifier__in=latest)
+    return (
+        coding_corpus()
+        .exclude(pk__in=decided_statement_ids())
+        .exclude(pk__in=placeholder_codes().values("statement_id"))
+        .exclude(pk__in=current.values("statement_id"))
+        .count()
+    )
+
+
 def next_in_queue(after: Statement) -> Statement | None:
     queue = review_queue(1, per_page=2)["statements"]
     return next((s for s in queue if s.pk != after.pk), None)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.core.audit import audit_record
 from apps.core.cache import cached_read
@@ -26,6 +26,8 @@ from apps.core.forms import add_service_errors
 from apps.core.models import AuditEvent
 
 from . import permissions, selectors, services, synthesis
+from .codebook import CodebookError
+from .corpus import CorpusError
 from .forms import ScopeForm, ThematicReportForm
 from .models import ClassifierVersion, ThematicReport
 
@@ -54,7 +56,39 @@ def model_versions(request: HttpRequest) -> HttpResponse:
         .defer("model")
         .order_by("-trained_at", "-id")[:50]
     )
-    return render(request, "themes/model.html", {"versions": versions})
+    can_curate = permissions.can_curate(request.user)
+    return render(
+        request,
+        "themes/model.html",
+        {
+            "versions": versions,
+            "can_curate": can_curate,
+            "out_of_date": selectors.suggestions_out_of_date() if can_curate else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def suggest_again(request: HttpRequest) -> HttpResponse:
+    """A curator has the classifier (retrained first if people's decisions changed) suggest
+    themes again for every statement no person has coded. In the request, as an import's
+    suggestions are: seconds, even for a national corpus whose texts are embedded already."""
+    permissions.require_curator(request)
+    from . import coding  # the model's libraries: loaded only when asked
+
+    try:
+        synced, result = coding.suggest_again(actor=request.user)
+    except (CodebookError, CorpusError, ImproperlyConfigured, services.StaleCodes) as error:
+        messages.error(request, f"Themes were not suggested again: {error}")
+        return redirect("themes:model")
+    new = f" ({synced.created} new from published findings)" if synced.created else ""
+    messages.success(
+        request,
+        f"Classifier {result.classifier} suggested themes again for the {result.statements} "
+        f"statements no person has coded{new}: {result.suggestions} suggestions changed.",
+    )
+    return redirect("themes:model")
 
 
 def _scope(request: HttpRequest) -> tuple[synthesis.Scope | None, str]:
@@ -266,6 +300,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("themes/", home, name="home"),
     path("themes/model/", model_versions, name="model"),
+    path("themes/model/suggest-again/", suggest_again, name="suggest-again"),
     path("themes/analysis/", analysis, name="analysis"),
     path("themes/analysis/evidence/", evidence, name="evidence"),
     path("themes/reports/", report_list, name="reports"),

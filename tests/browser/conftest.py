@@ -145,11 +145,16 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# How long an action (a click and the navigation it starts) may take: generous, because the
+# suite runs two workers on two cores and a page under that load can take seconds.
+PAGE_TIMEOUT_MS = 30_000
+
+
 @pytest.fixture
 def page(browser, live_site):
     context = browser.new_context(base_url=live_site)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
 

@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import ROOT, axe_violations, sign_in
+from .conftest import PAGE_TIMEOUT_MS, ROOT, axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -105,7 +105,7 @@ class People:
         context = self.browser.new_context(base_url=self.base_url, viewport=VIEWPORT)
         self.contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15000)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         sign_in(page, username)
         name = re.sub(r"^Hello,\s*", "", page.locator("h1").inner_text()).strip()
         WALK.names[username] = name

@@ -124,6 +124,13 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     assert int(newest.nth(4).inner_text()) >= people_before + 3
     assert re.fullmatch(r"0\.\d{3}", newest.nth(6).inner_text().strip())
     axe.check(analyst, "classifier versions")
+    # The rest of the queue: suggested again by the retrained classifier, on request.
+    analyst.get_by_role("button", name="Suggest themes again").click()
+    expect(analyst.locator(".govuk-notification-banner")).to_contain_text(
+        "suggested themes again for the"
+    )
+    expect(analyst.get_by_text(re.compile("Every statement no person has coded holds"))).to_be_visible()
+    axe.check(analyst, "themes suggested again")
 
     # The codebook and discovery pages.
     analyst.get_by_role("link", name="Back to the thematic synthesis").click()

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.audit import SystemActor
@@ -116,11 +118,23 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
         set_by_label="ana (codebook version 2)",
         set_at=now,
     )
-    # The classifier retrains with the decided statement, and leaves both alone.
-    again = coding.suggest(actor=SYSTEM)
-    assert again.classifier != result.classifier
-    assert ClassifierVersion.objects.get(version=again.classifier).coded_by_people == 1
-    assert again.statements == synced.created - 2
+    # A curator asks for themes again (the model page's button): the classifier retrains
+    # with the decided statement, and leaves both alone.
+    curator = Client()
+    curator.force_login(person)
+    page = curator.get(reverse("themes:model"))
+    assert page.context["out_of_date"] == 0  # every other statement has this version's
+    response = curator.post(reverse("themes:suggest-again"), follow=True)
+    again = ClassifierVersion.objects.order_by("-trained_at", "-id").first()
+    assert again.version != result.classifier and again.coded_by_people == 1
+    assert (
+        f"Classifier {again.version} suggested themes again for the {synced.created - 2} "
+        "statements no person has coded"
+    ) in response.content.decode()
+    assert AuditEvent.objects.filter(
+        object_type="themes.suggestions", object_repr=f"Classifier {again.version}", actor=person
+    ).exists()
+    assert response.context["out_of_date"] == 0
     assert statement.codes.get(theme=suggested[0].theme).status == "confirmed"
     placeholder.refresh_from_db()
     assert (placeholder.status, placeholder.classifier, placeholder.version) == (
@@ -137,6 +151,8 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     assert not changed.codes.filter(status="suggested").exists()
     withdrawn = changed.codes.get(status="withdrawn")
     assert withdrawn.changes.last().note == "The statement's words changed"
+    page = curator.get(reverse("themes:model")).content.decode()
+    assert "1 statement no person has coded holds the suggestions of an earlier" in page
     coding.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
     assert changed.codes.filter(status="suggested").exists()
 

@@ -375,6 +375,18 @@ def test_who_may_see_and_change_the_analysis_and_reports(coded):
     assert report.title == "Online abuse" and ThematicReport.objects.count() == 1
     for url in read:
         assert client_for(pub.users["analyst"]).post(url).status_code == 405, url
+    # Suggesting themes again: curators only, and only by POST (it runs in test_services).
+    again = reverse("themes:suggest-again")
+    assert Client().post(again).status_code == 302
+    for name in (CODERS | REFUSED) - CURATORS:
+        assert client_for(pub.users[name]).post(again).status_code == 403, name
+    assert client_for(pub.users["analyst"]).get(again).status_code == 405
+    assert not AuditEvent.objects.filter(object_type="themes.suggestions").exists()
+    shown = {
+        name: "Suggest themes again" in client_for(pub.users[name]).get(read[1]).content.decode()
+        for name in CODERS
+    }
+    assert shown == {name: name in CURATORS for name in CODERS}
 
 
 def test_the_evidence_page_is_kept_until_a_person_codes(coded, django_assert_max_num_queries):
