@@ -21,6 +21,7 @@ tests/themes/test_archive.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import statistics
@@ -64,6 +65,53 @@ class FoundStatement:
     text: str
     kind: str
     stage: str
+
+
+# The publication date a report states -------------------------------------------------------
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        1,
+    )
+    for name in names
+}
+_PUBLISHED = re.compile(
+    r"\b(?:published(?:\s+on)?|publication\s+date|date\s+of\s+publication)\s*[:\-\u2013]?\s*"
+    r"(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})\b",
+    re.I,
+)
+DATE_SEARCH_PARAGRAPHS = 40  # a report says when it was published on its first pages
+
+
+def publication_date(paragraphs: Sequence[ParsedParagraph]) -> dt.date | None:
+    """The date a report says it was published ("Published on: 14 March 2017", "Publication
+    date: June 2021", the first of the month when no day is given), from its first
+    paragraphs; None if it does not say, or says something that is not a date."""
+    for paragraph in paragraphs[:DATE_SEARCH_PARAGRAPHS]:
+        for match in _PUBLISHED.finditer(paragraph.text):
+            month = _MONTHS.get(match["month"].lower())
+            if month is None:
+                continue
+            try:
+                return dt.date(int(match["year"]), month, int(match["day"] or 1))
+            except ValueError:
+                continue
+    return None
 
 
 # Reading a file ----------------------------------------------------------------------------

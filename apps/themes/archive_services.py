@@ -85,7 +85,8 @@ def archive_import(
     source_url: str = "",
 ) -> ArchiveReport:
     """The report in `data` stored with its paragraphs and statements (their year the year
-    of `published_on`; their force and programme type the report's). Nothing is stored if
+    of `published_on`, or of the date the report says it was published if none is given;
+    their force and programme type the report's). Nothing is stored if
     anything is wrong: a field (ValidationError naming it), or the file (ArchiveError naming
     it: not HTML or PDF, empty, too large, encrypted, image-only, no statements, or imported
     already, which names the earlier import)."""
@@ -111,6 +112,11 @@ def archive_import(
             "it is an inspection report with its section headings."
         )
     title = (title or parsed.title)[:TITLE_MAX]
+    if published_on is None:
+        # The date the report itself gives, where it gives one that could be right.
+        stated = archive.publication_date(parsed.paragraphs)
+        if stated is not None and stated.year >= 1990 and stated <= timezone.localdate():
+            published_on = stated
     year = published_on.year if published_on else None
     try:
         with transaction.atomic():

@@ -435,6 +435,38 @@ def thematic_report_save(
         errors["inspections"] = (
             f"Only published inspections can be drawn on: {', '.join(sorted(unpublished))}"
         )
+    # A chosen report the scope would leave out is refused by name, never dropped quietly.
+    period = f"{year_from} to {year_to}" if year_from != year_to else str(year_from)
+    inspection_problems = _outside_scope(
+        [
+            (
+                i.reference,
+                i.fieldwork_start.year if i.fieldwork_start else None,
+                i.programme_type,
+            )
+            for i in inspections
+        ],
+        year_from,
+        year_to,
+        programme_types,
+        period,
+        undated="has no fieldwork dates, so it is in no period",
+    )
+    if inspection_problems and "inspections" not in errors:
+        errors["inspections"] = inspection_problems
+    archive_problems = _outside_scope(
+        [
+            (f"'{a.title}'", a.published_on.year if a.published_on else None, a.programme_type)
+            for a in archive_reports
+        ],
+        year_from,
+        year_to,
+        programme_types,
+        period,
+        undated=("has no publication date, so it is in no period: import it again with its date"),
+    )
+    if archive_problems:
+        errors["archive_reports"] = archive_problems
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -462,6 +494,39 @@ def thematic_report_save(
             actor=actor,
             action=action,
             instance=report,
-            summary=f"Thematic report '{report.title}': {year_from} to {year_to}",
+            summary=(
+                f"Thematic report '{report.title}': {period}; programme types: "
+                f"{', '.join(report.programme_types) or 'every type'}; inspections: "
+                f"{', '.join(sorted(i.reference for i in inspections)) or 'every one'}; "
+                f"imported reports: "
+                f"{', '.join(sorted(str(a.pk) for a in archive_reports)) or 'every one'}"
+            ),
         )
     return report
+
+
+def _outside_scope(
+    chosen: Sequence[tuple[str, int | None, str]],
+    year_from: int,
+    year_to: int,
+    programme_types: Sequence[str],
+    period: str,
+    *,
+    undated: str,
+) -> str:
+    """What is wrong with the chosen reports ((name, year, programme type) each) that the
+    scope would leave out: no year, a year outside the period, another programme type."""
+    problems = []
+    labels = dict(ProgrammeType.choices)
+    for name, year, programme_type in chosen:
+        if year is None:
+            problems.append(f"{name} {undated}")
+        elif not year_from <= year <= year_to:
+            problems.append(f"{name} ({year}) is outside the period {period}")
+        elif programme_types and programme_type not in programme_types:
+            problems.append(
+                f"{name} is a {labels[programme_type]}, not one of the programme types chosen"
+                if programme_type in labels
+                else f"{name} has no programme type, so the types chosen leave it out"
+            )
+    return "; ".join(problems) + "." if problems else ""

@@ -55,7 +55,10 @@ class ArchiveImportForm(forms.Form):
         label="Date published",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The report's statements are counted in this year in the analysis.",
+        help_text=(
+            "Leave it empty to take the date the report gives (such as \u201cPublished on: 14 "
+            "March 2017\u201d). The report's statements are counted in its year in the analysis."
+        ),
         error_messages={"invalid": "Enter the date published as a real date, like 2019-03-14."},
     )
     source_url = forms.URLField(
@@ -145,11 +148,24 @@ def archive_import(request: HttpRequest) -> HttpResponse:
         else:
             count = report.statements.count()
             note = _suggest(request, report)
+            when = (
+                f", published {report.published_on:%-d %B %Y}"
+                + ("" if data["published_on"] else " (the date the report gives)")
+                if report.published_on
+                else ""
+            )
             messages.success(
                 request,
-                f"Imported \u201c{report.title}\u201d: {count} statement"
+                f"Imported \u201c{report.title}\u201d{when}: {count} statement"
                 f"{'s' if count != 1 else ''}.{note}",
             )
+            if report.published_on is None:
+                messages.warning(
+                    request,
+                    "The report does not say when it was published, and no date was given: "
+                    "its statements are in no period of the analysis or of a thematic report. "
+                    "Remove it and import it again with its date.",
+                )
             return redirect("themes:archive-report", pk=report.pk)
     return render(
         request,

@@ -606,7 +606,41 @@ def test_an_import_stores_the_report_its_paragraphs_and_statements():
     )
     assert other.title == "Northshire review 2018"
     assert set(other.statements.values_list("report_title", flat=True)) == {other.title}
-    assert set(other.statements.values_list("year", flat=True)) == {None}
+    # No date given: the one the report gives ("Published on: 2 October 2018").
+    assert other.published_on == dt.date(2018, 10, 2)
+    assert set(other.statements.values_list("year", flat=True)) == {2018}
+
+
+@pytest.mark.parametrize(
+    "text, date",
+    [
+        ("Published on: 14 March 2017", dt.date(2017, 3, 14)),
+        ("Published 11 June 2025", dt.date(2025, 6, 11)),
+        ("Publication date: June 2021", dt.date(2021, 6, 1)),
+        ("Date of publication \u2013 3rd Sept. 2019", dt.date(2019, 9, 3)),
+        ("Published: 31 February 2020", None),  # not a date
+        ("Published in the public interest in 2020", None),
+        ("The force published 12 reports in 2020.", None),
+        ("Fieldwork took place on 14 March 2017.", None),
+    ],
+)
+def test_the_publication_date_a_report_gives(text, date):
+    paragraphs = [ParsedParagraph(1, "", "Northshire Police"), ParsedParagraph(2, "", text)]
+    assert archive.publication_date(paragraphs) == date
+
+
+def test_a_date_given_or_not_credible_is_not_replaced_by_the_reports(db):
+    given = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="review.html",
+        data=sample("northshire-post-inspection-review-2018.html"),
+        published_on=dt.date(2018, 11, 1),
+    )
+    assert given.published_on == dt.date(2018, 11, 1)
+    future = sample("eastmarch-ncpi-2025.html").replace(b"11 June 2025", b"11 June 2999")
+    undated = archive_services.archive_import(actor=SYSTEM, file_name="e.html", data=future)
+    assert undated.published_on is None
+    assert set(undated.statements.values_list("year", flat=True)) == {None}
 
 
 def _rc4(key: bytes, data: bytes) -> bytes:
@@ -893,7 +927,8 @@ def test_the_command_imports_each_file_and_suggests_themes(tmp_path):
     assert "westmere-ncpi-2021.pdf: imported \u201cWestmere Constabulary" in printed
     westmere = ArchiveReport.objects.get(file_name="westmere-ncpi-2021.pdf")
     assert (
-        f"(report {westmere.pk}, 58 paragraphs): 52 statements: 20 findings, 20 strengths, 6 "
+        f"(report {westmere.pk}, published 9 September 2021, 58 paragraphs): 52 statements: "
+        "20 findings, 20 strengths, 6 "
         "recommendations, 3 areas for improvement, 2 causes of concern, 1 promising practice."
     ) in printed
     assert "eastmarch-ncpi-2025.html: imported" in printed

@@ -11,6 +11,7 @@ from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import QueryDict
 from django.test import Client
@@ -292,6 +293,47 @@ def test_a_thematic_report_is_saved_and_a_stale_save_refused(coded):
         )
     report.refresh_from_db()
     assert (report.title, report.version) == ("Online abuse of children", 2)
+
+
+def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
+    """Never dropped quietly: an imported report with no date or outside the period, an
+    inspection outside the period or of a programme type not chosen."""
+    pub, _ = coded
+    analyst = pub.users["analyst"]
+    undated = ArchiveReport.objects.create(
+        title="Undated review", file_name="u.html", file_sha256="u" * 64, imported_by_label="t"
+    )
+    old = _archive(999, 2015)
+    inspection = Inspection.objects.get(pk=pub.other.pk)
+    year = inspection.fieldwork_start.year
+    asked = {"actor": analyst, "report": None, "title": "T", "year_from": year, "year_to": year}
+    with pytest.raises(ValidationError) as refused:
+        services.thematic_report_save(**asked, archive_reports=[undated, old])
+    assert refused.value.message_dict == {
+        "archive_reports": [
+            "'Undated review' has no publication date, so it is in no period: import it again "
+            f"with its date; '{old.title}' (2015) is outside the period {year}."
+        ]
+    }
+    with pytest.raises(ValidationError) as refused:
+        services.thematic_report_save(
+            **{**asked, "year_from": year + 1, "year_to": year + 2}, inspections=[inspection]
+        )
+    assert refused.value.message_dict == {
+        "inspections": [
+            f"{inspection.reference} ({year}) is outside the period {year + 1} to {year + 2}."
+        ]
+    }
+    other_type = "jtai" if inspection.programme_type != "jtai" else "ncpi"
+    with pytest.raises(ValidationError, match="not one of the programme types chosen"):
+        services.thematic_report_save(
+            **asked, programme_types=[other_type], inspections=[inspection]
+        )
+    assert not ThematicReport.objects.exists()
+    # Within the scope: saved, and the audit trail names what was chosen.
+    report = services.thematic_report_save(**asked, inspections=[inspection])
+    event = AuditEvent.objects.get(object_type="themes.thematicreport", object_id=str(report.pk))
+    assert f"inspections: {inspection.reference}" in event.summary
 
 
 def test_the_thematic_report_links_every_figure_and_quotation(coded):

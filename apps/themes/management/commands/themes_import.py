@@ -125,7 +125,12 @@ class Command(BaseCommand):
         kinds = Counter(report.statements.values_list("kind", flat=True))
         self.stdout.write(
             f"{path.name}: imported \u201c{report.title}\u201d (report {report.pk}, "
-            f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
+            + (
+                f"published {report.published_on:%-d %B %Y}, "
+                if report.published_on
+                else "no publication date: in no period until imported again with --published, "
+            )
+            + f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
             f"{archive_selectors.kinds_in_words(kinds)}."
         )
         return report
