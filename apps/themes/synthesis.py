@@ -504,8 +504,10 @@ class Figure:
 def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, Any]]:
     """The statements of one page of evidence, with their themes (names) and where to read
     them. Two queries."""
-    statements = Statement.objects.select_related("paragraph", "force").in_bulk(
-        [r.statement_id for r in rows]
+    statements = (
+        Statement.objects.select_related("paragraph", "force")
+        .defer("force__boundary", "force__boundary_map")  # the map's data: not shown here
+        .in_bulk([r.statement_id for r in rows])
     )
     sources = _sources(list(statements.values()))
     names = data.names
@@ -635,6 +637,7 @@ def _trends(data: Corpus) -> dict[str, dict[str, Any]]:
                 "low": y.low,
                 "high": y.high,
                 "link": _link(data, Figure(theme=t.theme, facet="year", value=str(y.year))),
+                "total_link": _link(data, Figure(facet="year", value=str(y.year))),
             }
             for y in t.years
         ]
@@ -648,8 +651,8 @@ def _trends(data: Corpus) -> dict[str, dict[str, Any]]:
             "slope": t.slope,
             "years": years,
             "chart": analysis.line_chart_svg(
-                [(int(y["year"]), float(y["share"])) for y in years],
-                title=f"{names[t.theme]}: share of statements by year",
+                [(int(y["year"]), float(y["share"]), y["low"], y["high"]) for y in years],
+                title=f"{names[t.theme]}: share of statements by year, with 95% intervals",
             )
             if len(years) > 1
             else "",
@@ -687,11 +690,17 @@ def _contrast(data: Corpus) -> dict[str, dict[str, Any]]:
             "strengths": c.strengths,
             "strengths_total": c.strengths_total,
             "strengths_share": c.strengths_share,
+            "strengths_interval": {"low": c.strengths_low, "high": c.strengths_high},
             "weaknesses": c.weaknesses,
             "weaknesses_total": c.weaknesses_total,
             "weaknesses_share": c.weaknesses_share,
+            "weaknesses_interval": {"low": c.weaknesses_low, "high": c.weaknesses_high},
+            "p_adjusted": c.p_adjusted,
+            "leaning": c.leaning,
             "strengths_link": _link(data, Figure(theme=c.theme, kinds=tuple(STRENGTH_KINDS_ORDER))),
             "weaknesses_link": _link(data, Figure(theme=c.theme, kinds=tuple(WEAKNESS_KINDS))),
+            "strengths_total_link": _link(data, Figure(kinds=tuple(STRENGTH_KINDS_ORDER))),
+            "weaknesses_total_link": _link(data, Figure(kinds=tuple(WEAKNESS_KINDS))),
         }
     return out
 

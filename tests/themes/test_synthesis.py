@@ -215,12 +215,18 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     pair = next(p for p in context["pairs"] if {p["a"], p["b"]} == {"workforce", "partnership"})
     assert pair["count"] == 60 and pair["significant"]
     assert _evidence_ids(analyst, pair["link"]) == set(made["workforce"])
-    # Every evidence link on the page works and lists what its number says.
-    links = re.findall(r'href="(/themes/analysis/evidence/\?[^"]+)"', body)
-    assert links
-    for link in links[:25]:
-        response = analyst.get(unescape(link))
-        assert response.status_code == 200
+    # Every number on the page that is a link lists exactly that many statements: counts,
+    # the totals they are shares of, the strengths and weaknesses.
+    numbered = {
+        (unescape(href), int(number.replace(",", "")))
+        for href, number in re.findall(
+            r'href="(/themes/analysis/evidence/\?[^"]+)">([\d,]+)', body
+        )
+    }
+    assert len(numbered) > 50
+    assert any("kind=" in link and "theme=" not in link for link, _ in numbered)
+    for link, number in numbered:
+        assert len(_evidence_ids(analyst, link)) == number, link
     assert "Online abuse" in body or "online" in body.lower()
     # Bad scope: a clear error, status 400.
     bad = analyst.get(reverse("themes:analysis"), {"from": "soon"})
@@ -365,6 +371,16 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
         if query.get("theme") == ["online_abuse"] and "facet" not in query and "kind" not in query:
             assert listed == set(made["online_abuse"])
         assert listed, link
+    # A number that is a link lists exactly that many statements.
+    numbered = {
+        (unescape(href), int(number.replace(",", "")))
+        for href, number in re.findall(
+            r'href="(/themes/analysis/evidence/\?[^"]+)">([\d,]+)', body
+        )
+    }
+    assert len(numbered) > 10
+    for link, number in numbered:
+        assert len(_evidence_ids(analyst, link)) == number, link
     # Quotations link to their statement and to the paragraph of their report.
     statement_links = re.findall(r'href="/themes/statements/(\d+)/"', body)
     assert statement_links
