@@ -125,6 +125,13 @@ def _evidence_ids(client: Client, link: str) -> set[int]:
     return ids
 
 
+def _numbered_links(html: str) -> set[tuple[str, int]]:
+    """(evidence link, the number that is its text) for every number on the page that is a
+    link to its statements."""
+    found = re.findall(r'href="(/themes/analysis/evidence/\?[^"]+)">([\d,]+)', html)
+    return {(unescape(href), int(number.replace(",", ""))) for href, number in found}
+
+
 def test_the_corpus_counts_peoples_codes_and_else_the_classifiers(coded):
     pub, made = coded
     data = synthesis.corpus(synthesis.Scope())
@@ -217,12 +224,7 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     assert _evidence_ids(analyst, pair["link"]) == set(made["workforce"])
     # Every number on the page that is a link lists exactly that many statements: counts,
     # the totals they are shares of, the strengths and weaknesses.
-    numbered = {
-        (unescape(href), int(number.replace(",", "")))
-        for href, number in re.findall(
-            r'href="(/themes/analysis/evidence/\?[^"]+)">([\d,]+)', body
-        )
-    }
+    numbered = _numbered_links(body)
     assert len(numbered) > 50
     assert any("kind=" in link and "theme=" not in link for link, _ in numbered)
     for link, number in numbered:
@@ -372,12 +374,7 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
             assert listed == set(made["online_abuse"])
         assert listed, link
     # A number that is a link lists exactly that many statements.
-    numbered = {
-        (unescape(href), int(number.replace(",", "")))
-        for href, number in re.findall(
-            r'href="(/themes/analysis/evidence/\?[^"]+)">([\d,]+)', body
-        )
-    }
+    numbered = _numbered_links(body)
     assert len(numbered) > 10
     for link, number in numbered:
         assert len(_evidence_ids(analyst, link)) == number, link
