@@ -286,6 +286,22 @@ class ThemeCodeChange(models.Model):
         return f"{self.code_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class StatementClaim(models.Model):
+    """Who opened a statement to code it, and when: so two people working through the review
+    queue at once are each given a different statement. A claim lapses after
+    services.CLAIM_MINUTES, and goes when its holder saves their coding. Coordination only:
+    a save by anyone else is still refused if the codes changed under it (StaleCodes)."""
+
+    statement = models.OneToOneField(Statement, on_delete=models.CASCADE, related_name="claim")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    claimed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} claimed by {self.claimed_by_id}"
+
+
 class Embedding(models.Model):
     """A text's embedding by one model (its weights' digest), so only new text is embedded."""
 

@@ -3,14 +3,23 @@ codebook's versions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from apps.inspections.models import State
 
-from .models import CodebookVersion, Statement, Theme, ThemeCode, ThemeCodeChange
+from .models import (
+    CodebookVersion,
+    Statement,
+    StatementClaim,
+    Theme,
+    ThemeCode,
+    ThemeCodeChange,
+)
 
 # Findings are coded once published: a draft's words are the team's until then.
 PUBLISHED_STATES = [State.PUBLISHED, State.FOLLOW_UP, State.CLOSED]
@@ -51,9 +60,23 @@ def coding_corpus() -> QuerySet[Statement]:
     )
 
 
-def review_queue(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
+# How long a statement someone opened to code stays theirs in the review queue (minutes).
+CLAIM_MINUTES = 15
+
+
+def claim_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Claims made before this have lapsed."""
+    return (now or timezone.now()) - dt.timedelta(minutes=CLAIM_MINUTES)
+
+
+def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -> dict[str, Any]:
     """Statements no person has decided, the classifier's least sure first (the lowest
-    confidence of its likeliest theme), each with its suggestions. Three queries."""
+    confidence of its likeliest theme), each with its suggestions; those someone other than
+    `user` opened in the last CLAIM_MINUTES after the rest, each with who (`held_by`), so
+    two people working through the queue are given different statements. Three queries."""
+    held = StatementClaim.objects.filter(
+        statement=OuterRef("pk"), claimed_at__gt=claim_cutoff()
+    ).exclude(claimed_by=getattr(user, "pk", None))
     undecided = coding_corpus().exclude(pk__in=decided_statement_ids())
     suggested = Prefetch(
         "codes",
@@ -76,12 +99,18 @@ def review_queue(page: str | int | None, per_page: int = 50) -> dict[str, Any]:
             )
         )
         .filter(top__isnull=False)
-        .order_by("top", "id")
+        .annotate(held=Exists(held), held_by=Subquery(held.values("claimed_by__full_name")[:1]))
+        .order_by("held", "top", "id")
         .prefetch_related(suggested)
     )
     paginator = Paginator(ordered, per_page)
     page_obj: Page = paginator.get_page(page)
-    return {"page": page_obj, "statements": list(page_obj.object_list), "count": paginator.count}
+    return {
+        "page": page_obj,
+        "statements": list(page_obj.object_list),
+        "count": paginator.count,
+        "claim_minutes": CLAIM_MINUTES,
+    }
 
 
 def statement_detail(statement: Statement) -> dict[str, Any]:
@@ -117,9 +146,11 @@ def suggestions_out_of_date() -> int:
     )
 
 
-def next_in_queue(after: Statement) -> Statement | None:
-    queue = review_queue(1, per_page=2)["statements"]
-    return next((s for s in queue if s.pk != after.pk), None)
+def next_in_queue(after: Statement, user: Any = None) -> Statement | None:
+    """The statement `user` should code next: the queue's first that is not `after` and
+    that no one else has open."""
+    queue = review_queue(1, per_page=2, user=user)["statements"]
+    return next((s for s in queue if s.pk != after.pk and not s.held), None)
 
 
 def current_theme_choices() -> list[tuple[str, str]]:

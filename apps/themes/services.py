@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.audit import Actor, actor_fields, audit_record
@@ -26,12 +26,13 @@ from .models import (
     ArchiveReport,
     CodebookVersion,
     Statement,
+    StatementClaim,
     ThematicReport,
     ThemeCode,
     ThemeCodeChange,
 )
 from .models import Theme as ThemeRow
-from .selectors import PUBLISHED_STATES
+from .selectors import PUBLISHED_STATES, claim_cutoff
 
 # The codebook's rule: a statement has one to three themes (classifier.MAX_THEMES too).
 MAX_THEMES = 3
@@ -384,6 +385,8 @@ def codes_decide(
             _decided(code, ThemeCode.Status.REJECTED, user, label, now)
             touched.append(code)
         ThemeCodeChange.objects.bulk_create([_change(c) for c in touched])
+        # Decided: no one need keep it open any more.
+        StatementClaim.objects.filter(statement=locked).delete()
         if touched:
             data_changed("themes")
             audit_record(
@@ -393,6 +396,36 @@ def codes_decide(
                 summary=f"Themes decided: {', '.join(keys)}",
             )
     return touched
+
+
+def statement_claim(
+    *, user: Any, statement: Statement, now: dt.datetime | None = None
+) -> StatementClaim | None:
+    """`user` opens `statement` to code it: it is theirs (the review queue gives others
+    another) unless someone else opened it within the last CLAIM_MINUTES, whose claim is
+    returned then (and stands); else None. Safe when two people open it at once: one gets
+    it, the other is told."""
+    now = now or timezone.now()
+    for _ in range(2):  # a second go, should another person's claim appear or change meanwhile
+        claim = StatementClaim.objects.filter(statement=statement).first()
+        if claim is None:
+            try:
+                with transaction.atomic():
+                    StatementClaim.objects.create(
+                        statement=statement, claimed_by=user, claimed_at=now
+                    )
+                return None
+            except IntegrityError:  # someone else claimed it this instant
+                continue
+        if claim.claimed_by_id != user.pk and claim.claimed_at > claim_cutoff(now):
+            return claim
+        # Mine, or lapsed: taken (only if it is still as read).
+        taken = StatementClaim.objects.filter(
+            pk=claim.pk, claimed_by=claim.claimed_by_id, claimed_at=claim.claimed_at
+        ).update(claimed_by=user, claimed_at=now)
+        if taken:
+            return None
+    return StatementClaim.objects.filter(statement=statement).exclude(claimed_by=user).first()
 
 
 # Thematic reports ---------------------------------------------------------------------------

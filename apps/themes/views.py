@@ -20,7 +20,11 @@ from .forms import DecideForm
 @require_safe
 def review(request: HttpRequest) -> HttpResponse:
     permissions.require_coder(request)
-    return render(request, "themes/review.html", selectors.review_queue(request.GET.get("page")))
+    return render(
+        request,
+        "themes/review.html",
+        selectors.review_queue(request.GET.get("page"), user=request.user),
+    )
 
 
 @login_required
@@ -44,6 +48,8 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
         for t in themes
     ]
     current = [c.theme.key for c in detail["codes"] if c.status in ("suggested", "confirmed")]
+    # Opening it to code it: theirs in the queue for a while, unless someone else has it open.
+    held = services.statement_claim(user=request.user, statement=item)
     form = DecideForm(
         request.POST or None,
         choices=choices,
@@ -63,12 +69,12 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Themes saved.")
-            following = selectors.next_in_queue(item)
+            following = selectors.next_in_queue(item, request.user)
             if following is not None:
                 return redirect("themes:statement", pk=following.pk)
             return redirect("themes:review")
     return render(
         request,
         "themes/statement.html",
-        {"statement": item, "form": form, "themes": themes, **detail},
+        {"statement": item, "form": form, "themes": themes, "held": held, **detail},
     )

@@ -4,16 +4,19 @@ a fixed number of queries."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.audit import SystemActor
 from apps.inspections.models import Inspection, State
-from apps.themes import coding, services
-from apps.themes.models import Statement, ThemeCode
+from apps.themes import coding, selectors, services
+from apps.themes.models import ClassifierVersion, Statement, StatementClaim, Theme, ThemeCode
 
 SYSTEM = SystemActor("tests")
 CODERS = {"manager", "lead", "inspector", "analyst"}
@@ -134,3 +137,81 @@ def test_the_national_tracker_filters_recommendations_by_theme(corpus):
     )
     assert corpus.later.headline[:60] not in manager.get(tracker, {"theme": theme}).content.decode()
     assert corpus.later.headline[:60] in manager.get(tracker, {"theme": other}).content.decode()
+
+
+def _suggested(corpus) -> list[Statement]:
+    """Every published statement with one suggestion of a stand-in classifier version, the
+    first the least sure: the queue's order, without the model."""
+    row = ClassifierVersion.objects.create(
+        version="test",
+        codebook=services.current_codebook(),
+        embedding_model="m",
+        trained_on=1,
+        model=b"",
+    )
+    theme = Theme.objects.get(codebook=row.codebook, key="workforce")
+    statements = list(Statement.objects.filter(inspection=corpus.inspection).order_by("pk"))
+    for n, statement in enumerate(statements):
+        ThemeCode.objects.create(
+            statement=statement,
+            theme=theme,
+            status="suggested",
+            confidence=0.1 + n / 100,
+            classifier=row,
+            set_by_label="classifier test",
+            set_at=timezone.now(),
+        )
+    assert len(statements) >= 3
+    return statements
+
+
+def test_two_people_coding_at_once_are_given_different_statements(corpus):
+    first, second, third, *_ = _suggested(corpus)
+    ana, lee = corpus.users["analyst"], corpus.users["lead"]
+    analyst, lead = client_for(ana), client_for(lee)
+    queue = reverse("themes:review")
+
+    # The analyst opens the least sure statement: it is theirs for a while.
+    page = analyst.get(reverse("themes:statement", args=[first.pk]))
+    assert page.context["held"] is None
+    # The lead's queue gives it last, saying who has it open; the analyst's does not.
+    theirs = lead.get(queue)
+    assert [s.pk for s in theirs.context["statements"]][-1] == first.pk
+    assert f"Open: {ana.get_full_name()}" in theirs.content.decode()
+    assert analyst.get(queue).context["statements"][0].pk == first.pk
+    # Opened anyway: a warning naming the analyst, and the claim stands.
+    page = lead.get(reverse("themes:statement", args=[first.pk]))
+    assert page.context["held"].claimed_by == ana
+    assert f"{ana.get_full_name()} opened this statement" in page.content.decode()
+    assert StatementClaim.objects.get(statement=first).claimed_by == ana
+
+    # The lead codes the second; after saving, the analyst is given the third, not the second
+    # the lead has open... and the lead's save releases theirs.
+    lead_page = lead.get(reverse("themes:statement", args=[second.pk]))
+    saved = analyst.post(
+        reverse("themes:statement", args=[first.pk]),
+        {"themes": ["workforce"], "seen_version": services.codes_version(first)},
+    )
+    assert saved.url == reverse("themes:statement", args=[third.pk])
+    assert not StatementClaim.objects.filter(statement=first).exists()
+    lead.post(
+        reverse("themes:statement", args=[second.pk]),
+        {
+            "themes": ["partnership"],
+            "seen_version": lead_page.context["form"].initial["seen_version"],
+        },
+    )
+    assert not StatementClaim.objects.filter(statement=second).exists()
+
+    # A claim lapses: after CLAIM_MINUTES the statement is anyone's.
+    analyst.get(saved.url)
+    assert lead.get(queue).context["statements"][-1].pk == third.pk
+    StatementClaim.objects.filter(statement=third, claimed_by=ana).update(
+        claimed_at=timezone.now() - dt.timedelta(minutes=selectors.CLAIM_MINUTES + 1)
+    )
+    assert lead.get(queue).context["statements"][0].pk == third.pk
+    assert services.statement_claim(user=lee, statement=third) is None
+    assert StatementClaim.objects.get(statement=third).claimed_by == lee
+    # The same person opening it again keeps it.
+    assert services.statement_claim(user=lee, statement=third) is None
+    assert services.statement_claim(user=ana, statement=third).claimed_by == lee
