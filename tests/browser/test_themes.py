@@ -147,6 +147,11 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     ):
         assert analyst.goto(url).status == 200, url
         axe.check(analyst, what)
+    # A revision refused: the form again, its error summary naming the field.
+    analyst.goto("/themes/codebook/split/?key=records_systems")
+    analyst.get_by_role("button", name="Split the theme").click()
+    expect(analyst.locator(".govuk-error-summary")).to_be_visible()
+    axe.check(analyst, "split a theme, refused")
     analyst.goto("/themes/discovery/")
     axe.check(analyst, "discovery")
     analyst.goto("/themes/archive/")
@@ -165,11 +170,25 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     first.click()
     expect(analyst.locator("ol.govuk-list > li")).to_have_count(min(count, 50))
     axe.check(analyst, "evidence")
+    # A scope that is not one: the page says what is wrong (status 400).
+    for url, what in (
+        ("/themes/analysis/?from=soon", "analysis, bad scope"),
+        ("/themes/analysis/evidence/?theme=nonsense", "evidence, bad figure"),
+    ):
+        assert analyst.goto(url).status == 400, url
+        axe.check(analyst, what)
 
     # A draft thematic report, its figures and quotations linked; and its PDF.
     analyst.goto("/themes/reports/")
     axe.check(analyst, "thematic reports")
     analyst.get_by_role("link", name="Draft a thematic report").click()
+    # Refused first (the years the wrong way round), with the reason.
+    analyst.get_by_label("Title").fill("Missing and exploited children")
+    analyst.get_by_label("First year").fill("2026")
+    analyst.get_by_label("Last year").fill("2016")
+    analyst.get_by_role("button", name="Save").click()
+    expect(analyst.locator(".govuk-error-summary")).to_contain_text("The last year")
+    axe.check(analyst, "thematic report form, refused")
     analyst.get_by_label("Title").fill("Missing and exploited children, 2016 to 2026")
     analyst.get_by_label("First year").fill("2016")
     analyst.get_by_label("Last year").fill("2026")

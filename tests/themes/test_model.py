@@ -25,6 +25,21 @@ def test_the_weights_are_checked_before_use(tmp_path: Path):
         embedding.verify_weights(tmp_path)
     with pytest.raises(ImproperlyConfigured, match="missing"):
         embedding.verify_weights(tmp_path / "nowhere")
+    # The right weights, but a tokenizer changed (or missing): refused, naming the file.
+    model = tmp_path / "model"
+    for source in embedding.model_dir().rglob("*"):
+        if source.is_file():
+            target = model / source.relative_to(embedding.model_dir())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source)
+    assert embedding.verify_weights(model) == model
+    (model / "vocab.txt").unlink()
+    (model / "vocab.txt").write_text("[PAD]\n[UNK]\n")
+    with pytest.raises(ImproperlyConfigured, match=r"vocab\.txt is not the one"):
+        embedding.verify_weights(model)
+    (model / "vocab.txt").unlink()
+    with pytest.raises(ImproperlyConfigured, match=r"vocab\.txt is missing"):
+        embedding.verify_weights(model)
 
 
 def test_embeddings_are_unit_vectors_of_meaning_and_each_text_is_embedded_once(monkeypatch):

@@ -269,3 +269,37 @@ def test_the_classifier_learns_the_revised_codebook(pub):
     assert row.codebook == current
     assert set(row.thresholds) == {t.key for t in current.themes.all()}
     assert row.quality["macro_f1"] > 0.5
+
+
+def test_a_findings_year_is_its_reports_first_publication(pub):
+    """As an imported report's statements take its publication year; the fieldwork's until
+    the report is published; a later version keeps the first year."""
+    from apps.reports.models import Publication, Report
+
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    inspection = pub.inspection
+    start = inspection.fieldwork_start.year
+    statements = Statement.objects.filter(inspection=inspection)
+    assert {s.year for s in statements} == {start}
+    report = Report.objects.create(inspection=inspection, language="en", title=inspection.title)
+    for version, day in ((1, dt.date(start + 1, 2, 3)), (2, dt.date(start + 2, 5, 6))):
+        Publication.objects.create(
+            report=report,
+            inspection=inspection,
+            language="en",
+            slug="the-report",
+            version=version,
+            is_current=version == 2,
+            title=inspection.title,
+            summary="What we found.",
+            programme_type=inspection.programme_type,
+            published_on=day,
+            body_html="<p>The report.</p>",
+            search_text="The report.",
+        )
+    assert services.statements_sync().changed == statements.count()
+    assert {s.year for s in statements.all()} == {start + 1}
+    assert {s.year for s in Statement.objects.filter(inspection=pub.other)} == {
+        pub.other.fieldwork_start.year
+    }

@@ -237,23 +237,50 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     assert bad.status_code == 400 and "theme:" in bad.content.decode()
 
 
-def test_the_analysis_makes_the_same_queries_whatever_the_corpus(pub):
-    services.codebook_load(actor=SYSTEM)
-    build(pub.users["analyst"], reports_per_year=1, per_report=4)
-    analyst = client_for(pub.users["analyst"])
+def test_the_pages_make_the_same_queries_whatever_the_corpus(pub):
+    """The analysis, a thematic report, the list of reports and a statement's page."""
     from django.core.cache import cache
 
-    cache.clear()
-    with CaptureQueriesContext(connection) as few:
-        analyst.get(reverse("themes:analysis"), {"by": "force"})
+    services.codebook_load(actor=SYSTEM)
+    person = pub.users["analyst"]
+    analyst = client_for(person)
+
+    def counts() -> list[int]:
+        for n in range(3):
+            services.thematic_report_save(
+                actor=person, report=None, title=f"Report {n}", year_from=2021, year_to=2024
+            )
+        report = ThematicReport.objects.order_by("pk").first()
+        statement = Statement.objects.order_by("pk").first()
+        cache.clear()
+        out = []
+        for url, query in (
+            (reverse("themes:analysis"), {"by": "force"}),
+            (reverse("themes:report", args=[report.pk]), {}),
+            (reverse("themes:reports"), {}),
+            (reverse("themes:statement", args=[statement.pk]), {}),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert analyst.get(url, query).status_code == 200, url
+            out.append(len(queries.captured_queries))
+        return out
+
+    build(person, reports_per_year=1, per_report=4)
+    few = counts()
     ThemeCode.objects.all().delete()
     Statement.objects.filter(source="archive").delete()
     ArchiveReport.objects.all().delete()
-    build(pub.users["analyst"], reports_per_year=3, per_report=12)
-    cache.clear()
-    with CaptureQueriesContext(connection) as more:
-        analyst.get(reverse("themes:analysis"), {"by": "force"})
-    assert len(more.captured_queries) == len(few.captured_queries)
+    build(person, reports_per_year=3, per_report=12)
+    # More history on the statement's codes, too.
+    statement = Statement.objects.order_by("pk").first()
+    for themes in (["workforce"], ["partnership", "supervision"], ["online_abuse"]):
+        services.codes_decide(
+            actor=person,
+            statement=statement,
+            themes=themes,
+            seen_version=services.codes_version(statement),
+        )
+    assert counts() == few
 
 
 def test_a_thematic_report_is_saved_and_a_stale_save_refused(coded):
@@ -313,7 +340,9 @@ def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
     )
     old = _archive(999, 2015)
     inspection = Inspection.objects.get(pk=pub.other.pk)
-    year = inspection.fieldwork_start.year
+    year = services.publication_years([inspection.pk]).get(
+        inspection.pk, inspection.fieldwork_start.year
+    )
     asked = {"actor": analyst, "report": None, "title": "T", "year_from": year, "year_to": year}
     with pytest.raises(ValidationError) as refused:
         services.thematic_report_save(**asked, archive_reports=[undated, old])
@@ -420,6 +449,9 @@ def test_who_may_see_and_change_the_analysis_and_reports(coded):
         for url in read:
             expected = 200 if name in CODERS else 403
             assert client.get(url).status_code == expected, (name, url)
+        if name not in CODERS:  # (the PDF itself is made in the report's own test)
+            pdf = reverse("themes:report-pdf", args=[report.pk])
+            assert client.get(pdf).status_code == 403, name
         for url in change:
             expected = 200 if name in CURATORS else 403
             assert client.get(url).status_code == expected, (name, url)
