@@ -6,6 +6,7 @@ refused), their HTML and PDF, who may see and change them, and fixed query count
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlparse
@@ -123,6 +124,22 @@ def _evidence_ids(client: Client, link: str) -> set[int]:
         nxt = re.search(r'href="\?([^"]*)" rel="next"', html)
         url = f"{reverse('themes:evidence')}?{unescape(nxt.group(1))}" if nxt else ""
     return ids
+
+
+def _pdf_links(data: bytes) -> list[str]:
+    """Every web address a PDF's link annotations point to."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    found = []
+    for page in PDFPage.create_pages(PDFDocument(PDFParser(io.BytesIO(data)))):
+        for annotation in resolve1(page.annots) or []:
+            action = resolve1(resolve1(annotation).get("A"))
+            if action and "URI" in action:
+                found.append(resolve1(action["URI"]).decode())
+    return found
 
 
 def _numbered_links(html: str) -> set[tuple[str, int]]:
@@ -414,6 +431,10 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
     # The PDF: a real PDF, its links absolute.
     pdf = analyst.get(reverse("themes:report-pdf", args=[report.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    pdf_links = _pdf_links(pdf.content)
+    evidence = [u for u in pdf_links if "/themes/analysis/evidence/?" in u]
+    assert len(evidence) > 10
+    assert all(u.startswith("http://testserver/") for u in pdf_links if "/themes/" in u)
     assert AuditEvent.objects.filter(action="export", object_type="themes.thematicreport").exists()
     # A stale edit is refused.
     edit = reverse("themes:report-edit", args=[report.pk])
