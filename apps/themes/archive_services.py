@@ -199,6 +199,55 @@ def heading_path(headings: tuple[str, ...]) -> str:
     return path[:HEADING_MAX]
 
 
+class StaleArchiveReport(Exception):
+    """The report's date changed since the person's form was read."""
+
+
+def archive_report_date(
+    *,
+    actor: Actor,
+    report: ArchiveReport,
+    published_on: dt.date | None,
+    seen: dt.date | None,
+) -> ArchiveReport:
+    """The date a report was published, set or corrected, and its statements' year with it
+    (what places them in the analysis' periods and in thematic reports); people's coding
+    stays. Refused with ValidationError naming `published_on` (in the future, before 1990),
+    or StaleArchiveReport if someone else changed it since `seen` was read."""
+    _checked_fields(programme_type="", published_on=published_on, title="", source_url="")
+    with transaction.atomic():
+        locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
+        if locked.published_on != seen:
+            raise StaleArchiveReport(
+                "Someone else changed the report's date since you opened this page: it is now "
+                + (f"{locked.published_on:%-d %B %Y}" if locked.published_on else "not known")
+                + ". Check it, then make your change again if it is still needed."
+            )
+        if locked.published_on == published_on:
+            return locked
+        before = audit_snapshot(locked)
+        locked.published_on = published_on
+        locked.save(update_fields=["published_on"])
+        moved = Statement.objects.filter(archive_report=locked).update(
+            year=published_on.year if published_on else None
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=locked,
+            before=before,
+            after=audit_snapshot(locked),
+            summary=(
+                "Publication date "
+                + (f"{published_on:%-d %B %Y}" if published_on else "removed")
+                + f": {moved} statements counted in "
+                + (str(published_on.year) if published_on else "no year")
+            ),
+        )
+        data_changed("themes")
+    return locked
+
+
 def archive_delete(*, actor: Actor, report: ArchiveReport) -> None:
     """A report imported by mistake removed, with its paragraphs, its statements and every
     theme code of them (people's decisions too), in one transaction with the audit event.

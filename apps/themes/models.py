@@ -289,7 +289,7 @@ class ThemeCodeChange(models.Model):
 class StatementClaim(models.Model):
     """Who opened a statement to code it, and when: so two people working through the review
     queue at once are each given a different statement. A claim lapses after
-    services.CLAIM_MINUTES, and goes when its holder saves their coding. Coordination only:
+    selectors.CLAIM_MINUTES, and goes when its holder saves their coding. Coordination only:
     a save by anyone else is still refused if the codes changed under it (StaleCodes)."""
 
     statement = models.OneToOneField(Statement, on_delete=models.CASCADE, related_name="claim")

@@ -7,7 +7,18 @@ import datetime as dt
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from apps.inspections.models import State
@@ -99,7 +110,16 @@ def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -
             )
         )
         .filter(top__isnull=False)
-        .annotate(held=Exists(held), held_by=Subquery(held.values("claimed_by__full_name")[:1]))
+        .annotate(
+            held=Exists(held),
+            held_by=Subquery(
+                held.annotate(
+                    name=Coalesce(
+                        NullIf("claimed_by__full_name", Value("")), "claimed_by__username"
+                    )
+                ).values("name")[:1]
+            ),
+        )
         .order_by("held", "top", "id")
         .prefetch_related(suggested)
     )
@@ -111,6 +131,17 @@ def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -
         "count": paginator.count,
         "claim_minutes": CLAIM_MINUTES,
     }
+
+
+def claim_held(statement: Statement, user: Any) -> StatementClaim | None:
+    """Someone other than `user` who opened `statement` from the review queue within the
+    last CLAIM_MINUTES (their claim), if anyone did."""
+    return (
+        StatementClaim.objects.filter(statement=statement, claimed_at__gt=claim_cutoff())
+        .exclude(claimed_by=getattr(user, "pk", None))
+        .select_related("claimed_by")
+        .first()
+    )
 
 
 def statement_detail(statement: Statement) -> dict[str, Any]:
@@ -125,18 +156,26 @@ def statement_detail(statement: Statement) -> dict[str, Any]:
         .select_related("code__theme__codebook", "classifier")
         .order_by("at", "id")
     )
-    return {"codes": codes, "history": history}
+    decided = Statement.objects.filter(pk=statement.pk, pk__in=decided_statement_ids()).exists()
+    return {"codes": codes, "history": history, "decided": decided}
 
 
 def suggestions_out_of_date() -> int:
-    """How many statements no person has coded hold no suggestion of the latest classifier
-    (under the current codebook): suggested by an earlier version, or not yet at all. A
+    """How many statements no person has coded hold no suggestion of the classifier that
+    made the latest suggestions (under the current codebook): suggested by an earlier
+    version, or not yet at all. A
     statement waiting for a person after a codebook split is the person's, not counted.
     One query."""
-    from .models import ClassifierVersion
-
-    latest = ClassifierVersion.objects.order_by("-trained_at", "-id").values("pk")[:1]
-    current = current_codes().filter(status=ThemeCode.Status.SUGGESTED, classifier__in=latest)
+    # The classifier of the latest suggestions for the current codebook (a version may be
+    # used again when what it learnt from is the same, so not simply the newest trained).
+    latest_codebook = CodebookVersion.objects.order_by("-number").values("pk")[:1]
+    used = (
+        current_codes()
+        .filter(classifier__codebook__in=latest_codebook, set_by__isnull=True)
+        .order_by("-set_at", "-id")
+        .values("classifier_id")[:1]
+    )
+    current = current_codes().filter(status=ThemeCode.Status.SUGGESTED, classifier__in=used)
     return (
         coding_corpus()
         .exclude(pk__in=decided_statement_ids())

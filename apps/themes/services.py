@@ -250,6 +250,7 @@ def statements_sync() -> SyncResult:
                     "force",
                     "programme_type",
                 ],
+                batch_size=2000,
             )
             _withdraw_suggestions(reworded, "The statement's words changed")
             data_changed("themes")
@@ -498,30 +499,10 @@ def thematic_report_save(
         )
     # A chosen report the scope would leave out is refused by name, never dropped quietly.
     period = f"{year_from} to {year_to}" if year_from != year_to else str(year_from)
-    published = publication_years(i.pk for i in inspections)
-    inspection_problems = _outside_scope(
-        [(i.reference, _year_of(i, published), i.programme_type) for i in inspections],
-        year_from,
-        year_to,
-        programme_types,
-        period,
-        undated="has no publication or fieldwork dates, so it is in no period",
-    )
-    if inspection_problems and "inspections" not in errors:
-        errors["inspections"] = inspection_problems
-    archive_problems = _outside_scope(
-        [
-            (f"'{a.title}'", a.published_on.year if a.published_on else None, a.programme_type)
-            for a in archive_reports
-        ],
-        year_from,
-        year_to,
-        programme_types,
-        period,
-        undated=("has no publication date, so it is in no period: import it again with its date"),
-    )
-    if archive_problems:
-        errors["archive_reports"] = archive_problems
+    for field, problems in scope_problems(
+        year_from, year_to, programme_types, inspections, archive_reports
+    ).items():
+        errors.setdefault(field, problems)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -551,13 +532,63 @@ def thematic_report_save(
             instance=report,
             summary=(
                 f"Thematic report '{report.title}': {period}; programme types: "
-                f"{', '.join(report.programme_types) or 'every type'}; inspections: "
-                f"{', '.join(sorted(i.reference for i in inspections)) or 'every one'}; "
-                f"imported reports: "
-                f"{', '.join(sorted(str(a.pk) for a in archive_reports)) or 'every one'}"
+                f"{', '.join(report.programme_types) or 'every type'}; "
+                + (
+                    # Choosing any report limits both lists to what is chosen (Scope).
+                    f"inspections: {', '.join(sorted(i.reference for i in inspections)) or 'none'}"
+                    f"; imported reports: "
+                    f"{', '.join(sorted(str(a.pk) for a in archive_reports)) or 'none'}"
+                    if inspections or archive_reports
+                    else "every report in the period"
+                )
             ),
         )
     return report
+
+
+def scope_problems(
+    year_from: int,
+    year_to: int,
+    programme_types: Sequence[str],
+    inspections: Sequence[Inspection],
+    archive_reports: Sequence[ArchiveReport],
+) -> dict[str, str]:
+    """What is wrong, by field, with chosen reports the scope would leave out of the figures:
+    no year, a year outside the period, another programme type. An inspection's year is its
+    statements' (what the figures count), else the one they will take (_year_of). Two
+    queries."""
+    period = f"{year_from} to {year_to}" if year_from != year_to else str(year_from)
+    counted = dict(
+        Statement.objects.filter(inspection__in=[i.pk for i in inspections])
+        .values_list("inspection_id", "year")
+        .distinct()
+    )
+    published = publication_years(i.pk for i in inspections if i.pk not in counted)
+    found = {
+        "inspections": _outside_scope(
+            [
+                (i.reference, counted.get(i.pk, _year_of(i, published)), i.programme_type)
+                for i in inspections
+            ],
+            year_from,
+            year_to,
+            programme_types,
+            period,
+            undated="has no publication or fieldwork dates, so it is in no period",
+        ),
+        "archive_reports": _outside_scope(
+            [
+                (f"'{a.title}'", a.published_on.year if a.published_on else None, a.programme_type)
+                for a in archive_reports
+            ],
+            year_from,
+            year_to,
+            programme_types,
+            period,
+            undated="has no publication date, so it is in no period: give it its date",
+        ),
+    }
+    return {field: problems for field, problems in found.items() if problems}
 
 
 def _outside_scope(

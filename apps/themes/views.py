@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from apps.core.forms import add_service_errors
@@ -38,18 +39,32 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     except CodebookError:
         codebook = None
     detail = selectors.statement_detail(item)
-    confidence = {c.theme.key: c.confidence for c in detail["codes"] if c.status == "suggested"}
+    suggested = [c for c in detail["codes"] if c.status == "suggested"]
+    # A codebook split's placeholder (no classifier, no person): a part to choose, not ticked.
+    parts = {c.theme.key for c in suggested if c.classifier_id is None and c.set_by_id is None}
+    confidence = {c.theme.key: c.confidence for c in suggested if c.theme.key not in parts}
     themes = list(codebook.themes.all()) if codebook else []
     choices = [
         (
             t.key,
-            t.name + (f" (suggested, {confidence[t.key]:.0%} sure)" if t.key in confidence else ""),
+            t.name
+            + (f" (suggested, {confidence[t.key]:.0%} sure)" if t.key in confidence else "")
+            + (" (a part of a theme you had chosen, since split: tick it if it fits)")
+            * (t.key in parts),
         )
         for t in themes
     ]
-    current = [c.theme.key for c in detail["codes"] if c.status in ("suggested", "confirmed")]
-    # Opening it to code it: theirs in the queue for a while, unless someone else has it open.
-    held = services.statement_claim(user=request.user, statement=item)
+    current = [
+        c.theme.key
+        for c in detail["codes"]
+        if c.status == "confirmed" or (c.status == "suggested" and c.theme.key not in parts)
+    ]
+    # Opened from the review queue to code it: theirs there for a while, unless someone else
+    # has it open. Opened from elsewhere (a report's quotation, the evidence): only read.
+    if request.method == "GET" and request.GET.get("queue") and not detail["decided"]:
+        held = services.statement_claim(user=request.user, statement=item)
+    else:
+        held = selectors.claim_held(item, request.user)
     form = DecideForm(
         request.POST or None,
         choices=choices,
@@ -71,7 +86,7 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Themes saved.")
             following = selectors.next_in_queue(item, request.user)
             if following is not None:
-                return redirect("themes:statement", pk=following.pk)
+                return redirect(reverse("themes:statement", args=[following.pk]) + "?queue=1")
             return redirect("themes:review")
     return render(
         request,

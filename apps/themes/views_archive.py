@@ -163,8 +163,8 @@ def archive_import(request: HttpRequest) -> HttpResponse:
                 messages.warning(
                     request,
                     "The report does not say when it was published, and no date was given: "
-                    "its statements are in no period of the analysis or of a thematic report. "
-                    "Remove it and import it again with its date.",
+                    "its statements are in no period of the analysis or of a thematic report "
+                    "until you give its date (Change the date, on its page).",
                 )
             return redirect("themes:archive-report", pk=report.pk)
     return render(
@@ -201,6 +201,50 @@ def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+class DateForm(forms.Form):
+    published_on = forms.DateField(
+        label="Date published",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Its statements are counted in this year in the analysis and thematic reports.",
+        error_messages={"invalid": "Enter the date published as a real date, like 2019-03-14."},
+    )
+    seen = forms.DateField(required=False, widget=forms.HiddenInput)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def archive_date(request: HttpRequest, pk: int) -> HttpResponse:
+    permissions.require_curator(request)
+    report = _report(pk)
+    posted = request.method == "POST"
+    form = DateForm(
+        request.POST if posted else None,
+        initial={"published_on": report.published_on, "seen": report.published_on},
+    )
+    if posted and form.is_valid():
+        try:
+            archive_services.archive_report_date(
+                actor=request.user,
+                report=report,
+                published_on=form.cleaned_data["published_on"],
+                seen=form.cleaned_data["seen"],
+            )
+        except archive_services.StaleArchiveReport as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The publication date is saved.")
+            return redirect("themes:archive-report", pk=report.pk)
+    return render(
+        request,
+        "themes/archive_date.html",
+        {"report": report, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -224,5 +268,6 @@ urlpatterns: list[URLPattern] = [
     path("themes/archive/", archive_list, name="archive"),
     path("themes/archive/import/", archive_import, name="archive-import"),
     path("themes/archive/<int:pk>/", archive_report, name="archive-report"),
+    path("themes/archive/<int:pk>/date/", archive_date, name="archive-date"),
     path("themes/archive/<int:pk>/remove/", archive_delete, name="archive-delete"),
 ]

@@ -274,6 +274,15 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "body": mark_safe(_report_body(request, report, for_pdf=False)[0]),  # noqa: S308
             "can_curate": permissions.can_curate(request.user),
+            # Chosen reports its figures now leave out (a date or type changed since it was
+            # saved): said, so nothing drops out unnoticed.
+            "left_out": services.scope_problems(
+                report.year_from,
+                report.year_to,
+                report.programme_types,
+                list(report.inspections.all()),
+                list(report.archive_reports.all()),
+            ),
         },
     )
 

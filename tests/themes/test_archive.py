@@ -1194,3 +1194,50 @@ def test_importing_through_the_page_suggests_themes_that_people_then_correct(fw)
     assert "Children in police custody and detention (confirmed)" in after
     assert "Multi-agency working and information sharing (confirmed)" in after
     assert client.get(reverse("themes:archive-report", args=[report.pk])).context["decided"] == 1
+
+
+def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
+    undated_file = sample("eastmarch-ncpi-2025.html").replace(b"Published 11 June 2025", b"")
+    report = archive_services.archive_import(actor=SYSTEM, file_name="e.html", data=undated_file)
+    assert report.published_on is None
+    statement = report.statements.first()
+    services.codebook_load(actor=SYSTEM)
+    services.codes_decide(
+        actor=fw.users["analyst"],
+        statement=statement,
+        themes=["workforce"],
+        seen_version=services.codes_version(statement),
+    )
+    url = reverse("themes:archive-date", args=[report.pk])
+    assert Client().get(url).status_code == 302
+    for name in (CODERS | REFUSED) - CURATORS:
+        client = client_for(fw.users[name])
+        assert client.get(url).status_code == 403, name
+        assert client.post(url, {"published_on": "2025-06-11", "seen": ""}).status_code == 403
+    page = client_for(fw.users["analyst"]).get(reverse("themes:archive-report", args=[report.pk]))
+    assert (
+        url in page.content.decode() and "its statements are in no period" in page.content.decode()
+    )
+    analyst = client_for(fw.users["analyst"])
+    # Bad input: named, nothing changes.
+    for bad, said in (("2999-01-01", "cannot be in the future"), ("2025-02-30", "a real date")):
+        response = analyst.post(url, {"published_on": bad, "seen": ""})
+        assert response.status_code == 400 and said in response.content.decode()
+    report.refresh_from_db()
+    assert report.published_on is None
+    # Set: the statements take its year; people's coding stays; the audit trail has it.
+    response = analyst.post(url, {"published_on": "2025-06-11", "seen": ""})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.published_on == dt.date(2025, 6, 11)
+    assert set(report.statements.values_list("year", flat=True)) == {2025}
+    assert statement.codes.get(theme__key="workforce").status == "confirmed"
+    event = AuditEvent.objects.get(
+        object_type="themes.archivereport", object_id=str(report.pk), action="update"
+    )
+    assert "Publication date 11 June 2025" in event.summary
+    # A form read before that change cannot overwrite it.
+    stale = analyst.post(url, {"published_on": "2024-01-01", "seen": ""})
+    assert stale.status_code == 400 and "Someone else changed the report" in stale.content.decode()
+    report.refresh_from_db()
+    assert report.published_on == dt.date(2025, 6, 11)

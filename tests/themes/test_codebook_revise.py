@@ -639,6 +639,10 @@ def test_splitting_sends_peoples_codes_back_to_the_queue(v1, people, classifiers
     # known), and its codes stay as they are.
     assert confirmed.text not in {s.text for s in services.coded_by_people(v2)}
     assert rejected.text in {s.text for s in services.coded_by_people(v2)}
+    # Its page ticks the person's theme, not the parts: those are for the person to choose.
+    page = client_for(lead).get(reverse("themes:statement", args=[confirmed.pk]))
+    assert page.context["form"].initial["themes"] == ["workforce"]
+    assert page.content.decode().count("a part of a theme you had chosen, since split") == 2
     assert revision.message == (
         f"Codebook version 2: '{PARTNERSHIP}' split into 'Referrals and strategy discussions' "
         f"and 'Information sharing'. 1 statement a person had coded to '{PARTNERSHIP}' is back "

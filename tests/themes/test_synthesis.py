@@ -365,8 +365,8 @@ def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
         services.thematic_report_save(**asked, archive_reports=[undated, old])
     assert refused.value.message_dict == {
         "archive_reports": [
-            "'Undated review' has no publication date, so it is in no period: import it again "
-            f"with its date; '{old.title}' (2015) is outside the period {year}."
+            "'Undated review' has no publication date, so it is in no period: give it its "
+            f"date; '{old.title}' (2015) is outside the period {year}."
         ]
     }
     with pytest.raises(ValidationError) as refused:
@@ -387,7 +387,13 @@ def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
     # Within the scope: saved, and the audit trail names what was chosen.
     report = services.thematic_report_save(**asked, inspections=[inspection])
     event = AuditEvent.objects.get(object_type="themes.thematicreport", object_id=str(report.pk))
-    assert f"inspections: {inspection.reference}" in event.summary
+    assert f"inspections: {inspection.reference}; imported reports: none" in event.summary
+    # Its statements' year moves (the report published the next year, say): the report page
+    # says what its figures now leave out.
+    services.statements_sync()
+    Statement.objects.filter(inspection=inspection).update(year=year + 1)
+    page = client_for(analyst).get(reverse("themes:report", args=[report.pk])).content.decode()
+    assert f"{inspection.reference} ({year + 1}) is outside the period {year}." in page
 
 
 def test_the_thematic_report_links_every_figure_and_quotation(coded):

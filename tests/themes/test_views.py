@@ -171,8 +171,11 @@ def test_two_people_coding_at_once_are_given_different_statements(corpus):
     analyst, lead = client_for(ana), client_for(lee)
     queue = reverse("themes:review")
 
-    # The analyst opens the least sure statement: it is theirs for a while.
-    page = analyst.get(reverse("themes:statement", args=[first.pk]))
+    # Reading a statement (from a report's quotation, say) claims nothing.
+    assert analyst.get(reverse("themes:statement", args=[first.pk])).context["held"] is None
+    assert not StatementClaim.objects.exists()
+    # The analyst opens the least sure statement from the queue: theirs for a while.
+    page = analyst.get(reverse("themes:statement", args=[first.pk]) + "?queue=1")
     assert page.context["held"] is None
     # The lead's queue gives it last, saying who has it open; the analyst's does not.
     theirs = lead.get(queue)
@@ -180,19 +183,22 @@ def test_two_people_coding_at_once_are_given_different_statements(corpus):
     assert f"Open: {ana.get_full_name()}" in theirs.content.decode()
     assert analyst.get(queue).context["statements"][0].pk == first.pk
     # Opened anyway: a warning naming the analyst, and the claim stands.
-    page = lead.get(reverse("themes:statement", args=[first.pk]))
+    page = lead.get(reverse("themes:statement", args=[first.pk]) + "?queue=1")
     assert page.context["held"].claimed_by == ana
     assert f"{ana.get_full_name()} opened this statement" in page.content.decode()
     assert StatementClaim.objects.get(statement=first).claimed_by == ana
+    # ... and read from elsewhere, the same warning.
+    read = lead.get(reverse("themes:statement", args=[first.pk]))
+    assert read.context["held"].claimed_by == ana
 
     # The lead codes the second; after saving, the analyst is given the third, not the second
     # the lead has open... and the lead's save releases theirs.
-    lead_page = lead.get(reverse("themes:statement", args=[second.pk]))
+    lead_page = lead.get(reverse("themes:statement", args=[second.pk]) + "?queue=1")
     saved = analyst.post(
         reverse("themes:statement", args=[first.pk]),
         {"themes": ["workforce"], "seen_version": services.codes_version(first)},
     )
-    assert saved.url == reverse("themes:statement", args=[third.pk])
+    assert saved.url == reverse("themes:statement", args=[third.pk]) + "?queue=1"
     assert not StatementClaim.objects.filter(statement=first).exists()
     lead.post(
         reverse("themes:statement", args=[second.pk]),

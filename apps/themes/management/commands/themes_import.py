@@ -128,7 +128,7 @@ class Command(BaseCommand):
             + (
                 f"published {report.published_on:%-d %B %Y}, "
                 if report.published_on
-                else "no publication date: in no period until imported again with --published, "
+                else "no publication date: in no period until it is given on the report's page, "
             )
             + f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
             f"{archive_selectors.kinds_in_words(kinds)}."
