@@ -146,21 +146,17 @@ def _single(values: list[int]) -> int | None:
 
 
 def publication_years(inspection_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """The year each inspection's report was first published, by inspection (one query):
-    a finding's year, as an imported report's statements take its publication year, so that
-    trends count both alike."""
-    from django.db.models import Min
+    """The year each inspection's report was first published, by inspection, as its
+    follow-up record keeps it (one query): a finding's year, as an imported report's
+    statements take its publication year, so that trends count both alike."""
+    from apps.followup.models import FollowUp
 
-    from apps.reports.models import Publication
-
-    first = Publication.objects.all()
+    first = FollowUp.objects.all()
     if inspection_ids is not None:
         first = first.filter(inspection_id__in=list(inspection_ids))
     return {
         inspection_id: day.year
-        for inspection_id, day in first.values("inspection_id")
-        .annotate(day=Min("published_on"))
-        .values_list("inspection_id", "day")
+        for inspection_id, day in first.values_list("inspection_id", "published_on")
     }
 
 

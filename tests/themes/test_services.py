@@ -272,34 +272,28 @@ def test_the_classifier_learns_the_revised_codebook(pub):
 
 
 def test_a_findings_year_is_its_reports_first_publication(pub):
-    """As an imported report's statements take its publication year; the fieldwork's until
-    the report is published; a later version keeps the first year."""
-    from apps.reports.models import Publication, Report
+    """As an imported report's statements take its publication year: the date its
+    follow-up record keeps from the first publication; the fieldwork's until published."""
+    from apps.followup.models import FollowUp
 
     services.codebook_load(actor=SYSTEM)
-    services.statements_sync()
-    inspection = pub.inspection
+    inspection, other = pub.inspection, pub.other
     start = inspection.fieldwork_start.year
+    FollowUp.objects.filter(inspection=inspection).update(published_on=dt.date(start + 1, 2, 3))
+    FollowUp.objects.filter(inspection=other).delete()  # as if not yet published
+    services.statements_sync()
     statements = Statement.objects.filter(inspection=inspection)
-    assert {s.year for s in statements} == {start}
-    report = Report.objects.create(inspection=inspection, language="en", title=inspection.title)
-    for version, day in ((1, dt.date(start + 1, 2, 3)), (2, dt.date(start + 2, 5, 6))):
-        Publication.objects.create(
-            report=report,
-            inspection=inspection,
-            language="en",
-            slug="the-report",
-            version=version,
-            is_current=version == 2,
-            title=inspection.title,
-            summary="What we found.",
-            programme_type=inspection.programme_type,
-            published_on=day,
-            body_html="<p>The report.</p>",
-            search_text="The report.",
-        )
-    assert services.statements_sync().changed == statements.count()
-    assert {s.year for s in statements.all()} == {start + 1}
-    assert {s.year for s in Statement.objects.filter(inspection=pub.other)} == {
-        pub.other.fieldwork_start.year
+    assert statements.exists() and {s.year for s in statements} == {start + 1}
+    assert {s.year for s in Statement.objects.filter(inspection=other)} == {
+        other.fieldwork_start.year
+    }
+    # Published later: the next sync moves its statements to that year.
+    FollowUp.objects.create(
+        inspection=other,
+        published_on=dt.date(other.fieldwork_start.year + 2, 5, 6),
+        action_plan_due_on=dt.date(other.fieldwork_start.year + 2, 8, 6),
+    )
+    assert services.statements_sync().changed == Statement.objects.filter(inspection=other).count()
+    assert {s.year for s in Statement.objects.filter(inspection=other)} == {
+        other.fieldwork_start.year + 2
     }

@@ -357,9 +357,7 @@ def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
     )
     old = _archive(999, 2015)
     inspection = Inspection.objects.get(pk=pub.other.pk)
-    year = services.publication_years([inspection.pk]).get(
-        inspection.pk, inspection.fieldwork_start.year
-    )
+    year = inspection.follow_up_record.published_on.year
     asked = {"actor": analyst, "report": None, "title": "T", "year_from": year, "year_to": year}
     with pytest.raises(ValidationError) as refused:
         services.thematic_report_save(**asked, archive_reports=[undated, old])
