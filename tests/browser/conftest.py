@@ -150,6 +150,50 @@ def browser() -> Iterator[object]:
 PAGE_TIMEOUT_MS = 30_000
 
 
+# A click that follows a link or submits a form returns before the next page has loaded, and
+# what reads the page straight after (count(), inner_text(), url) does not wait: it can read
+# the page the click left. Tests that forgot to wait failed now and then under load. So every
+# click of a link or a submit button waits here until the next document has replaced the
+# current one and loaded; other clicks (checkboxes, <summary>, downloads, in-page links) are
+# left as they are.
+_NAVIGATES = """el => {
+  const link = el.closest('a[href]');
+  if (link) {
+    const href = link.getAttribute('href');
+    return !href.startsWith('#') && !link.hasAttribute('download')
+      && (!link.target || link.target === '_self');
+  }
+  const button = el.closest('button, input[type=submit], input[type=image]');
+  return !!(button && button.form && !button.disabled
+    && (button.type === 'submit' || button.type === 'image'));
+}"""
+
+
+def _install_click_that_waits_for_the_next_page() -> None:
+    from playwright.sync_api import Locator
+
+    if getattr(Locator.click, "waits_for_the_next_page", False):
+        return
+    click = Locator.click
+
+    def click_then_wait(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self.evaluate(_NAVIGATES):
+            return click(self, *args, **kwargs)
+        page = self.page
+        page.evaluate("() => { window.__appLeaving = true; }")
+        click(self, *args, **kwargs)
+        # The marker lives in this document only: it is gone once the next one has come.
+        page.wait_for_function("() => window.__appLeaving !== true")
+        page.wait_for_load_state("load")
+        return None
+
+    click_then_wait.waits_for_the_next_page = True  # type: ignore[attr-defined]
+    Locator.click = click_then_wait  # type: ignore[method-assign]
+
+
+_install_click_that_waits_for_the_next_page()
+
+
 @pytest.fixture
 def page(browser, live_site):
     context = browser.new_context(base_url=live_site)
