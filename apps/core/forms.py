@@ -13,10 +13,14 @@ class AuditSearchForm(forms.Form):
     object_type = forms.ChoiceField(label="Kind of record", required=False, choices=[])
     object_id = forms.CharField(label="Record id", required=False, max_length=64)
     date_from = forms.DateField(
-        label="From (YYYY-MM-DD)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From (YYYY-MM-DD)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label="To (YYYY-MM-DD)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To (YYYY-MM-DD)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, object_types: list[str], **kwargs):

@@ -152,3 +152,17 @@ def test_audit_export_cells_cannot_run_as_spreadsheet_formulas():
     assert spreadsheet_safe("Cumbria") == "Cumbria"
     assert spreadsheet_safe({"title": ["a", "b"]}) == '{"title": ["a", "b"]}'
     assert spreadsheet_safe(7) == 7
+
+
+def test_the_audit_search_dates_render_in_the_format_a_date_input_reads():
+    """A date input reads only YYYY-MM-DD: a date given as the form's initial value (not
+    typed) is shown in that format, whatever the locale's."""
+    import datetime as dt
+
+    from django.utils import translation
+
+    from apps.core.forms import AuditSearchForm
+
+    with translation.override("en-gb"):
+        form = AuditSearchForm(initial={"date_from": dt.date(2026, 11, 1)}, object_types=[])
+        assert 'value="2026-11-01"' in str(form["date_from"])
