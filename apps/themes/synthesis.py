@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 
-from apps.findings.models import RecommendationStatus
+from apps.findings.models import Finding, RecommendationStatus
 from apps.inspections.models import ProgrammeType
 from apps.reference.models import Country, LocalAuthority
 from apps.reports.models import Publication
@@ -320,8 +320,12 @@ class Quote:
 
 
 def _sources(statements: Sequence[Statement]) -> dict[int, str]:
-    """Where each statement can be read in its report: the published report's page for a
-    finding, the imported report's paragraph for an archive statement. One query."""
+    """Where each statement can be read in its report: the finding in the published report's
+    page (a recommendation by its number), the imported report's paragraph for an archive
+    statement. Two queries at most.
+
+    The published page is the one source every analyst may read (an inspection's register is
+    for its team). Reports published before findings carried anchors open at the top."""
     from django.urls import NoReverseMatch, reverse
 
     slugs = dict(
@@ -331,10 +335,24 @@ def _sources(statements: Sequence[Statement]) -> dict[int, str]:
             language="en",
         ).values_list("inspection_id", "slug")
     )
+    numbers = dict(
+        Finding.objects.filter(
+            pk__in={
+                s.finding_id for s in statements if s.finding_id and s.kind == "recommendation"
+            },
+            number__isnull=False,
+        ).values_list("pk", "number")
+    )
     out: dict[int, str] = {}
     for s in statements:
         if s.inspection_id and s.inspection_id in slugs:
-            out[s.pk] = reverse("portal:report", args=[slugs[s.inspection_id]])
+            page = reverse("portal:report", args=[slugs[s.inspection_id]])
+            if s.finding_id in numbers:
+                out[s.pk] = f"{page}#recommendation-{numbers[s.finding_id]}"
+            elif s.finding_id:
+                out[s.pk] = f"{page}#finding-{s.finding_id}"
+            else:
+                out[s.pk] = page
         elif s.archive_report_id and s.paragraph is not None:
             try:
                 url = reverse("themes:archive-report", args=[s.archive_report_id])
@@ -450,11 +468,16 @@ class Figure:
             status = ""
         elif status is not None and status not in RecommendationStatus.values:
             raise ScopeError(f"status: {status!r} is not a recommendation status")
+        value = query.get("value", "") if facet else ""
+        if facet and value not in {analysis.group_label(r, facet) for r in data.rows}:
+            raise ScopeError(
+                f"value: {value!r} is not a {FACETS[facet].lower()} of any statement in this scope"
+            )
         return cls(
             theme=theme,
             also=also,
             facet=facet,
-            value=query.get("value", "") if facet else "",
+            value=value,
             kinds=kinds,
             status=status,
         )

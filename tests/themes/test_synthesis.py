@@ -252,6 +252,13 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     assert bad.status_code == 400 and "from:" in bad.content.decode()
     bad = analyst.get(reverse("themes:evidence"), {"theme": "nonsense"})
     assert bad.status_code == 400 and "theme:" in bad.content.decode()
+    # A facet's value no statement of the scope has is an error, not an empty list.
+    for facet, value in (("force", "atlantis"), ("year", "1066"), ("kind", "rumour")):
+        bad = analyst.get(reverse("themes:evidence"), {"facet": facet, "value": value})
+        assert bad.status_code == 400, (facet, value)
+        assert f"value: &#x27;{value}&#x27; is not a" in bad.content.decode()
+    real = next(link for link, _ in numbered if "facet=" in link and "value=" in link)
+    assert analyst.get(real).status_code == 200
 
 
 def test_the_pages_make_the_same_queries_whatever_the_corpus(pub):
@@ -616,3 +623,35 @@ def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded)
     others = set(before) - {"workforce"}
     assert {k: after[k] for k in others} == {k: before[k] for k in others}
     assert before["partnership"] > 0
+
+
+def test_a_quoted_finding_links_to_its_place_in_the_published_report(drafted):
+    """A statement from a finding is read where it is published: the report's page at the
+    finding, or at a recommendation's number. Every such anchor is in the frozen page."""
+    from apps.findings.models import Kind
+    from apps.reports import services as reports_services
+    from apps.reports.models import Publication
+    from tests.reports.conftest import TODAY
+    from tests.reports.test_services import _sign_off_and_check
+
+    drafted.to_quality_assurance()
+    _sign_off_and_check(drafted)
+    reports_services.report_publish(actor=drafted.users["manager"], report=drafted.report, on=TODAY)
+    publication = Publication.objects.get(report=drafted.report, is_current=True)
+    services.statements_sync()
+    statements = list(Statement.objects.filter(inspection=drafted.inspection))
+    kinds = {s.kind for s in statements}
+    assert {Kind.CAUSE_OF_CONCERN, Kind.RECOMMENDATION, Kind.STRENGTH} <= kinds
+    sources = synthesis._sources(statements)
+    page = reverse("portal:report", args=[publication.slug])
+    for statement in statements:
+        link = sources[statement.pk]
+        path, _, anchor = link.partition("#")
+        assert path == page
+        expected = (
+            f"recommendation-{statement.finding.number}"
+            if statement.kind == Kind.RECOMMENDATION
+            else f"finding-{statement.finding_id}"
+        )
+        assert anchor == expected
+        assert f'id="{anchor}"' in publication.body_html
