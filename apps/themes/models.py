@@ -257,7 +257,12 @@ class ThemeCode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "theme"], name="theme_code_once")
         ]
-        indexes = [models.Index(fields=["status", "confidence"])]
+        indexes = [
+            models.Index(fields=["status", "confidence"]),
+            # The latest suggestions' classifier (selectors.suggestions_out_of_date): read
+            # from the newest end, not sorted.
+            models.Index(fields=["set_at", "id"], name="themes_code_set_at_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.statement_id}: {self.theme.key} ({self.status})"
