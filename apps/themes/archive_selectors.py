@@ -118,6 +118,11 @@ def archive_report_detail(report: ArchiveReport) -> dict[str, Any]:
     }
 
 
+def archive_chosen_by(report: ArchiveReport) -> list[str]:
+    """The titles of the thematic reports that chose this imported report by name."""
+    return list(report.thematic_reports.order_by("title").values_list("title", flat=True))
+
+
 def archive_delete_counts(report: ArchiveReport) -> dict[str, int]:
     """What goes with the report: its statements, and those people have coded."""
     return Statement.objects.filter(archive_report=report).aggregate(

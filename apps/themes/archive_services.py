@@ -28,7 +28,7 @@ from apps.reference.models import Force
 
 from . import archive
 from .archive import ArchiveError
-from .archive_selectors import archive_delete_counts, kinds_in_words
+from .archive_selectors import archive_chosen_by, archive_delete_counts, kinds_in_words
 from .corpus import text_digest
 from .models import ArchiveParagraph, ArchiveReport, Statement
 
@@ -251,9 +251,21 @@ def archive_report_date(
 def archive_delete(*, actor: Actor, report: ArchiveReport) -> None:
     """A report imported by mistake removed, with its paragraphs, its statements and every
     theme code of them (people's decisions too), in one transaction with the audit event.
-    Thematic reports that drew on it no longer do."""
+    Thematic reports that drew on it in their period no longer do. One chosen by name for a
+    thematic report is refused (ValidationError naming those reports): removing it would
+    leave that report's choice empty, which means every report of the period."""
     with transaction.atomic():
         locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
+        chosen_by = archive_chosen_by(locked)
+        if chosen_by:
+            raise ValidationError(
+                "It is chosen for the thematic report"
+                + ("s " if len(chosen_by) > 1 else " ")
+                + ", ".join(f"\u201c{title}\u201d" for title in chosen_by)
+                + ": take it out of "
+                + ("their" if len(chosen_by) > 1 else "its")
+                + " chosen reports first."
+            )
         counted = archive_delete_counts(locked)
         before = audit_snapshot(locked)
         summary = (

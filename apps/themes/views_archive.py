@@ -253,13 +253,22 @@ def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
     form = RemoveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         title = report.title
-        archive_services.archive_delete(actor=request.user, report=report)
-        messages.success(request, f"Removed \u201c{title}\u201d and its statements.")
-        return redirect("themes:archive")
+        try:
+            archive_services.archive_delete(actor=request.user, report=report)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Removed \u201c{title}\u201d and its statements.")
+            return redirect("themes:archive")
     return render(
         request,
         "themes/archive_delete.html",
-        {"report": report, "form": form, **archive_selectors.archive_delete_counts(report)},
+        {
+            "report": report,
+            "form": form,
+            "chosen_by": archive_selectors.archive_chosen_by(report),
+            **archive_selectors.archive_delete_counts(report),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -883,6 +883,28 @@ def test_removing_a_report_takes_its_statements_and_codes_and_is_audited(fw):
     assert "31 statements go with it" in body and "coding people have done on 1 of them" in body
     unconfirmed = client_for(manager).post(url, {})
     assert unconfirmed.status_code == 400 and ArchiveReport.objects.filter(pk=report.pk).exists()
+    # Chosen by name for a thematic report: refused, naming it, and nothing removed (else the
+    # thematic report's choice could be left empty, which means every report of its period).
+    assert "It is chosen by name for the thematic report: \u201cReviews\u201d" in body
+    refused = client_for(manager).post(url, {"confirm": "on"})
+    assert refused.status_code == 400
+    assert (
+        "It is chosen for the thematic report \u201cReviews\u201d: take it out of its chosen"
+        in (refused.content.decode())
+    )
+    assert ArchiveReport.objects.filter(pk=report.pk).exists()
+    assert Statement.objects.filter(archive_report_id=report.pk).count() == 31
+    assert not AuditEvent.objects.filter(object_id=str(report.pk), action="delete").exists()
+    thematic = services.thematic_report_save(
+        actor=analyst,
+        report=thematic,
+        title="Reviews",
+        year_from=2018,
+        year_to=2025,
+        archive_reports=[kept],
+        seen_version=thematic.version,
+    )
+    assert "It is chosen" not in client_for(manager).get(url).content.decode()
     removed = client_for(manager).post(url, {"confirm": "on"})
     assert removed.status_code == 302 and removed.url == reverse("themes:archive")
     assert not ArchiveReport.objects.filter(pk=report.pk).exists()
