@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import dateformat, timezone
 
 from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
@@ -111,6 +113,14 @@ def archive_import(
             f"(of {len(parsed.paragraphs)} paragraphs), so nothing was imported. Check that "
             "it is an inspection report with its section headings."
         )
+    same = _same_statements(found)
+    if same is not None:
+        earlier, shared, total = same
+        raise ArchiveError(
+            f"{name} holds the same statements as {_earlier_import(earlier)} ({shared} of its "
+            f"{total}): it is that report again, so nothing was imported. To replace the "
+            "earlier import with this file, remove the earlier one first."
+        )
     title = (title or parsed.title)[:TITLE_MAX]
     if published_on is None:
         # The date the report itself gives, where it gives one that could be right.
@@ -186,6 +196,31 @@ def archive_import(
             f"{name} has been imported already, as {_earlier_import(earlier)}."
         ) from None
     return report
+
+
+# A file whose statements are this share or more of one earlier import's statements, word for
+# word, is that report again (saved twice, say, or with a changed byte), not a new report. A
+# post-inspection review that quotes its inspection's recommendations shares far fewer.
+SAME_REPORT_SHARE = 0.8
+
+
+def _same_statements(
+    found: Sequence[archive.FoundStatement],
+) -> tuple[ArchiveReport, int, int] | None:
+    """The earlier import holding SAME_REPORT_SHARE or more of these statements' (distinct)
+    texts, how many it holds and of how many; None if none does. Two queries at most."""
+    digests = {text_digest(s.text) for s in found}
+    best = (
+        Statement.objects.filter(source=Statement.Source.ARCHIVE, text_sha256__in=digests)
+        .values("archive_report")
+        .annotate(shared=Count("text_sha256", distinct=True))
+        .order_by("-shared", "archive_report")
+        .first()
+    )
+    if best is None or best["shared"] < SAME_REPORT_SHARE * len(digests):
+        return None
+    earlier = ArchiveReport.objects.get(pk=best["archive_report"])
+    return earlier, int(best["shared"]), len(digests)
 
 
 def heading_path(headings: tuple[str, ...]) -> str:

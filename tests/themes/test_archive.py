@@ -809,6 +809,39 @@ def test_the_same_file_twice_is_refused_naming_the_earlier_import():
     assert stored() == before
 
 
+@pytest.mark.django_db
+def test_the_same_report_in_another_file_is_refused_naming_the_earlier_import():
+    """Saved twice, or with one changed byte: the same statements word for word. A review
+    that quotes its inspection's recommendations is not the same report."""
+    first = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="northshire-ncpi-2017.html",
+        data=sample("northshire-ncpi-2017.html"),
+    )
+    before = stored()
+    with pytest.raises(ArchiveError) as refused:
+        archive_services.archive_import(
+            actor=SYSTEM,
+            file_name="saved-again.html",
+            data=sample("northshire-ncpi-2017.html") + b"\n<!-- saved again -->\n",
+        )
+    message = str(refused.value)
+    assert message.startswith("saved-again.html holds the same statements as \u201c")
+    assert first.title in message and "northshire-ncpi-2017.html" in message
+    assert f"({first.statements.count()} of its {first.statements.count()})" in message
+    assert "remove the earlier one first" in message
+    assert stored() == before
+    review = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="review.html",
+        data=sample("northshire-post-inspection-review-2018.html"),
+    )
+    shared = set(first.statements.values_list("text_sha256", flat=True)) & set(
+        review.statements.values_list("text_sha256", flat=True)
+    )
+    assert shared, "the review quotes the inspection's recommendations"
+
+
 @pytest.mark.django_db(transaction=False)
 def test_an_import_is_all_or_nothing(monkeypatch):
     def failing_audit(**kwargs):
