@@ -180,7 +180,7 @@ def suggest(
     themes = {t.key: t for t in row.codebook.themes.all()}
     now = now or timezone.now()
     _, label = actor_fields(actor)
-    label = f"{label} (classifier {row.version})"
+    label = f"Classifier {row.version}, run by {label}"
     # A person's statements, and those a codebook split left for a person to finish (its
     # placeholders: suggested by no person and no classifier), are not the classifier's.
     decided = ThemeCode.objects.filter(theme__codebook=row.codebook).filter(

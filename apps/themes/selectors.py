@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
+    F,
     Max,
     OuterRef,
     Prefetch,
@@ -82,7 +83,8 @@ def claim_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -> dict[str, Any]:
     """Statements no person has decided, the classifier's least sure first (the lowest
-    confidence of its likeliest theme), each with its suggestions; those someone other than
+    confidence of its likeliest theme; those with no suggestion first of all), each with its
+    suggestions; those someone other than
     `user` opened in the last CLAIM_MINUTES after the rest, each with who (`held_by`), so
     two people working through the queue are given different statements. Three queries."""
     held = StatementClaim.objects.filter(
@@ -109,7 +111,6 @@ def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -
                 ),
             )
         )
-        .filter(top__isnull=False)
         .annotate(
             held=Exists(held),
             held_by=Subquery(
@@ -120,7 +121,9 @@ def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -
                 ).values("name")[:1]
             ),
         )
-        .order_by("held", "top", "id")
+        # No suggestion at all (none fits, or a codebook revision withdrew the only one):
+        # the least sure of all, so first.
+        .order_by("held", F("top").asc(nulls_first=True), "id")
         .prefetch_related(suggested)
     )
     paginator = Paginator(ordered, per_page)

@@ -319,7 +319,7 @@ class Quote:
     source_url: str
 
 
-def _sources(statements: Sequence[Statement]) -> dict[int, str]:
+def source_links(statements: Sequence[Statement]) -> dict[int, str]:
     """Where each statement can be read in its report: the finding in the published report's
     page (a recommendation by its number), the imported report's paragraph for an archive
     statement. Two queries at most.
@@ -396,7 +396,7 @@ def materialise(data: Corpus, wanted: Mapping[str, Sequence[CodedRow]]) -> dict[
     where to read them: two queries for all of them."""
     ids = {r.statement_id for rows in wanted.values() for r in rows}
     statements = Statement.objects.select_related("paragraph").in_bulk(list(ids))
-    sources = _sources(list(statements.values()))
+    sources = source_links(list(statements.values()))
     return {
         theme: [
             Quote(
@@ -517,7 +517,9 @@ class Figure:
         if self.facet:
             parts.append(f"{FACETS[self.facet].lower()}: {label(self.facet, self.value)}")
         if self.kinds:
-            parts.append(", ".join(label("kind", k) for k in self.kinds).lower())
+            words = [label("kind", k).lower() for k in self.kinds]
+            either = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+            parts.append(f"of kind {either}")
         if self.status is not None:
             status = dict(RecommendationStatus.choices).get(self.status, "no status yet")
             parts.append(f"recommendations whose status is {status.lower()}")
@@ -532,7 +534,7 @@ def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, An
         .defer("force__boundary", "force__boundary_map")  # the map's data: not shown here
         .in_bulk([r.statement_id for r in rows])
     )
-    sources = _sources(list(statements.values()))
+    sources = source_links(list(statements.values()))
     names = data.names
     out = []
     for row in rows:

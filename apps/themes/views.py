@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from apps.core.forms import add_service_errors
 
-from . import permissions, selectors, services
+from . import permissions, selectors, services, synthesis
 from .codebook import CodebookError
 from .forms import DecideForm
 
@@ -91,5 +91,15 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "themes/statement.html",
-        {"statement": item, "form": form, "themes": themes, "held": held, **detail},
+        {
+            "statement": item,
+            "form": form,
+            "themes": themes,
+            "held": held,
+            # Where a finding can be read: its place in the published report.
+            "published_at": synthesis.source_links([item]).get(item.pk)
+            if item.finding_id
+            else None,
+            **detail,
+        },
     )

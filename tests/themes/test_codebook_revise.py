@@ -100,7 +100,11 @@ def code(
     classifier: ClassifierVersion | None = None,
 ) -> ThemeCode:
     theme = Theme.objects.get(codebook=services.current_codebook(), key=key)
-    label = by.username if by else f"tests (classifier {classifier.version if classifier else '-'})"
+    label = (
+        by.username
+        if by
+        else f"Classifier {classifier.version if classifier else '-'}, run by tests"
+    )
     return ThemeCode.objects.create(
         statement=statement,
         theme=theme,

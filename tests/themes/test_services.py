@@ -21,7 +21,7 @@ from django.utils import timezone
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding
-from apps.themes import coding, embedding, services
+from apps.themes import coding, embedding, selectors, services
 from apps.themes.classifier import codebook_statements
 from apps.themes.codebook import CodebookError, default_path, load_codebook
 from apps.themes.models import (
@@ -127,10 +127,13 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     response = curator.post(reverse("themes:suggest-again"), follow=True)
     again = ClassifierVersion.objects.order_by("-trained_at", "-id").first()
     assert again.version != result.classifier and again.coded_by_people == 1
-    assert (
-        f"Classifier {again.version} suggested themes again for the {synced.created - 2} "
-        "statements no person has coded"
-    ) in response.content.decode()
+    body = response.content.decode()
+    assert f"Classifier {again.version} suggested themes again: " in body
+    # The count is the review queue's: every statement but the one a person decided (the one
+    # a split left waiting for a person's choice included).
+    waiting = selectors.review_queue(1, per_page=1)["count"]
+    assert waiting == synced.created - 1
+    assert f"{waiting} statements wait for a person in the review queue." in body
     assert AuditEvent.objects.filter(
         object_type="themes.suggestions", object_repr=f"Classifier {again.version}", actor=person
     ).exists()

@@ -642,7 +642,7 @@ def test_a_quoted_finding_links_to_its_place_in_the_published_report(drafted):
     statements = list(Statement.objects.filter(inspection=drafted.inspection))
     kinds = {s.kind for s in statements}
     assert {Kind.CAUSE_OF_CONCERN, Kind.RECOMMENDATION, Kind.STRENGTH} <= kinds
-    sources = synthesis._sources(statements)
+    sources = synthesis.source_links(statements)
     page = reverse("portal:report", args=[publication.slug])
     for statement in statements:
         link = sources[statement.pk]
@@ -655,3 +655,8 @@ def test_a_quoted_finding_links_to_its_place_in_the_published_report(drafted):
         )
         assert anchor == expected
         assert f'id="{anchor}"' in publication.body_html
+        # The statement's own page links there too.
+        page_html = client_for(drafted.users["analyst"]).get(
+            reverse("themes:statement", args=[statement.pk])
+        )
+        assert f'href="{link}"' in page_html.content.decode()

@@ -59,6 +59,22 @@ def test_only_inspectorate_coders_may_code(corpus):
     assert reverse("themes:home") not in nav.content.decode()
 
 
+def test_a_statement_with_no_suggestion_stays_in_the_queue_first(corpus):
+    """None fits, or a codebook revision withdrew its only suggestion: it still waits for a
+    person, before any the classifier is sure of, and the queue counts it."""
+    coding.suggest(actor=SYSTEM)
+    analyst = client_for(corpus.users["analyst"])
+    before = analyst.get(reverse("themes:review")).context
+    bare = before["statements"][-1]
+    ThemeCode.objects.filter(statement=bare).update(
+        status=ThemeCode.Status.WITHDRAWN, confidence=None
+    )
+    page = analyst.get(reverse("themes:review"))
+    assert page.context["count"] == before["count"]
+    assert page.context["statements"][0].pk == bare.pk
+    assert "None yet" in page.content.decode()
+
+
 def test_the_queue_codes_published_statements_least_sure_first(corpus):
     # One inspection back in reporting: its findings are not the corpus's to show.
     Inspection.objects.filter(pk=corpus.other.pk).update(state=State.REPORTING)
@@ -151,7 +167,8 @@ def _suggested(corpus) -> list[Statement]:
     )
     theme = Theme.objects.get(codebook=row.codebook, key="workforce")
     statements = list(Statement.objects.filter(inspection=corpus.inspection).order_by("pk"))
-    for n, statement in enumerate(statements):
+    others = Statement.objects.exclude(inspection=corpus.inspection).order_by("pk")
+    for n, statement in enumerate([*statements, *others]):
         ThemeCode.objects.create(
             statement=statement,
             theme=theme,
@@ -185,7 +202,7 @@ def test_two_people_coding_at_once_are_given_different_statements(corpus):
     # Opened anyway: a warning naming the analyst, and the claim stands.
     page = lead.get(reverse("themes:statement", args=[first.pk]) + "?queue=1")
     assert page.context["held"].claimed_by == ana
-    assert f"{ana.get_full_name()} opened this statement" in page.content.decode()
+    assert f"{ana.get_full_name()} ({ana.username}) opened this statement" in page.content.decode()
     assert StatementClaim.objects.get(statement=first).claimed_by == ana
     # ... and read from elsewhere, the same warning.
     read = lead.get(reverse("themes:statement", args=[first.pk]))

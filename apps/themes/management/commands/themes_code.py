@@ -35,6 +35,7 @@ class Command(BaseCommand):
             f"Codebook version {codebook.number}{' (new)' if new else ''}. Statements: "
             f"{synced.created} new, {synced.changed} changed, {synced.unchanged} unchanged. "
             f"Classifier {result.classifier}: {result.suggestions} suggestions changed for "
-            f"{result.statements} statements not yet coded by people "
+            f"{result.statements} statements not yet coded by people (findings of inspections "
+            "not yet published included, so that theirs are ready when they are) "
             f"({time.monotonic() - began:.1f} s)."
         )
