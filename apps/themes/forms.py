@@ -34,6 +34,15 @@ def _programme_choices() -> list[tuple[str, str]]:
     return list(ProgrammeType.choices)
 
 
+def _year_messages(name: str) -> dict[str, str]:
+    return {
+        "required": f"Enter the {name}",
+        "invalid": f"The {name} must be a whole number, like 2019",
+        "min_value": f"The {name} must be 1990 or later",
+        "max_value": f"The {name} must be 2100 or earlier",
+    }
+
+
 class ScopeForm(forms.Form):
     """The scope of the analysis page, read from its query string (GET)."""
 
@@ -43,10 +52,18 @@ class ScopeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["from"] = forms.IntegerField(
-            label="From (year)", required=False, min_value=1990, max_value=2100
+            label="From (year)",
+            required=False,
+            min_value=1990,
+            max_value=2100,
+            error_messages=_year_messages("first year"),
         )
         self.fields["to"] = forms.IntegerField(
-            label="To (year)", required=False, min_value=1990, max_value=2100
+            label="To (year)",
+            required=False,
+            min_value=1990,
+            max_value=2100,
+            error_messages=_year_messages("last year"),
         )
         self.fields["type"] = forms.MultipleChoiceField(
             label="Programme types",
@@ -66,9 +83,25 @@ def _archive_label(obj: Any) -> str:
 
 
 class ThematicReportForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    year_from = forms.IntegerField(label="First year", min_value=1990, max_value=2100)
-    year_to = forms.IntegerField(label="Last year", min_value=1990, max_value=2100)
+    title = forms.CharField(
+        max_length=200,
+        error_messages={
+            "required": "Enter a title",
+            "max_length": "The title must be 200 characters or fewer",
+        },
+    )
+    year_from = forms.IntegerField(
+        label="First year",
+        min_value=1990,
+        max_value=2100,
+        error_messages=_year_messages("first year"),
+    )
+    year_to = forms.IntegerField(
+        label="Last year",
+        min_value=1990,
+        max_value=2100,
+        error_messages=_year_messages("last year"),
+    )
     programme_types = forms.MultipleChoiceField(
         label="Programme types",
         required=False,

@@ -249,7 +249,10 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     assert "Online abuse" in body or "online" in body.lower()
     # Bad scope: a clear error, status 400.
     bad = analyst.get(reverse("themes:analysis"), {"from": "soon"})
-    assert bad.status_code == 400 and "from:" in bad.content.decode()
+    assert bad.status_code == 400
+    assert 'href="#id_from">The first year must be a whole number' in bad.content.decode()
+    bad = analyst.get(reverse("themes:analysis"), {"from": "2024", "to": "2021"})
+    assert bad.status_code == 400 and "to:" in bad.content.decode()
     bad = analyst.get(reverse("themes:evidence"), {"theme": "nonsense"})
     assert bad.status_code == 400 and "theme:" in bad.content.decode()
     # A facet's value no statement of the scope has is an error, not an empty list.
@@ -404,6 +407,19 @@ def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
 def test_the_thematic_report_links_every_figure_and_quotation(coded):
     pub, made = coded
     analyst = client_for(pub.users["analyst"])
+    # Nothing filled in: each missing field named, nothing saved.
+    empty = analyst.post(
+        reverse("themes:report-new"), {"title": "", "year_from": "", "year_to": ""}
+    )
+    body = empty.content.decode()
+    for field, message in (
+        ("title", "Enter a title"),
+        ("year_from", "Enter the first year"),
+        ("year_to", "Enter the last year"),
+    ):
+        assert f'href="#id_{field}">{message}' in body, field
+    assert "This field is required" not in body
+    assert not ThematicReport.objects.exists()
     response = analyst.post(
         reverse("themes:report-new"),
         {
