@@ -216,7 +216,14 @@ def _revision_page(
         except ValidationError as error:
             stale = _refused(form, error, rename)
         else:
-            messages.success(request, revision.message)
+            # The classifier learnt the earlier version's themes; a split's parts and a new
+            # theme have no suggestions until it learns this one.
+            messages.success(
+                request,
+                f"{revision.message} The classifier learns this version when themes are next "
+                "suggested: use \u201cSuggest themes again\u201d on its page (How it has "
+                "learnt), or wait for the next scheduled run.",
+            )
             return redirect("themes:codebook")
     return render(request, template, {"form": form, "stale": stale, **context})
 

@@ -1179,6 +1179,7 @@ def test_rename_merge_and_split_pages(site):
     assert set(response.context["form"].errors) == {"part_3_name"}
     response = analyst.post(split, {**asked, "part_3_name": "Information sharing"}, follow=True)
     assert "Codebook version 4: &#x27;Multi-agency working" in response.content.decode()
+    assert "use \u201cSuggest themes again\u201d on its page" in response.content.decode()
     assert set(
         services.current_codebook()
         .themes.filter(key__in=["referrals_strategy", "information_sharing"])
