@@ -26,7 +26,7 @@ from apps.reports.models import Publication
 
 from . import analysis
 from .analysis import CodedRow
-from .models import KIND_LABELS, CodebookVersion, Statement, ThematicReport, ThemeCode
+from .models import KIND_LABELS, CodebookVersion, Statement, ThematicReport, Theme, ThemeCode
 from .selectors import coding_corpus
 
 FACETS = {
@@ -46,6 +46,35 @@ YEAR_RANGE = (1990, 2100)
 
 class ScopeError(ValueError):
     """A scope asked for in a query string that cannot be read: names the parameter."""
+
+
+class ThemeMoved(ScopeError):
+    """A link's theme (`parameter`) is an earlier codebook version's, renamed or merged since
+    into the current codebook's theme `now` (a link from an older PDF, say)."""
+
+    def __init__(self, parameter: str, key: str, now: str, was: str, becomes: str) -> None:
+        super().__init__(f"{parameter}: {key!r} has become {now!r} in a codebook revision")
+        self.parameter, self.key, self.now = parameter, key, now
+        self.was, self.becomes = was, becomes  # their names
+
+
+def _unknown_theme(parameter: str, key: str) -> ScopeError:
+    """Why `key` is not a theme of the current codebook: renamed or merged since (ThemeMoved),
+    split or removed since, or never one."""
+    from .codebook_revise import training_key_map
+
+    current = CodebookVersion.objects.order_by("-number").first()
+    now = training_key_map(current).get(key) if current is not None else None
+    if now is not None and now != key:
+        was = Theme.objects.filter(key=key).order_by("-codebook__number").values("name")[:1]
+        becomes = Theme.objects.filter(codebook=current, key=now).values("name")[:1]
+        return ThemeMoved(parameter, key, now, was=was[0]["name"], becomes=becomes[0]["name"])
+    if Theme.objects.filter(key=key).exists():
+        return ScopeError(
+            f"{parameter}: {key!r} was a theme of an earlier codebook version and has since "
+            "been split or removed: its statements are now coded to the themes that replaced it"
+        )
+    return ScopeError(f"{parameter}: {key!r} is not a theme of the current codebook")
 
 
 MAX_ID = 2**63 - 1
@@ -455,7 +484,7 @@ class Figure:
         theme, also = query.get("theme", ""), query.get("also", "")
         for name, key in (("theme", theme), ("also", also)):
             if key and key not in names:
-                raise ScopeError(f"{name}: {key!r} is not a theme of the current codebook")
+                raise _unknown_theme(name, key)
         facet = query.get("facet", "")
         if facet and facet not in FACETS:
             raise ScopeError(f"facet: {facet!r} is not one of {', '.join(FACETS)}")

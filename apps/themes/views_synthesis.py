@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
@@ -170,6 +170,17 @@ def evidence(request: HttpRequest) -> HttpResponse:
     asked = hashlib.sha256(f"{scope.query()}|{figure}".encode()).hexdigest()[:32]
     try:
         html = cached_read(CACHED_ON, f"themes-evidence:{asked}", body)
+    except synthesis.ThemeMoved as moved:
+        # A link made before a codebook revision: to what its theme has become.
+        query = request.GET.copy()
+        query[moved.parameter] = moved.now
+        messages.info(
+            request,
+            f"This link asked for the theme \u201c{moved.was}\u201d, which has become "
+            f"\u201c{moved.becomes}\u201d in a codebook revision. These are the statements "
+            "coded to it now, so their number can differ from the figure that linked here.",
+        )
+        return redirect(f"{reverse('themes:evidence')}?{query.urlencode()}")
     except synthesis.ScopeError as error:
         return render(request, "themes/evidence.html", {"problem": str(error)}, status=400)
     return render(

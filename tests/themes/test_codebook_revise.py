@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
@@ -1180,6 +1181,23 @@ def test_rename_merge_and_split_pages(site):
     response = analyst.post(split, {**asked, "part_3_name": "Information sharing"}, follow=True)
     assert "Codebook version 4: &#x27;Multi-agency working" in response.content.decode()
     assert "use \u201cSuggest themes again\u201d on its page" in response.content.decode()
+    # An evidence link made before these revisions (in an older PDF, say): a renamed then
+    # merged theme leads to what it became, saying so; a split one is refused, saying why.
+    evidence = reverse("themes:evidence")
+    moved = analyst.get(evidence, {"theme": "supervision", "from": "2020"})
+    assert moved.status_code == 302
+    assert parse_qs(urlparse(moved.url).query) == {
+        "theme": ["leadership_oversight"],
+        "from": ["2020"],
+    }
+    shown = analyst.get(moved.url).content.decode()
+    assert "which has become \u201cLeadership and oversight\u201d in a codebook revision" in (shown)
+    split_away = analyst.get(evidence, {"theme": "partnership"})
+    assert split_away.status_code == 400
+    assert "has since been split or removed" in split_away.content.decode()
+    never = analyst.get(evidence, {"theme": "atlantis"})
+    assert never.status_code == 400
+    assert "is not a theme of the current codebook" in never.content.decode()
     assert set(
         services.current_codebook()
         .themes.filter(key__in=["referrals_strategy", "information_sharing"])
