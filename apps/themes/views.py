@@ -15,6 +15,7 @@ from apps.core.forms import add_service_errors
 from . import permissions, selectors, services, synthesis
 from .codebook import CodebookError
 from .forms import DecideForm
+from .navigation import back_link
 
 
 @login_required
@@ -96,6 +97,7 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "themes": themes,
             "held": held,
+            "back": back_link(request, reverse("themes:review"), "Back to the review queue"),
             # Where a finding can be read: its place in the published report.
             "published_at": synthesis.source_links([item]).get(item.pk)
             if item.finding_id

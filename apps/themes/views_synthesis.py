@@ -30,6 +30,7 @@ from .codebook import CodebookError
 from .corpus import CorpusError
 from .forms import ScopeForm, ThematicReportForm
 from .models import ClassifierVersion, ThematicReport
+from .navigation import back_link
 
 CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
 # What synthesis.Figure.from_query reads, and the page.
@@ -142,8 +143,13 @@ def evidence(request: HttpRequest) -> HttpResponse:
     the corpus takes most of a second at 50,000 statements)."""
     permissions.require_coder(request)
     scope, problem = _scope(request)
+    asked_scope = scope.query() if scope is not None else ""
+    analysis_url = reverse("themes:analysis") + (f"?{asked_scope}" if asked_scope else "")
+    back = back_link(request, analysis_url, "Back to the analysis")
     if scope is None:
-        return render(request, "themes/evidence.html", {"problem": problem}, status=400)
+        return render(
+            request, "themes/evidence.html", {"problem": problem, "back": back}, status=400
+        )
 
     def body() -> str:
         data = synthesis.corpus(scope)
@@ -182,11 +188,13 @@ def evidence(request: HttpRequest) -> HttpResponse:
         )
         return redirect(f"{reverse('themes:evidence')}?{query.urlencode()}")
     except synthesis.ScopeError as error:
-        return render(request, "themes/evidence.html", {"problem": str(error)}, status=400)
+        return render(
+            request, "themes/evidence.html", {"problem": str(error), "back": back}, status=400
+        )
     return render(
         request,
         "themes/evidence.html",
-        {"scope": scope, "body": mark_safe(html)},  # noqa: S308
+        {"scope": scope, "body": mark_safe(html), "back": back},  # noqa: S308
     )
 
 

@@ -238,3 +238,42 @@ def test_two_people_coding_at_once_are_given_different_statements(corpus):
     # The same person opening it again keeps it.
     assert services.statement_claim(user=lee, statement=third) is None
     assert services.statement_claim(user=ana, statement=third).claimed_by == lee
+
+
+def test_back_links_go_back_to_the_page_a_person_came_from(corpus):
+    """A statement opened from the evidence, a thematic report or discovery goes back there;
+    opened from nowhere known (or another site), back to the review queue. Likewise the
+    evidence's back link."""
+    coding.suggest(actor=SYSTEM)
+    analyst = client_for(corpus.users["analyst"])
+    statement = Statement.objects.filter(inspection=corpus.inspection).first()
+    url = reverse("themes:statement", args=[statement.pk])
+    evidence = reverse("themes:evidence") + "?theme=workforce&from=2020"
+    for referrer, expected in (
+        (f"http://testserver{evidence}", (evidence, "Back to the statements")),
+        (
+            "http://testserver/themes/reports/7/",
+            ("/themes/reports/7/", "Back to the thematic report"),
+        ),
+        (
+            "http://testserver/themes/discovery/",
+            ("/themes/discovery/", "Back to the candidate themes"),
+        ),
+        (
+            "https://elsewhere.example/themes/discovery/",
+            (reverse("themes:review"), "Back to the review queue"),
+        ),
+        (f"http://testserver{url}", (reverse("themes:review"), "Back to the review queue")),
+        ("http://testserver/inspections/", (reverse("themes:review"), "Back to the review queue")),
+        ("", (reverse("themes:review"), "Back to the review queue")),
+    ):
+        page = analyst.get(url, HTTP_REFERER=referrer)
+        assert page.context["back"] == expected, referrer
+        assert f'class="govuk-back-link">{expected[1]}</a>' in page.content.decode()
+    listed = analyst.get(evidence, HTTP_REFERER="http://testserver/themes/reports/7/")
+    assert listed.context["back"] == ("/themes/reports/7/", "Back to the thematic report")
+    listed = analyst.get(evidence)
+    assert listed.context["back"] == (
+        reverse("themes:analysis") + "?from=2020",
+        "Back to the analysis",
+    )
