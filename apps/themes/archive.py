@@ -740,7 +740,11 @@ _NOT_FINDINGS = re.compile(
     r"working together|next steps|what happens next|further information|key facts|"
     r"case file (analysis|review results|audit results)|results of (the )?case file|"
     r"breakdown of case|case (study|studies|example|examples)\b|print this|"
-    r"published on|share this|related (publications|links))",
+    r"published on|share this|related (publications|links)|"
+    # A review's quotation of an earlier report's recommendation: that report's statement
+    # (counted with it when imported), not a new one.
+    r"(the |our )?(original|previous|earlier|\d{4}) recommendations?\b|"
+    r"recommendations? (from|made in|of) (the |our )?(\d{4}|original|previous|earlier|last)\b)",
     re.IGNORECASE,
 )
 

@@ -124,6 +124,11 @@ def test_html_reports_in_other_markup():
     assert "Home" not in texts and "Inspectorate demonstration site." not in texts
     quoted = next(p for p in review.paragraphs if p.text.startswith("Immediately, Northshire"))
     assert quoted.heading == "Investigation: recommendation from the 2017 inspection report"
+    # The paragraph is kept, but a quotation of the earlier report's recommendation is that
+    # report's statement, not a new one of the review's.
+    found = archive.find_statements(review.paragraphs)
+    assert not any(s.paragraph_number == quoted.number for s in found)
+    assert any(s.text.startswith("The force reviewed every open investigation") for s in found)
 
     graded = archive.parse_report("eastmarch-ncpi-2025.html", sample("eastmarch-ncpi-2025.html"))
     assert graded.title == "An inspection of how well Eastmarch Police protects children"
@@ -405,25 +410,20 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("Officers attending domestic abuse incidents now speak", S, ""),
         ("We were encouraged by the improvements", S, ""),
         ("However, the force has made less progress", F, ""),
-        ("We recommend that, within three months, Northshire Police makes", R, IC),
         ("The force has issued clear guidance to officers", S, IC),
         ("In the cases we examined, officers had spoken to the children", S, IC),
         ("Supervisors now check the incident record", S, IC),
         ("The force should make sure that the improvement is sustained", AFI, IC),
-        ("Within three months, the force should make sure that every referral", R, AH),
         ("Referrals to children's social care are now made promptly", S, AH),
         ("The force has introduced a daily review of all incidents", S, AH),
         ("The quality of referrals has also improved", S, AH),
         ("Officers still rarely consider early help", F, AH),
-        ("Immediately, Northshire Police should review every open", R, INV),
         ("The force reviewed every open investigation within a month", S, INV),
         ("All the investigations we examined had an investigation plan", S, INV),
         ("The force has not yet evaluated whether", F, INV),
-        ("Within three months, the force should introduce a supervisory", R, DM),
         ("The force has introduced a policy requiring supervisors", F, DM),
         ("However, in 5 of the 12 closed investigations", F, DM),
         ("We are concerned that, without consistent supervision", C, DM),
-        ("Within six months, the force should work with the local", R, PD),
         ("The force now records every case in which a child", F, PD),
         ("Custody inspectors told us that they continue to find it difficult", F, PD),
         ("The force has raised the issue with the local safeguarding", F, PD),
@@ -831,15 +831,13 @@ def test_the_same_report_in_another_file_is_refused_naming_the_earlier_import():
     assert f"({first.statements.count()} of its {first.statements.count()})" in message
     assert "remove the earlier one first" in message
     assert stored() == before
+    # The review of that inspection, on the same force and themes, is its own report.
     review = archive_services.archive_import(
         actor=SYSTEM,
         file_name="review.html",
         data=sample("northshire-post-inspection-review-2018.html"),
     )
-    shared = set(first.statements.values_list("text_sha256", flat=True)) & set(
-        review.statements.values_list("text_sha256", flat=True)
-    )
-    assert shared, "the review quotes the inspection's recommendations"
+    assert review.statements.count() > 20
 
 
 @pytest.mark.django_db(transaction=False)
@@ -913,7 +911,7 @@ def test_removing_a_report_takes_its_statements_and_codes_and_is_audited(fw):
     page = client_for(manager).get(url)
     assert page.status_code == 200
     body = page.content.decode()
-    assert "31 statements go with it" in body and "coding people have done on 1 of them" in body
+    assert "26 statements go with it" in body and "coding people have done on 1 of them" in body
     unconfirmed = client_for(manager).post(url, {})
     assert unconfirmed.status_code == 400 and ArchiveReport.objects.filter(pk=report.pk).exists()
     # Chosen by name for a thematic report: refused, naming it, and nothing removed (else the
@@ -926,7 +924,7 @@ def test_removing_a_report_takes_its_statements_and_codes_and_is_audited(fw):
         in (refused.content.decode())
     )
     assert ArchiveReport.objects.filter(pk=report.pk).exists()
-    assert Statement.objects.filter(archive_report_id=report.pk).count() == 31
+    assert Statement.objects.filter(archive_report_id=report.pk).count() == 26
     assert not AuditEvent.objects.filter(object_id=str(report.pk), action="delete").exists()
     thematic = services.thematic_report_save(
         actor=analyst,
