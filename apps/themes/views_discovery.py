@@ -33,7 +33,10 @@ def _propose_url(cluster: FoundCluster) -> str | None:
     except NoReverseMatch:
         return None
     query = [("name", cluster.name), ("covers", "")]
-    query += [("example", s.text) for s in cluster.statements[:EXAMPLES]]
+    # Distinct texts: the same words in two reports are one example. "What it covers" is
+    # left for the analyst to write.
+    texts = list(dict.fromkeys(s.text for s in cluster.statements))[:EXAMPLES]
+    query += [("example", text) for text in texts]
     return f"{base}?{urlencode(query)}"
 
 

@@ -450,7 +450,8 @@ def test_propose_opens_the_codebook_form_prefilled_or_is_left_out(corpus):
         query = parse_qs(parts.query, keep_blank_values=True)
         assert query["name"] == [c.name]
         assert query["covers"] == [""]
-        assert query["example"] == [s.text for s in c.statements[:3]]
+        assert query["example"] == list(dict.fromkeys(s.text for s in c.statements))[:3]
+        assert len(set(query["example"])) == len(query["example"])
 
     with override_settings(ROOT_URLCONF=_urlconf(with_add=False)):
         response = analyst.get(reverse("themes:discovery"))
@@ -513,3 +514,25 @@ def test_the_page_is_cached_until_the_coding_changes(corpus, monkeypatch):
     assert len(computed) == 2
     assert after.poorly_fitting == before.poorly_fitting - 1
     assert coded.pk not in {s.pk for c in after.clusters for s in c.statements}
+
+
+def test_a_proposal_gives_each_example_text_once():
+    """The same words in two reports (a standard phrase, say) are one example."""
+    from apps.themes.discovery import FoundCluster, Representative
+    from apps.themes.views_discovery import _propose_url
+
+    said = "Officers did not record the child's views."
+
+    def rep(pk: int, text: str) -> Representative:
+        return Representative(pk, text, "Finding", f"Report {pk}", 2024)
+
+    cluster = FoundCluster(
+        name="Voice",
+        size=4,
+        reports=4,
+        cohesion=0.9,
+        terms=(),
+        statements=(rep(1, said), rep(2, said), rep(3, "Views went unrecorded."), rep(4, "A")),
+    )
+    query = parse_qs(urlsplit(_propose_url(cluster) or "").query, keep_blank_values=True)
+    assert query["example"] == [said, "Views went unrecorded.", "A"]
