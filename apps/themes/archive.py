@@ -740,11 +740,19 @@ _NOT_FINDINGS = re.compile(
     r"working together|next steps|what happens next|further information|key facts|"
     r"case file (analysis|review results|audit results)|results of (the )?case file|"
     r"breakdown of case|case (study|studies|example|examples)\b|print this|"
-    r"published on|share this|related (publications|links)|"
-    # A review's quotation of an earlier report's recommendation: that report's statement
-    # (counted with it when imported), not a new one.
-    r"(the |our )?(original|previous|earlier|\d{4}) recommendations?\b|"
-    r"recommendations? (from|made in|of) (the |our )?(\d{4}|original|previous|earlier|last)\b)",
+    r"published on|share this|related (publications|links))",
+    re.IGNORECASE,
+)
+
+# A heading over a review's quotation of an earlier report's recommendation ("Recommendation
+# from the 2017 inspection report", "Original recommendation", "Recommendation 3 of our
+# previous report"). The quoted recommendation is that report's statement (counted with it
+# when imported), not a new one of the review's; the review's own findings under the same
+# heading are kept.
+_QUOTED_RECOMMENDATION_HEADING = re.compile(
+    r"^(the |our )?(original|previous|earlier|\d{4}) recommendations?\b|"
+    r"^recommendations?( \d+)? (from|made in|of) (the |our )?(\d{4}|original|previous|"
+    r"earlier|last)\b",
     re.IGNORECASE,
 )
 
@@ -1042,6 +1050,13 @@ def _excluded(headings: Sequence[str]) -> bool:
     return any(_NOT_FINDINGS.match(part) for h in headings for part in _parts(h))
 
 
+def _quotes_an_earlier_recommendation(innermost: str, text: str) -> bool:
+    """A recommendation quoted under a heading that says it is an earlier report's."""
+    return any(_QUOTED_RECOMMENDATION_HEADING.match(p) for p in _parts(innermost)) and bool(
+        _RECOMMENDATION.search(text)
+    )
+
+
 def _heading_kind(headings: Sequence[str]) -> str:
     for heading in reversed(headings):
         for part in reversed(_parts(heading)):
@@ -1141,6 +1156,8 @@ def find_statements(paragraphs: Iterable[ParsedParagraph]) -> list[FoundStatemen
     for paragraph in paragraphs:
         headings = paragraph.headings or ((paragraph.heading,) if paragraph.heading else ())
         if not headings or _excluded(headings):
+            continue
+        if _quotes_an_earlier_recommendation(headings[-1], paragraph.text):
             continue
         section_kind = _heading_kind(headings)
         stage = stage_of(headings)

@@ -199,16 +199,19 @@ def archive_import(
 
 
 # A file whose statements are this share or more of one earlier import's statements, word for
-# word, is that report again (saved twice, say, or with a changed byte), not a new report. A
-# post-inspection review that quotes its inspection's recommendations shares far fewer.
+# word, and the other way round, is that report again (saved twice, say, or with a changed
+# byte), not a new report. A summary of a long report, or a report sharing a few standard
+# sentences with another, is not; nor is a review quoting its inspection's findings.
 SAME_REPORT_SHARE = 0.8
+SAME_REPORT_MIN = 3  # statements in common, at least: a one-line file is not "the same report"
 
 
 def _same_statements(
     found: Sequence[archive.FoundStatement],
 ) -> tuple[ArchiveReport, int, int] | None:
-    """The earlier import holding SAME_REPORT_SHARE or more of these statements' (distinct)
-    texts, how many it holds and of how many; None if none does. Two queries at most."""
+    """The earlier import that holds SAME_REPORT_SHARE or more of these statements' distinct
+    texts, and these SAME_REPORT_SHARE or more of its own; with how many they share and of
+    how many. None if none does. Three queries at most."""
     digests = {text_digest(s.text) for s in found}
     best = (
         Statement.objects.filter(source=Statement.Source.ARCHIVE, text_sha256__in=digests)
@@ -217,10 +220,20 @@ def _same_statements(
         .order_by("-shared", "archive_report")
         .first()
     )
-    if best is None or best["shared"] < SAME_REPORT_SHARE * len(digests):
+    if best is None:
         return None
-    earlier = ArchiveReport.objects.get(pk=best["archive_report"])
-    return earlier, int(best["shared"]), len(digests)
+    shared = int(best["shared"])
+    if shared < max(SAME_REPORT_MIN, SAME_REPORT_SHARE * len(digests)):
+        return None
+    theirs = (
+        Statement.objects.filter(archive_report_id=best["archive_report"])
+        .values("text_sha256")
+        .distinct()
+        .count()
+    )
+    if shared < SAME_REPORT_SHARE * theirs:
+        return None
+    return ArchiveReport.objects.get(pk=best["archive_report"]), shared, len(digests)
 
 
 def heading_path(headings: tuple[str, ...]) -> str:

@@ -502,6 +502,21 @@ def thematic_report_save(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        # The chosen imported reports locked, so that none is removed meanwhile (removal is
+        # refused while a thematic report chooses it; archive_services.archive_delete).
+        chosen = [a.pk for a in archive_reports]
+        still_there = set(
+            ArchiveReport.objects.select_for_update()
+            .filter(pk__in=chosen)
+            .values_list("pk", flat=True)
+        )
+        if gone := [a for a in archive_reports if a.pk not in still_there]:
+            raise ValidationError(
+                {
+                    "archive_reports": "Removed since you opened the form: "
+                    + ", ".join(f"\u201c{a.title}\u201d" for a in gone)
+                }
+            )
         if report is None:
             report = ThematicReport(created_by=user)
             action = AuditEvent.Action.CREATE

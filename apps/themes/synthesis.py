@@ -422,7 +422,7 @@ def pick(data: Corpus, rows: Sequence[CodedRow], theme: str, limit: int) -> list
 
 def materialise(data: Corpus, wanted: Mapping[str, Sequence[CodedRow]]) -> dict[str, list[Quote]]:
     """The quotes picked for each theme (`wanted`: theme key to rows) as statements with
-    where to read them: two queries for all of them."""
+    where to read them: three queries at most for all of them."""
     ids = {r.statement_id for rows in wanted.values() for r in rows}
     statements = Statement.objects.select_related("paragraph").in_bulk(list(ids))
     sources = source_links(list(statements.values()))
@@ -499,9 +499,8 @@ class Figure:
             raise ScopeError(f"status: {status!r} is not a recommendation status")
         value = query.get("value", "") if facet else ""
         if facet and value not in {analysis.group_label(r, facet) for r in data.rows}:
-            raise ScopeError(
-                f"value: {value!r} is not a {FACETS[facet].lower()} of any statement in this scope"
-            )
+            noun = "kind" if facet == "kind" else FACETS[facet].lower()
+            raise ScopeError(f"value: no statement in this scope has the {noun} {value!r}")
         return cls(
             theme=theme,
             also=also,
@@ -557,7 +556,7 @@ class Figure:
 
 def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, Any]]:
     """The statements of one page of evidence, with their themes (names) and where to read
-    them. Two queries."""
+    them. Three queries at most."""
     statements = (
         Statement.objects.select_related("paragraph", "force")
         .defer("force__boundary", "force__boundary_map")  # the map's data: not shown here

@@ -83,12 +83,16 @@ def suggest_again(request: HttpRequest) -> HttpResponse:
     except (CodebookError, CorpusError, ImproperlyConfigured, services.StaleCodes) as error:
         messages.error(request, f"Themes were not suggested again: {error}")
         return redirect("themes:model")
-    new = f" {synced.created} new statements came from findings." if synced.created else ""
+    new = (
+        f" {synced.created} new statement{'s' if synced.created != 1 else ''} came from findings."
+        if synced.created
+        else ""
+    )
     waiting = selectors.review_queue(1, per_page=1)["count"]
     messages.success(
         request,
         f"Classifier {result.classifier} suggested themes again: {result.suggestions} "
-        f"suggestions changed.{new} {waiting} "
+        f"suggestion{'s' if result.suggestions != 1 else ''} changed.{new} {waiting} "
         + ("statement waits" if waiting == 1 else "statements wait")
         + " for a person in the review queue.",
     )

@@ -153,38 +153,56 @@ PAGE_TIMEOUT_MS = 30_000
 # A click that follows a link or submits a form returns before the next page has loaded, and
 # what reads the page straight after (count(), inner_text(), url) does not wait: it can read
 # the page the click left. Tests that forgot to wait failed now and then under load. So every
-# click of a link or a submit button waits here until the next document has replaced the
-# current one and loaded; other clicks (checkboxes, <summary>, downloads, in-page links) are
-# left as they are.
+# plain click of a link to another http(s) page, or of a submit button, waits here until the
+# next document has replaced the current one and loaded. Other clicks are left as they are:
+# checkboxes, <summary>, links within the page, links marked `download`, links opening
+# elsewhere, clicks with modifier keys or another mouse button, and trial clicks. A test that
+# clicks a link to a file served for download must mark the link `download` (or expect it).
 _NAVIGATES = """el => {
   const link = el.closest('a[href]');
   if (link) {
-    const href = link.getAttribute('href');
-    return !href.startsWith('#') && !link.hasAttribute('download')
-      && (!link.target || link.target === '_self');
+    const target = link.getAttribute('target');
+    if (link.hasAttribute('download') || (target && target !== '_self')) return false;
+    const to = new URL(link.getAttribute('href'), document.baseURI);
+    if (to.protocol !== 'http:' && to.protocol !== 'https:') return false;
+    const here = new URL(document.URL);
+    to.hash = ''; here.hash = '';
+    return to.href !== here.href || !link.getAttribute('href').includes('#');
   }
   const button = el.closest('button, input[type=submit], input[type=image]');
   return !!(button && button.form && !button.disabled
-    && (button.type === 'submit' || button.type === 'image'));
+    && (button.type === 'submit' || button.type === 'image')
+    && (!button.form.getAttribute('target') || button.form.getAttribute('target') === '_self'));
 }"""
+_NOT_A_PLAIN_CLICK = ("modifiers", "button", "trial", "click_count")
 
 
 def _install_click_that_waits_for_the_next_page() -> None:
-    from playwright.sync_api import Locator
+    from playwright.sync_api import Error, Locator
 
     if getattr(Locator.click, "waits_for_the_next_page", False):
         return
     click = Locator.click
 
     def click_then_wait(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if not self.evaluate(_NAVIGATES):
+        if args or any(kwargs.get(k) for k in _NOT_A_PLAIN_CLICK):
+            return click(self, *args, **kwargs)
+        if not self.evaluate(_NAVIGATES, timeout=kwargs.get("timeout")):
             return click(self, *args, **kwargs)
         page = self.page
         page.evaluate("() => { window.__appLeaving = true; }")
         click(self, *args, **kwargs)
-        # The marker lives in this document only: it is gone once the next one has come.
-        page.wait_for_function("() => window.__appLeaving !== true")
-        page.wait_for_load_state("load")
+        try:
+            # The marker lives in this document only: it is gone once the next one has come.
+            page.wait_for_function(
+                "() => window.__appLeaving !== true", timeout=kwargs.get("timeout")
+            )
+            page.wait_for_load_state("load", timeout=kwargs.get("timeout"))
+        except Error as error:
+            raise AssertionError(
+                f"Clicking {self} did not lead to another page (still at {page.url}): "
+                f"{error.message.splitlines()[0]}"
+            ) from error
         return None
 
     click_then_wait.waits_for_the_next_page = True  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 import struct
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from apps.themes.models import (
     ArchiveParagraph,
     ArchiveReport,
     Statement,
+    ThematicReport,
     ThemeCode,
     ThemeCodeChange,
 )
@@ -838,6 +840,16 @@ def test_the_same_report_in_another_file_is_refused_naming_the_earlier_import():
         data=sample("northshire-post-inspection-review-2018.html"),
     )
     assert review.statements.count() > 20
+    # A summary made of a few of the report's statements is not the report again.
+    texts = list(first.statements.order_by("pk").values_list("text", flat=True)[:6])
+    summary = (
+        "<html><head><title>Summary of the Northshire inspection</title></head><body>"
+        "<h1>Summary of the Northshire inspection</h1><h2>Initial contact</h2>"
+        + "".join(f"<p>{escape(t)}</p>" for t in texts)
+        + "</body></html>"
+    ).encode()
+    short = archive_services.archive_import(actor=SYSTEM, file_name="summary.html", data=summary)
+    assert short.statements.count() >= 4
 
 
 @pytest.mark.django_db(transaction=False)
@@ -1294,3 +1306,56 @@ def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
     assert stale.status_code == 400 and "Someone else changed the report" in stale.content.decode()
     report.refresh_from_db()
     assert report.published_on == dt.date(2025, 6, 11)
+
+
+def test_only_the_quoted_earlier_recommendation_is_left_out_of_a_review():
+    """Under a heading that says so, the quotation of the earlier report's recommendation is
+    not a statement; the review's own findings under the same heading, or under a section
+    nested in it, are. A heading about this report's recommendations is not such a heading."""
+
+    def para(number: int, text: str, *headings: str) -> archive.ParsedParagraph:
+        return archive.ParsedParagraph(number, headings[-1], text, headings=headings)
+
+    quoted = (
+        "Within three months, the force should make sure that every referral is made "
+        "within 24 hours."
+    )
+    progress = "The force has introduced a daily review of all incidents involving children."
+    found = archive.find_statements(
+        [
+            para(1, quoted, "Investigation", "Recommendation 2 from our 2017 report"),
+            para(2, progress, "Investigation", "Recommendation 2 from our 2017 report"),
+            para(
+                3,
+                progress + " Referrals are prompt.",
+                "Recommendations from the 2017 inspection",
+                "What we found",
+            ),
+            para(4, quoted, "Investigation", "Recommendations from this inspection"),
+            para(5, quoted, "Investigation", "Original recommendation"),
+        ]
+    )
+    assert [s.paragraph_number for s in found] == [2, 3, 4]
+    assert found[-1].kind == "recommendation"
+
+
+@pytest.mark.django_db
+def test_a_thematic_report_choosing_a_report_removed_meanwhile_is_refused(fw):
+    services.codebook_load(actor=SYSTEM)
+    report = archive_services.archive_import(
+        actor=SYSTEM, file_name="eastmarch.html", data=sample("eastmarch-ncpi-2025.html")
+    )
+    ArchiveReport.objects.filter(pk=report.pk).delete()  # by someone else, after the form
+    with pytest.raises(ValidationError) as refused:
+        services.thematic_report_save(
+            actor=fw.users["analyst"],
+            report=None,
+            title="Eastmarch",
+            year_from=2025,
+            year_to=2025,
+            archive_reports=[report],
+        )
+    assert refused.value.message_dict == {
+        "archive_reports": [f"Removed since you opened the form: \u201c{report.title}\u201d"]
+    }
+    assert not ThematicReport.objects.exists()

@@ -73,6 +73,12 @@ def test_a_statement_with_no_suggestion_stays_in_the_queue_first(corpus):
     assert page.context["count"] == before["count"]
     assert page.context["statements"][0].pk == bare.pk
     assert "None yet" in page.content.decode()
+    # A codebook split's placeholder (no classifier, no person, 0.0): a part to choose.
+    ThemeCode.objects.filter(statement=bare).update(
+        status=ThemeCode.Status.SUGGESTED, confidence=0.0, classifier=None
+    )
+    page = analyst.get(reverse("themes:review"))
+    assert "(a part of a split theme: choose)" in page.content.decode()
 
 
 def test_the_queue_codes_published_statements_least_sure_first(corpus):
