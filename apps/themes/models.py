@@ -267,6 +267,17 @@ class ThemeCode(models.Model):
     def __str__(self) -> str:
         return f"{self.statement_id}: {self.theme.key} ({self.status})"
 
+    @property
+    def is_split_placeholder(self) -> bool:
+        """A codebook split's part of a theme a person had confirmed, left for a person to
+        choose: suggested by no classifier and no person (selectors.placeholder_codes is the
+        same as a query)."""
+        return (
+            self.status == self.Status.SUGGESTED
+            and self.classifier_id is None
+            and self.set_by_id is None
+        )
+
 
 class ThemeCodeChange(models.Model):
     code = models.ForeignKey(ThemeCode, on_delete=models.CASCADE, related_name="changes")

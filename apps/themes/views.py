@@ -42,7 +42,7 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.statement_detail(item)
     suggested = [c for c in detail["codes"] if c.status == "suggested"]
     # A codebook split's placeholder (no classifier, no person): a part to choose, not ticked.
-    parts = {c.theme.key for c in suggested if c.classifier_id is None and c.set_by_id is None}
+    parts = {c.theme.key for c in suggested if c.is_split_placeholder}
     confidence = {c.theme.key: c.confidence for c in suggested if c.theme.key not in parts}
     themes = list(codebook.themes.all()) if codebook else []
     choices = [
