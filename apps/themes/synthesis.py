@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,6 +41,8 @@ STRENGTH_KINDS_ORDER = ("strength", "promising_practice", "good_practice")
 WEAKNESS_KINDS = ("area_for_improvement", "cause_of_concern", "recommendation")
 REPRESENTATIVE = 4
 NO_STATUS = "none"  # in a query string: recommendations with no status yet
+SHOW, SHOW_REPORTS = "show", "reports"  # evidence pages: ?show=reports lists the reports
+CHECKED = ("", "yes", "no")  # in a query string: statements a person has coded, or not
 YEAR_RANGE = (1990, 2100)
 
 
@@ -229,6 +231,7 @@ class Corpus:
     themes: list[tuple[str, str]]  # (key, name) in the codebook's order
     rows: list[CodedRow]
     checked: int  # statements a person has coded
+    decided: set[int] = field(default_factory=set)  # of them, those in the scope
     confidence: dict[tuple[int, str], float | None] = field(default_factory=dict)
     confirmed: set[tuple[int, str]] = field(default_factory=set)
 
@@ -304,7 +307,8 @@ def corpus(scope: Scope) -> Corpus:
                 kind=kind,
             )
         )
-    out.checked = len(decided & {r.statement_id for r in out.rows})
+    out.decided = decided & {r.statement_id for r in out.rows}
+    out.checked = len(out.decided)
     return out
 
 
@@ -477,6 +481,8 @@ class Figure:
     value: str = ""
     kinds: tuple[str, ...] = ()
     status: str | None = None
+    checked: str = ""  # "yes": only statements a person has coded; "no": only the others
+    report: str = ""  # only the statements of one report (CodedRow.report)
 
     @classmethod
     def from_query(cls, query: Any, data: Corpus) -> Figure:
@@ -501,6 +507,12 @@ class Figure:
         if facet and value not in {analysis.group_label(r, facet) for r in data.rows}:
             noun = "kind" if facet == "kind" else FACETS[facet].lower()
             raise ScopeError(f"value: no statement in this scope has the {noun} {value!r}")
+        checked = query.get("checked", "")
+        if checked not in CHECKED:
+            raise ScopeError(f"checked: {checked!r} is not one of {', '.join(CHECKED[1:])}")
+        report = query.get("report", "")
+        if report and report not in {r.report for r in data.rows}:
+            raise ScopeError(f"report: no statement in this scope comes from report {report!r}")
         return cls(
             theme=theme,
             also=also,
@@ -508,6 +520,8 @@ class Figure:
             value=value,
             kinds=kinds,
             status=status,
+            checked=checked,
+            report=report,
         )
 
     def query(self, scope: Scope) -> str:
@@ -518,6 +532,8 @@ class Figure:
             value=self.value if self.facet else "",
             kind=list(self.kinds),
             status=NO_STATUS if self.status == "" else self.status,
+            checked=self.checked,
+            report=self.report,
         )
 
     def rows(self, data: Corpus) -> list[CodedRow]:
@@ -529,6 +545,11 @@ class Figure:
             value=self.value,
             kinds=self.kinds,
         )
+        if self.checked:
+            by_person = self.checked == "yes"
+            chosen = [r for r in chosen if (r.statement_id in data.decided) == by_person]
+        if self.report:
+            chosen = [r for r in chosen if r.report == self.report]
         if self.status is not None:
             chosen = [r for r in chosen if r.kind == "recommendation"]
             statuses = recommendation_statuses(chosen)
@@ -551,7 +572,65 @@ class Figure:
         if self.status is not None:
             status = dict(RecommendationStatus.choices).get(self.status, "no status yet")
             parts.append(f"recommendations whose status is {status.lower()}")
+        if self.checked:
+            parts.append(
+                "checked by a person" if self.checked == "yes" else "not yet checked by a person"
+            )
+        if self.report:
+            parts.append(f"from {report_titles(data, [self.report])[self.report]}")
         return "Statements " + ("; ".join(parts) if parts else "in the scope")
+
+
+def report_counts(rows: Sequence[CodedRow]) -> list[tuple[str, int]]:
+    """The reports `rows` come from (CodedRow.report), each with its number of them: the
+    most first."""
+    return sorted(Counter(r.report for r in rows).items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _first_statements(data: Corpus, keys: Sequence[str]) -> dict[str, Statement]:
+    """One statement of each report `keys` names (its first), which carries the report's
+    title, year, force and where it is read. One query."""
+    wanted = set(keys)
+    first: dict[str, int] = {}
+    for row in data.rows:  # in statement order
+        if row.report in wanted and row.report not in first:
+            first[row.report] = row.statement_id
+    statements = (
+        Statement.objects.select_related("paragraph", "force")
+        .defer("force__boundary", "force__boundary_map")
+        .in_bulk(first.values())
+    )
+    return {key: statements[pk] for key, pk in first.items() if pk in statements}
+
+
+def report_titles(data: Corpus, keys: Sequence[str]) -> dict[str, str]:
+    """Each report's title, by its CodedRow.report key. One query."""
+    found = _first_statements(data, keys)
+    return {key: found[key].report_title if key in found else key for key in keys}
+
+
+def reports_page(data: Corpus, counts: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+    """The reports of one page of a figure's reports: title, year, force, how many of the
+    figure's statements come from each, and where to read it. Three queries at most."""
+    found = _first_statements(data, [key for key, _ in counts])
+    sources = source_links(list(found.values()))
+    out = []
+    for key, count in counts:
+        statement = found.get(key)
+        if statement is None:
+            continue
+        out.append(
+            {
+                "key": key,
+                "title": statement.report_title,
+                "year": statement.year,
+                "force": statement.force.name if statement.force else "",
+                "count": count,
+                # The report itself, not the first statement's place in it.
+                "source_url": sources.get(statement.pk, "").split("#")[0],
+            }
+        )
+    return out
 
 
 def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, Any]]:
@@ -586,6 +665,45 @@ def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, An
     return out
 
 
+def evidence_context(
+    data: Corpus, figure: Figure, *, show: str, page: Any
+) -> tuple[str, dict[str, Any]]:
+    """The evidence page of `figure`, page `page`: its statements, or with `show` "reports"
+    the reports they come from, each linked to its own statements. The template and its
+    context; ScopeError for a `show` it does not know."""
+    from django.core.paginator import Paginator
+
+    if show not in ("", SHOW_REPORTS):
+        raise ScopeError(f"show: {show!r} is not {SHOW_REPORTS!r}")
+    rows = figure.rows(data)
+    counts = report_counts(rows)
+    context: dict[str, Any] = {
+        "scope": data.scope,
+        "figure": figure.describe(data),
+        "count": len(rows),
+        "report_count": len(counts),
+        "statements_link": evidence_link(data, figure),
+        "reports_link": evidence_link(data, figure, reports=True),
+    }
+    if show:
+        listed = Paginator(counts, 50).get_page(page)
+        reports = reports_page(data, list(listed.object_list))
+        for report in reports:
+            report["link"] = evidence_link(data, replace(figure, report=report["key"]))
+        query = f"{figure.query(data.scope)}&{SHOW}={SHOW_REPORTS}"
+        return "themes/_evidence_reports.html", context | {
+            "page": listed,
+            "reports": reports,
+            "query": query,
+        }
+    shown = Paginator(rows, 50).get_page(page)
+    return "themes/_evidence_body.html", context | {
+        "page": shown,
+        "statements": statements_page(data, list(shown.object_list)),
+        "query": figure.query(data.scope),
+    }
+
+
 def report_pdf(
     report: ThematicReport, body_html: str, contents: list[dict[str, str]], on: dt.date
 ) -> bytes:
@@ -610,10 +728,12 @@ def report_pdf(
 # What the pages show -------------------------------------------------------------------------
 
 
-def _link(data: Corpus, figure: Figure) -> str:
+def evidence_link(data: Corpus, figure: Figure, *, reports: bool = False) -> str:
+    """The evidence page of `figure`: its statements or, with `reports`, their reports."""
     from django.urls import reverse
 
-    return f"{reverse('themes:evidence')}?{figure.query(data.scope)}"
+    show = f"&{SHOW}={SHOW_REPORTS}" if reports else ""
+    return f"{reverse('themes:evidence')}?{figure.query(data.scope)}{show}"
 
 
 def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
@@ -624,7 +744,7 @@ def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
         "low": cell.low,
         "high": cell.high,
         "reports": cell.reports,
-        "link": _link(data, figure),
+        "link": evidence_link(data, figure),
     }
 
 
@@ -636,7 +756,9 @@ def _summary(data: Corpus) -> dict[str, Any]:
         "checked_share": data.checked / len(data.rows) if data.rows else 0.0,
         "codebook": data.codebook,
         "scope": data.scope.describe(),
-        "all_link": _link(data, Figure()),
+        "all_link": evidence_link(data, Figure()),
+        "reports_link": evidence_link(data, Figure(), reports=True),
+        "checked_link": evidence_link(data, Figure(checked="yes")),
     }
 
 
@@ -644,7 +766,12 @@ def _overall(data: Corpus) -> list[dict[str, Any]]:
     names = data.names
     cells = analysis.prevalence(data.rows, [k for k, _ in data.themes], None)
     out = [
-        {"key": c.theme, "name": names[c.theme], **_cell(data, c, Figure(theme=c.theme))}
+        {
+            "key": c.theme,
+            "name": names[c.theme],
+            **_cell(data, c, Figure(theme=c.theme)),
+            "reports_link": evidence_link(data, Figure(theme=c.theme), reports=True),
+        }
         for c in cells
     ]
     return sorted(out, key=lambda c: (-c["count"], c["name"]))
@@ -663,7 +790,7 @@ def _by_facet(data: Corpus, facet: str) -> dict[str, Any]:
         )
         totals[c.group] = {
             "count": c.total,
-            "link": _link(data, Figure(facet=facet, value=c.group)),
+            "link": evidence_link(data, Figure(facet=facet, value=c.group)),
         }
     return {
         "facet": facet,
@@ -689,8 +816,8 @@ def _trends(data: Corpus) -> dict[str, dict[str, Any]]:
                 "share": y.share,
                 "low": y.low,
                 "high": y.high,
-                "link": _link(data, Figure(theme=t.theme, facet="year", value=str(y.year))),
-                "total_link": _link(data, Figure(facet="year", value=str(y.year))),
+                "link": evidence_link(data, Figure(theme=t.theme, facet="year", value=str(y.year))),
+                "total_link": evidence_link(data, Figure(facet="year", value=str(y.year))),
             }
             for y in t.years
         ]
@@ -727,7 +854,7 @@ def _pairs(data: Corpus, limit: int | None = None) -> list[dict[str, Any]]:
             "lift": p.lift,
             "p_adjusted": p.p_adjusted,
             "significant": p.significant,
-            "link": _link(data, Figure(theme=p.a, also=p.b)),
+            "link": evidence_link(data, Figure(theme=p.a, also=p.b)),
         }
         for p in found.pairs
         if p.count
@@ -750,10 +877,14 @@ def _contrast(data: Corpus) -> dict[str, dict[str, Any]]:
             "weaknesses_interval": {"low": c.weaknesses_low, "high": c.weaknesses_high},
             "p_adjusted": c.p_adjusted,
             "leaning": c.leaning,
-            "strengths_link": _link(data, Figure(theme=c.theme, kinds=tuple(STRENGTH_KINDS_ORDER))),
-            "weaknesses_link": _link(data, Figure(theme=c.theme, kinds=tuple(WEAKNESS_KINDS))),
-            "strengths_total_link": _link(data, Figure(kinds=tuple(STRENGTH_KINDS_ORDER))),
-            "weaknesses_total_link": _link(data, Figure(kinds=tuple(WEAKNESS_KINDS))),
+            "strengths_link": evidence_link(
+                data, Figure(theme=c.theme, kinds=tuple(STRENGTH_KINDS_ORDER))
+            ),
+            "weaknesses_link": evidence_link(
+                data, Figure(theme=c.theme, kinds=tuple(WEAKNESS_KINDS))
+            ),
+            "strengths_total_link": evidence_link(data, Figure(kinds=tuple(STRENGTH_KINDS_ORDER))),
+            "weaknesses_total_link": evidence_link(data, Figure(kinds=tuple(WEAKNESS_KINDS))),
         }
     return out
 
@@ -812,12 +943,14 @@ def report_context(data: Corpus) -> dict[str, Any]:
                 "contrast": contrast.get(key),
                 "related": [p for p in pairs if key in (p["a"], p["b"])][:3],
                 "recommendations": len(recommendations),
-                "recommendations_link": _link(data, Figure(theme=key, kinds=("recommendation",))),
+                "recommendations_link": evidence_link(
+                    data, Figure(theme=key, kinds=("recommendation",))
+                ),
                 "statuses": [
                     {
                         "label": status_label,
                         "count": n,
-                        "link": _link(data, Figure(theme=key, status=status)),
+                        "link": evidence_link(data, Figure(theme=key, status=status)),
                     }
                     for status, status_label, n in counted
                 ],

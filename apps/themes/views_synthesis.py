@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,7 +33,18 @@ from .navigation import back_link
 
 CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
 # What synthesis.Figure.from_query reads, and the page.
-FIGURE_PARAMETERS = ("theme", "also", "facet", "value", "kind", "status", "page")
+FIGURE_PARAMETERS = (
+    "theme",
+    "also",
+    "facet",
+    "value",
+    "kind",
+    "status",
+    "checked",
+    "report",
+    synthesis.SHOW,
+    "page",
+)
 
 
 @login_required
@@ -158,19 +168,10 @@ def evidence(request: HttpRequest) -> HttpResponse:
     def body() -> str:
         data = synthesis.corpus(scope)
         asked = synthesis.Figure.from_query(request.GET, data)  # ScopeError: not cached
-        rows = asked.rows(data)
-        page = Paginator(rows, 50).get_page(request.GET.get("page"))
-        return render_to_string(
-            "themes/_evidence_body.html",
-            {
-                "scope": scope,
-                "figure": asked.describe(data),
-                "count": len(rows),
-                "page": page,
-                "statements": synthesis.statements_page(data, list(page.object_list)),
-                "query": asked.query(scope),
-            },
+        template, context = synthesis.evidence_context(
+            data, asked, show=request.GET.get(synthesis.SHOW, ""), page=request.GET.get("page")
         )
+        return render_to_string(template, context)
 
     # Keyed on the scope as read and the figure's own parameters, every value of each (a
     # figure may ask for several kinds), so other parameters never make new entries.

@@ -170,11 +170,17 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     analyst.get_by_role("link", name=re.compile("^Analysis")).click()
     expect(analyst.get_by_role("heading", level=1)).to_have_text("Analysis of the themes")
     axe.check(analyst, "analysis")
-    first = analyst.locator("#prevalence ~ div table tbody tr").first.locator("td a")
+    first = analyst.locator("#prevalence ~ div table tbody tr").first.locator("td a").first
     count = int(first.inner_text().split()[0].replace(",", ""))
     first.click()
     expect(analyst.locator("ol.govuk-list > li")).to_have_count(min(count, 50))
     axe.check(analyst, "evidence")
+    # The reports those statements come from, each with its own number of them.
+    reports = analyst.get_by_role("link", name=re.compile(r"^\d+ reports?$"))
+    listed = int(reports.inner_text().split()[0])
+    reports.click()
+    expect(analyst.locator("table.govuk-table tbody tr")).to_have_count(min(listed, 50))
+    axe.check(analyst, "evidence, reports")
     # A scope that is not one: the page says what is wrong (status 400).
     for url, what in (
         ("/themes/analysis/?from=soon", "analysis, bad scope"),

@@ -126,6 +126,40 @@ def _evidence_ids(client: Client, link: str) -> set[int]:
     return ids
 
 
+def _evidence_reports(client: Client, link: str) -> dict[str, int]:
+    """Every report a `show=reports` evidence link lists, over all its pages: the link to
+    its statements, with the number that is that link's text."""
+    found: dict[str, int] = {}
+    url = link
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        for href, number in re.findall(
+            r'<td class="govuk-table__cell govuk-table__cell--numeric">'
+            r'<a class="govuk-link" href="([^"]+)">([\d,]+)<',
+            html,
+        ):
+            found[unescape(href)] = int(number.replace(",", ""))
+        nxt = re.search(r'href="\?([^"]*)" rel="next"', html)
+        url = f"{reverse('themes:evidence')}?{unescape(nxt.group(1))}" if nxt else ""
+    return found
+
+
+def _check_numbered(client: Client, numbered: set[tuple[str, int]]) -> None:
+    """Each number that is a link lists exactly that many statements or, for a number of
+    reports, that many reports, each listing as many statements as its row says."""
+    for link, number in numbered:
+        if "show=reports" in link:
+            reports = _evidence_reports(client, link)
+            assert len(reports) == number, link
+            for report_link, count in reports.items():
+                assert "show=" not in report_link and "report=" in report_link
+                assert len(_evidence_ids(client, report_link)) == count, report_link
+        else:
+            assert len(_evidence_ids(client, link)) == number, link
+
+
 def _pdf_links(data: bytes) -> list[str]:
     """Every web address a PDF's link annotations point to."""
     from pdfminer.pdfdocument import PDFDocument
@@ -244,8 +278,11 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     numbered = _numbered_links(body)
     assert len(numbered) > 50
     assert any("kind=" in link and "theme=" not in link for link, _ in numbered)
-    for link, number in numbered:
-        assert len(_evidence_ids(analyst, link)) == number, link
+    # The numbers of reports and of statements a person checked are links too.
+    themes_found = sum(1 for c in overall.values() if c["count"])
+    assert sum("show=reports" in link for link, _ in numbered) == 1 + themes_found == 4
+    assert any("checked=yes" in link for link, _ in numbered)
+    _check_numbered(analyst, numbered)
     assert "Online abuse" in body or "online" in body.lower()
     # Bad scope: a clear error, status 400.
     bad = analyst.get(reverse("themes:analysis"), {"from": "soon"})
@@ -267,7 +304,8 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
 
 
 def test_the_pages_make_the_same_queries_whatever_the_corpus(pub):
-    """The analysis, a thematic report, the list of reports and a statement's page."""
+    """The analysis, a thematic report, the list of reports, a statement's page and the
+    evidence pages (statements and reports)."""
     from django.core.cache import cache
 
     services.codebook_load(actor=SYSTEM)
@@ -288,6 +326,8 @@ def test_the_pages_make_the_same_queries_whatever_the_corpus(pub):
             (reverse("themes:report", args=[report.pk]), {}),
             (reverse("themes:reports"), {}),
             (reverse("themes:statement", args=[statement.pk]), {}),
+            (reverse("themes:evidence"), {"theme": "workforce"}),
+            (reverse("themes:evidence"), {"show": "reports"}),
         ):
             with CaptureQueriesContext(connection) as queries:
                 assert analyst.get(url, query).status_code == 200, url
@@ -443,16 +483,20 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
     }
     assert len(links) > 10
     for link in links:
-        listed = _evidence_ids(analyst, link)
         query = parse_qs(urlparse(link).query)
+        if query.get("show") == ["reports"]:
+            assert _evidence_reports(analyst, link), link
+            continue
+        listed = _evidence_ids(analyst, link)
         if query.get("theme") == ["online_abuse"] and "facet" not in query and "kind" not in query:
             assert listed == set(made["online_abuse"])
         assert listed, link
     # A number that is a link lists exactly that many statements.
     numbered = _numbered_links(body)
     assert len(numbered) > 10
-    for link, number in numbered:
-        assert len(_evidence_ids(analyst, link)) == number, link
+    assert any("show=reports" in link for link, _ in numbered)
+    assert any("checked=yes" in link for link, _ in numbered)
+    _check_numbered(analyst, numbered)
     # Quotations link to their statement and to the paragraph of their report.
     statement_links = re.findall(r'href="/themes/statements/(\d+)/"', body)
     assert statement_links
@@ -585,6 +629,54 @@ def test_odd_figures_and_scopes_are_refused_clearly(coded):
         assert named in response.content.decode(), query
     big = analyst.get(reverse("themes:analysis"), {"inspection": "99999999999999999999"})
     assert big.status_code == 400
+
+
+def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded):
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    # One report's statements go back to the classifier's suggestions.
+    first = ArchiveReport.objects.order_by("pk").first()
+    row = ClassifierVersion.objects.create(
+        version="test",
+        codebook=services.current_codebook(),
+        embedding_model="m",
+        trained_on=1,
+        model=b"",
+    )
+    ThemeCode.objects.filter(statement__archive_report=first).update(
+        set_by=None, status="suggested", classifier=row, confidence=0.7
+    )
+    theirs = set(Statement.objects.filter(archive_report=first).values_list("pk", flat=True))
+    data = synthesis.corpus(synthesis.Scope())
+    summary = synthesis.analysis_context(data)["summary"]
+    assert summary["reports"] == 12 and summary["checked"] == len(made["all"]) - 10
+    assert _evidence_ids(analyst, summary["checked_link"]) == set(made["all"]) - theirs
+    unchecked = summary["checked_link"].replace("checked=yes", "checked=no")
+    assert _evidence_ids(analyst, unchecked) == theirs
+    assert "not yet checked by a person" in analyst.get(unchecked).content.decode()
+    # The reports behind all the statements: twelve, the first report's statements its own.
+    reports = _evidence_reports(analyst, summary["reports_link"])
+    assert len(reports) == 12 and set(reports.values()) == {10}
+    own = next(link for link in reports if f"report=archive%3A{first.pk}" in link)
+    assert _evidence_ids(analyst, own) == theirs
+    page = analyst.get(summary["reports_link"]).content.decode()
+    assert f'href="/themes/archive/{first.pk}/"' in page and "Sample report 1" in page
+    assert "from Sample report 1" in analyst.get(own).content.decode()
+    # A theme's reports: the first report's online abuse statements are its first two.
+    online = synthesis.Figure(theme="online_abuse", report=f"archive:{first.pk}")
+    assert len(online.rows(data)) == 2
+    # A report, or a check, the scope does not have is named.
+    evidence = reverse("themes:evidence")
+    for query, named in (
+        ({"report": "archive:0"}, "report: no statement in this scope comes from report"),
+        ({"checked": "maybe"}, "checked: &#x27;maybe&#x27; is not one of yes, no"),
+        ({"show": "forces"}, "show: &#x27;forces&#x27; is not &#x27;reports&#x27;"),
+    ):
+        response = analyst.get(evidence, query)
+        assert response.status_code == 400 and named in response.content.decode(), query
+    later = synthesis.Scope(year_from=2024)
+    response = analyst.get(evidence, {**parse_qs(later.query()), "report": f"archive:{first.pk}"})
+    assert response.status_code == 400  # the first report is of 2021
 
 
 def test_a_recommendation_with_no_status_yet_links_to_itself_alone(pub):
