@@ -41,6 +41,7 @@ STRENGTH_KINDS_ORDER = ("strength", "promising_practice", "good_practice")
 WEAKNESS_KINDS = ("area_for_improvement", "cause_of_concern", "recommendation")
 REPRESENTATIVE = 4
 NO_STATUS = "none"  # in a query string: recommendations with no status yet
+EVIDENCE_PAGE = 50  # statements, or reports, a page of evidence
 SHOW, SHOW_REPORTS = "show", "reports"  # evidence pages: ?show=reports lists the reports
 CHECKED = ("", "yes", "no")  # in a query string: statements a person has coded, or not
 YEAR_RANGE = (1990, 2100)
@@ -524,8 +525,9 @@ class Figure:
             report=report,
         )
 
-    def query(self, scope: Scope) -> str:
+    def query(self, scope: Scope, **more: Any) -> str:
         return scope.query(
+            **more,
             theme=self.theme,
             also=self.also,
             facet=self.facet,
@@ -686,17 +688,18 @@ def evidence_context(
         "reports_link": evidence_link(data, figure, reports=True),
     }
     if show:
-        listed = Paginator(counts, 50).get_page(page)
+        listed = Paginator(counts, EVIDENCE_PAGE).get_page(page)
         reports = reports_page(data, list(listed.object_list))
         for report in reports:
             report["link"] = evidence_link(data, replace(figure, report=report["key"]))
-        query = f"{figure.query(data.scope)}&{SHOW}={SHOW_REPORTS}"
+        described = context["figure"]
         return "themes/_evidence_reports.html", context | {
             "page": listed,
             "reports": reports,
-            "query": query,
+            "query": figure.query(data.scope, **{SHOW: SHOW_REPORTS}),
+            "heading": f"Reports with {described[:1].lower()}{described[1:]}",
         }
-    shown = Paginator(rows, 50).get_page(page)
+    shown = Paginator(rows, EVIDENCE_PAGE).get_page(page)
     return "themes/_evidence_body.html", context | {
         "page": shown,
         "statements": statements_page(data, list(shown.object_list)),
@@ -732,8 +735,8 @@ def evidence_link(data: Corpus, figure: Figure, *, reports: bool = False) -> str
     """The evidence page of `figure`: its statements or, with `reports`, their reports."""
     from django.urls import reverse
 
-    show = f"&{SHOW}={SHOW_REPORTS}" if reports else ""
-    return f"{reverse('themes:evidence')}?{figure.query(data.scope)}{show}"
+    query = figure.query(data.scope, **{SHOW: SHOW_REPORTS if reports else ""})
+    return f"{reverse('themes:evidence')}?{query}"
 
 
 def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:

@@ -173,10 +173,18 @@ def evidence(request: HttpRequest) -> HttpResponse:
         )
         return render_to_string(template, context)
 
-    # Keyed on the scope as read and the figure's own parameters, every value of each (a
-    # figure may ask for several kinds), so other parameters never make new entries.
+    # Keyed on the scope as read and the figure's own parameters as the page reads them:
+    # every kind (a figure may ask for several), else the last value, so other parameters,
+    # or a parameter given twice, never make a new entry or share another page's.
     figure = urlencode(
-        [(name, v) for name in FIGURE_PARAMETERS for v in sorted(request.GET.getlist(name))]
+        [
+            (name, v)
+            for name in FIGURE_PARAMETERS
+            for v in (
+                sorted(request.GET.getlist(name)) if name == "kind" else [request.GET.get(name)]
+            )
+            if v is not None
+        ]
     )
     asked = hashlib.sha256(f"{scope.query()}|{figure}".encode()).hexdigest()[:32]
     try:
@@ -199,7 +207,12 @@ def evidence(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "themes/evidence.html",
-        {"scope": scope, "body": mark_safe(html), "back": back},  # noqa: S308
+        {
+            "scope": scope,
+            "body": mark_safe(html),  # noqa: S308
+            "back": back,
+            "reports": request.GET.get(synthesis.SHOW) == synthesis.SHOW_REPORTS,
+        },
     )
 
 

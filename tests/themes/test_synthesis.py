@@ -631,9 +631,10 @@ def test_odd_figures_and_scopes_are_refused_clearly(coded):
     assert big.status_code == 400
 
 
-def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded):
+def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded, monkeypatch):
     pub, made = coded
     analyst = client_for(pub.users["analyst"])
+    monkeypatch.setattr(synthesis, "EVIDENCE_PAGE", 5)  # so the twelve reports take pages
     # One report's statements go back to the classifier's suggestions.
     first = ArchiveReport.objects.order_by("pk").first()
     row = ClassifierVersion.objects.create(
@@ -657,14 +658,52 @@ def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded):
     # The reports behind all the statements: twelve, the first report's statements its own.
     reports = _evidence_reports(analyst, summary["reports_link"])
     assert len(reports) == 12 and set(reports.values()) == {10}
-    own = next(link for link in reports if f"report=archive%3A{first.pk}" in link)
+    own = next(
+        link
+        for link in reports
+        if parse_qs(urlparse(link).query)["report"] == [f"archive:{first.pk}"]
+    )
     assert _evidence_ids(analyst, own) == theirs
+    assert all("from=" not in link and "show=" not in link for link in reports)
     page = analyst.get(summary["reports_link"]).content.decode()
     assert f'href="/themes/archive/{first.pk}/"' in page and "Sample report 1" in page
     assert "from Sample report 1" in analyst.get(own).content.decode()
     # A theme's reports: the first report's online abuse statements are its first two.
     online = synthesis.Figure(theme="online_abuse", report=f"archive:{first.pk}")
     assert len(online.rows(data)) == 2
+    # A theme in two reports, three statements in one and one in the other: two reports,
+    # the one with more first.
+    supervision = Theme.objects.get(codebook=services.current_codebook(), key="supervision")
+    second, fifth = ArchiveReport.objects.order_by("pk")[1], ArchiveReport.objects.order_by("pk")[4]
+    chosen = [*Statement.objects.filter(archive_report=fifth).order_by("pk")[:1]]
+    chosen += [*Statement.objects.filter(archive_report=second).order_by("pk")[:3]]
+    for statement in chosen:
+        ThemeCode.objects.create(
+            statement=statement,
+            theme=supervision,
+            status=ThemeCode.Status.CONFIRMED,
+            set_by=pub.users["analyst"],
+            set_by_label="analyst",
+            set_at=timezone.now(),
+        )
+    overall = {
+        c["key"]: c
+        for c in synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))["overall"]
+    }
+    assert overall["supervision"]["reports"] == 2
+    listed = _evidence_reports(analyst, overall["supervision"]["reports_link"])
+    assert [parse_qs(urlparse(link).query)["report"] for link in listed] == [
+        [f"archive:{second.pk}"],
+        [f"archive:{fifth.pk}"],
+    ]
+    assert list(listed.values()) == [3, 1]
+    assert all(parse_qs(urlparse(link).query)["theme"] == ["supervision"] for link in listed)
+    # A parameter given twice is read as the page reads it, the last value, and is kept
+    # apart in the cache from the same values the other way round.
+    twice = analyst.get(f"{reverse('themes:evidence')}?show=reports&show=").content.decode()
+    assert "Reports with" not in twice
+    twice = analyst.get(f"{reverse('themes:evidence')}?show=&show=reports").content.decode()
+    assert "Reports with statements in the scope" in twice
     # A report, or a check, the scope does not have is named.
     evidence = reverse("themes:evidence")
     for query, named in (
