@@ -847,13 +847,11 @@ def _sentence(text: str) -> str:
 # Mapping older keys to the current codebook -------------------------------------------------
 
 
-def training_key_map(codebook_row: CodebookVersion) -> dict[str, str]:
-    """For statements coded to an earlier version's keys (the shipped training statements
-    are coded to version 1; people may have coded under any version): each key → the key
-    of `codebook_row`'s theme it now belongs to, following `derived_from` through every
-    version in between. A key maps only where that is unambiguous: renamed and merged themes
-    map to what they became; keys of split or removed themes are left out (a statement coded
-    to them must be coded again). The version's own keys map to themselves.
+def _descendants(codebook_row: CodebookVersion) -> tuple[set[str], dict[str, set[frozenset[str]]]]:
+    """`codebook_row`'s keys; and for each key of an earlier version that is not one of
+    them, the keys of `codebook_row`'s themes it became, one set for each earlier theme of
+    that key, following `derived_from` through every version in between (empty: removed;
+    two or more: split).
 
     A version loaded from a file rather than made by a revision (no `based_on`) continues the
     version before it by key: the same key is the same theme. Three queries."""
@@ -890,14 +888,40 @@ def training_key_map(codebook_row: CodebookVersion) -> dict[str, str]:
         for pk in themes_of[version]:
             reach[pk] = frozenset().union(*(reach.get(s, frozenset()) for s in successors[pk]))
 
-    mapping = {keys[pk]: keys[pk] for pk in target}
-    outcomes: dict[str, set[str | None]] = defaultdict(set)
+    own = {keys[pk] for pk in target}
+    outcomes: dict[str, set[frozenset[str]]] = defaultdict(set)
     for pk, descendants in reach.items():
-        if keys[pk] not in mapping:
-            outcomes[keys[pk]].add(keys[min(descendants)] if len(descendants) == 1 else None)
+        if keys[pk] not in own:
+            outcomes[keys[pk]].add(frozenset(keys[d] for d in descendants))
+    return own, outcomes
+
+
+def training_key_map(codebook_row: CodebookVersion) -> dict[str, str]:
+    """For statements coded to an earlier version's keys (the shipped training statements
+    are coded to version 1; people may have coded under any version): each key → the key
+    of `codebook_row`'s theme it now belongs to, following `derived_from` through every
+    version in between. A key maps only where that is unambiguous: renamed and merged themes
+    map to what they became; keys of split or removed themes are left out (a statement coded
+    to them must be coded again, or, for the shipped statements, see `split_parts`). The
+    version's own keys map to themselves. Three queries."""
+    own, outcomes = _descendants(codebook_row)
+    mapping = {key: key for key in own}
     for key, found in outcomes.items():
         if len(found) == 1:
             (becomes,) = found
-            if becomes is not None:
-                mapping[key] = becomes
+            if len(becomes) == 1:
+                (mapping[key],) = becomes
     return mapping
+
+
+def split_parts(codebook_row: CodebookVersion) -> dict[str, list[str]]:
+    """Each earlier version's key whose theme has been split, unambiguously, into two or
+    more of `codebook_row`'s themes: the keys of those parts, sorted. Three queries."""
+    _, outcomes = _descendants(codebook_row)
+    out: dict[str, list[str]] = {}
+    for key, found in outcomes.items():
+        if len(found) == 1:
+            (becomes,) = found
+            if len(becomes) > 1:
+                out[key] = sorted(becomes)
+    return out

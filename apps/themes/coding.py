@@ -24,7 +24,7 @@ from apps.core.models import AuditEvent
 from . import classifier as model
 from . import embedding
 from .codebook import load_codebook
-from .codebook_revise import training_key_map
+from .codebook_revise import split_parts, training_key_map
 from .corpus import CodedStatement, read_coded, text_digest, training_path
 from .models import (
     ClassifierVersion,
@@ -78,15 +78,42 @@ def embed_cached(texts: Sequence[str]) -> np.ndarray:
 def shipped_statements(codebook_row: CodebookVersion) -> list[CodedStatement]:
     """The coded statements the project ships (coded to the shipped codebook, version 1),
     carried into `codebook_row`'s themes through its revisions (codebook_revise): renamed
-    and merged themes follow; a statement coded to a split or removed theme is left out, as
-    it would teach the parts wrongly."""
+    and merged themes follow; a statement coded to a removed theme is left out.
+
+    A statement coded to a split theme goes to the part it is nearest in meaning to
+    (`classifier.nearest_parts`: its embedding against each part's name, description and
+    examples), or is left out where no part is clearly nearer: otherwise the new parts
+    would have only the curator's few examples to learn from, and be suggested almost never
+    until people had coded many statements (docs/themes.md gives the figures)."""
     statements = read_coded(training_path(), load_codebook())
     mapping = training_key_map(codebook_row)
-    return [
-        replace(s, themes=tuple(dict.fromkeys(mapping[t] for t in s.themes)))
-        for s in statements
-        if all(t in mapping for t in s.themes)
-    ]
+    parts = split_parts(codebook_row)
+    kept = [s for s in statements if all(t in mapping or t in parts for t in s.themes)]
+    split = [s for s in kept if any(t in parts for t in s.themes)]
+    nearest: dict[tuple[str, str], str | None] = {}  # (text, split key) -> the part
+    if split:
+        wanted = sorted({p for s in split for t in s.themes for p in parts.get(t, [])})
+        themes = {t.key: t for t in codebook_row.themes.filter(key__in=wanted)}
+        vectors = embed_cached([s.text for s in split])
+        for key in sorted({t for s in split for t in s.themes if t in parts}):
+            of = [p for p in parts[key] if p in themes]
+            prototypes = model.prototypes(
+                [
+                    model.theme_texts(themes[p].name, themes[p].covers, themes[p].examples)
+                    for p in of
+                ],
+                embed_cached,
+            )
+            rows = [i for i, s in enumerate(split) if key in s.themes]
+            for i, chosen in zip(rows, model.nearest_parts(vectors[rows], prototypes), strict=True):
+                nearest[(split[i].text, key)] = None if chosen is None else of[chosen]
+    out = []
+    for s in kept:
+        themes_of = [nearest.get((s.text, t)) if t in parts else mapping[t] for t in s.themes]
+        if None in themes_of:
+            continue
+        out.append(replace(s, themes=tuple(dict.fromkeys(t for t in themes_of if t))))
+    return out
 
 
 def classifier_current(*, codebook_row: CodebookVersion | None = None) -> ClassifierVersion:

@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
+from apps.themes import classifier as model
 from apps.themes import embedding
 from apps.themes.classifier import codebook_statements, training_set
 from apps.themes.codebook import load_codebook
@@ -162,3 +163,35 @@ def test_themes_evaluate_refuses_a_bad_gold_file_naming_the_line(db, tmp_path: P
     gold.write_text('{"text": "A statement.", "themes": ["no_such_theme"]}\n', encoding="utf-8")
     with pytest.raises(CommandError, match="line 1: theme not in codebook version 1"):
         call_command("themes_evaluate", "--gold", str(gold), stdout=StringIO())
+
+
+def test_a_split_themes_statements_go_to_the_part_they_are_nearest():
+    """`nearest_parts`, with the codebook's own themes as the parts of a split: most of
+    the shipped statements coded to just one of two themes are given that one."""
+    from apps.themes.corpus import read_coded, training_path
+    from apps.themes.embedding import embed
+
+    # The arithmetic: nearest by cosine, None where the two are within the margin.
+    prototypes = np.array([[1.0, 0.0], [0.0, 1.0]])
+    vectors = np.array([[2.0, 0.1], [0.1, 3.0], [1.0, 1.0], [1.0, 0.99]])
+    assert model.nearest_parts(vectors, prototypes, margin=0.02) == [0, 1, None, None]
+    assert model.nearest_parts(vectors, prototypes, margin=0.0)[3] == 0
+    assert model.nearest_parts(vectors[:1], prototypes[:1]) == [0]
+
+    codebook = load_codebook()
+    themes = {t.id: t for t in codebook.themes}
+    shipped = read_coded(training_path(), codebook)
+    for a, b in (("missing_children", "exploitation"), ("risk_identification", "investigation")):
+        pair = [s for s in shipped if (a in s.themes) != (b in s.themes)]
+        found = model.prototypes(
+            [
+                model.theme_texts(themes[k].name, themes[k].covers, themes[k].examples)
+                for k in (a, b)
+            ],
+            embed,
+        )
+        chosen = model.nearest_parts(embed([s.text for s in pair]), found)
+        decided = [(c, s) for c, s in zip(chosen, pair, strict=True) if c is not None]
+        right = sum((c == 0) == (a in s.themes) for c, s in decided)
+        assert len(decided) >= 0.85 * len(pair), (a, b)
+        assert right >= 0.85 * len(decided), (a, b, right, len(decided))
