@@ -614,6 +614,8 @@ def report_titles(data: Corpus, keys: Sequence[str]) -> dict[str, str]:
 def reports_page(data: Corpus, counts: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
     """The reports of one page of a figure's reports: title, year, force, how many of the
     figure's statements come from each, and where to read it. Three queries at most."""
+    from django.urls import reverse
+
     found = _first_statements(data, [key for key, _ in counts])
     sources = source_links(list(found.values()))
     out = []
@@ -621,6 +623,10 @@ def reports_page(data: Corpus, counts: Sequence[tuple[str, int]]) -> list[dict[s
         statement = found.get(key)
         if statement is None:
             continue
+        # The report itself, not the first statement's place in it.
+        url = sources.get(statement.pk, "").split("#")[0]
+        if not url and statement.archive_report_id:
+            url = reverse("themes:archive-report", args=[statement.archive_report_id])
         out.append(
             {
                 "key": key,
@@ -628,8 +634,7 @@ def reports_page(data: Corpus, counts: Sequence[tuple[str, int]]) -> list[dict[s
                 "year": statement.year,
                 "force": statement.force.name if statement.force else "",
                 "count": count,
-                # The report itself, not the first statement's place in it.
-                "source_url": sources.get(statement.pk, "").split("#")[0],
+                "source_url": url,
             }
         )
     return out
