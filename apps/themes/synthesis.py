@@ -712,6 +712,106 @@ def evidence_context(
     }
 
 
+# Downloads ------------------------------------------------------------------------------------
+
+
+def statements_table(data: Corpus, rows: Sequence[CodedRow], base: str) -> list[list[Any]]:
+    """The statements `rows`, all of them, as a table with a header: what an analyst takes
+    away to work on (the evidence page's download). `base`: the site's address, for the
+    links. Three queries, and one more for every further batch of the database's
+    parameter limit."""
+    from django.urls import reverse
+
+    statements = (
+        Statement.objects.select_related("paragraph", "force")
+        .defer("force__boundary", "force__boundary_map")
+        .in_bulk([r.statement_id for r in rows])
+    )
+    sources = source_links(list(statements.values()))
+    names = data.names
+    out: list[list[Any]] = [
+        [
+            "Statement",
+            "Text",
+            "Kind",
+            "Stage",
+            "Report",
+            "Year",
+            "Force",
+            "Region",
+            "Programme type",
+            "Themes",
+            "Checked by a person",
+            "Read it in its report",
+            "Code it",
+        ]
+    ]
+    for row in rows:
+        statement = statements.get(row.statement_id)
+        if statement is None:
+            continue
+        source = sources.get(row.statement_id, "")
+        out.append(
+            [
+                statement.pk,
+                statement.text,
+                statement.kind_label,
+                statement.stage_label if statement.stage else "",
+                statement.report_title,
+                statement.year,
+                row.force,
+                row.region,
+                label("programme_type", row.programme_type) if row.programme_type else "",
+                "; ".join(names.get(k, k) for k, _ in data.themes if k in row.themes),
+                "yes" if row.statement_id in data.decided else "no",
+                f"{base}{source}" if source else "",
+                f"{base}{reverse('themes:statement', args=[statement.pk])}",
+            ]
+        )
+    return out
+
+
+def figures_table(data: Corpus, facet: str) -> list[list[Any]]:
+    """Each theme's prevalence, over the whole scope and by `facet`'s groups, as a table with
+    a header: the analysis page's figures to take away. Shares and interval bounds are
+    proportions (0 to 1)."""
+    keys = [k for k, _ in data.themes]
+    names = data.names
+    out: list[list[Any]] = [
+        [
+            "Theme",
+            FACETS[facet],
+            "Statements coded to the theme",
+            "All statements",
+            "Share",
+            "95% interval, low",
+            "95% interval, high",
+            "Reports",
+        ]
+    ]
+    if not data.rows:
+        return out
+    cells = [
+        *analysis.prevalence(data.rows, keys, None),
+        *analysis.prevalence(data.rows, keys, facet),
+    ]
+    for c in cells:
+        group = "All" if c.group == analysis.ALL else label(facet, c.group)
+        out.append(
+            [
+                names[c.theme],
+                group,
+                c.count,
+                c.total,
+                round(c.share, 4),
+                round(c.low, 4),
+                round(c.high, 4),
+                c.reports,
+            ]
+        )
+    return out
+
+
 def report_pdf(
     report: ThematicReport, body_html: str, contents: list[dict[str, str]], on: dt.date
 ) -> bytes:
@@ -919,6 +1019,7 @@ def analysis_context(data: Corpus, *, facet: str = "year") -> dict[str, Any]:
             {"name": c["name"], **contrast[c["key"]]} for c in overall if c["key"] in contrast
         ],
         "scope_query": data.scope.query(),
+        "export_query": data.scope.query(by=facet),
     }
 
 

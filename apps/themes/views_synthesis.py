@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from apps.core.audit import audit_record
 from apps.core.cache import cached_read
+from apps.core.exports import table_response
 from apps.core.forms import add_service_errors
 from apps.core.models import AuditEvent
 
@@ -33,6 +34,7 @@ from .navigation import back_link
 
 CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
 # What synthesis.Figure.from_query reads, and the page.
+EXPORT_FORMATS = ("csv", "xlsx")
 FIGURE_PARAMETERS = (
     "theme",
     "also",
@@ -116,22 +118,33 @@ def _scope(request: HttpRequest) -> tuple[synthesis.Scope | None, str]:
         return None, str(error)
 
 
+def _analysis_asked(request: HttpRequest) -> tuple[ScopeForm, synthesis.Scope | None, str, str]:
+    """The analysis's scope form, the scope (None if it cannot be read), the facet and, for
+    a scope that cannot be read, what is wrong."""
+    form = ScopeForm(request.GET or None)
+    scope, problem = _scope(request)
+    if scope is not None and request.GET and not form.is_valid():
+        scope = None
+    facet = request.GET.get("by", "year")
+    return form, scope, facet if facet in synthesis.FACETS else "year", problem
+
+
+def _analysis_refused(request: HttpRequest, form: ScopeForm, problem: str) -> HttpResponse:
+    return render(
+        request,
+        "themes/analysis.html",
+        {"form": form, "problem": problem or "Check the scope.", "body": ""},
+        status=400,
+    )
+
+
 @login_required
 @require_safe
 def analysis(request: HttpRequest) -> HttpResponse:
     permissions.require_coder(request)
-    form = ScopeForm(request.GET or None)
-    scope, problem = _scope(request)
-    if scope is None or (request.GET and not form.is_valid()):
-        return render(
-            request,
-            "themes/analysis.html",
-            {"form": form, "problem": problem or "Check the scope.", "body": ""},
-            status=400,
-        )
-    facet = request.GET.get("by", "year")
-    if facet not in synthesis.FACETS:
-        facet = "year"
+    form, scope, facet, problem = _analysis_asked(request)
+    if scope is None:
+        return _analysis_refused(request, form, problem)
 
     def body() -> str:
         return render_to_string(
@@ -214,6 +227,67 @@ def evidence(request: HttpRequest) -> HttpResponse:
             "reports": request.GET.get(synthesis.SHOW) == synthesis.SHOW_REPORTS,
         },
     )
+
+
+def _known_format(fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise Http404(f"No download as {fmt!r}: CSV or XLSX.")
+
+
+@login_required
+@require_safe
+def evidence_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every statement behind one figure (not one page of them), as CSV or XLSX: the text,
+    where it comes from, its themes and whether a person checked them."""
+    permissions.require_coder(request)
+    _known_format(fmt)
+    scope, problem = _scope(request)
+    try:
+        if scope is None:
+            raise synthesis.ScopeError(problem)
+        data = synthesis.corpus(scope)
+        asked = synthesis.Figure.from_query(request.GET, data)
+    except synthesis.ScopeError as error:
+        back = back_link(request, reverse("themes:analysis"), "Back to the analysis")
+        return render(
+            request, "themes/evidence.html", {"problem": str(error), "back": back}, status=400
+        )
+    rows = synthesis.statements_table(
+        data, asked.rows(data), request.build_absolute_uri("/").rstrip("/")
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            object_type="themes.statement",
+            object_repr="Statements behind a figure",
+            summary=f"{len(rows) - 1} statements as {fmt.upper()}: "
+            f"{asked.describe(data)} ({scope.describe()})",
+        )
+    return table_response(rows, fmt=fmt, filename="theme-statements", sheet="Statements")
+
+
+@login_required
+@require_safe
+def analysis_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The analysis's prevalence figures, over the scope and by the facet asked for, as CSV
+    or XLSX."""
+    permissions.require_coder(request)
+    _known_format(fmt)
+    form, scope, facet, problem = _analysis_asked(request)
+    if scope is None:
+        return _analysis_refused(request, form, problem)
+    rows = synthesis.figures_table(synthesis.corpus(scope), facet)
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            object_type="themes.analysis",
+            object_repr="Analysis of the themes",
+            summary=f"Prevalence by {synthesis.FACETS[facet].lower()} as {fmt.upper()} "
+            f"({scope.describe()})",
+        )
+    return table_response(rows, fmt=fmt, filename="theme-figures", sheet="Figures")
 
 
 @login_required
@@ -352,6 +426,12 @@ urlpatterns: list[URLPattern] = [
     path("themes/model/suggest-again/", suggest_again, name="suggest-again"),
     path("themes/analysis/", analysis, name="analysis"),
     path("themes/analysis/evidence/", evidence, name="evidence"),
+    path(
+        "themes/analysis/evidence/statements.<str:fmt>",
+        evidence_export,
+        name="evidence-export",
+    ),
+    path("themes/analysis/figures.<str:fmt>", analysis_export, name="analysis-export"),
     path("themes/reports/", report_list, name="reports"),
     path("themes/reports/new/", report_new, name="report-new"),
     path("themes/reports/<int:pk>/", report_detail, name="report"),

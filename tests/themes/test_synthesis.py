@@ -534,6 +534,8 @@ def test_who_may_see_and_change_the_analysis_and_reports(coded):
         reverse("themes:evidence") + "?theme=online_abuse",
         reverse("themes:reports"),
         reverse("themes:report", args=[report.pk]),
+        reverse("themes:evidence-export", args=["csv"]) + "?theme=online_abuse",
+        reverse("themes:analysis-export", args=["xlsx"]) + "?by=force",
     ]
     change = [reverse("themes:report-new"), reverse("themes:report-edit", args=[report.pk])]
     for url in read + change + [reverse("themes:report-pdf", args=[report.pk])]:
@@ -809,3 +811,60 @@ def test_a_quoted_finding_links_to_its_place_in_the_published_report(drafted):
             reverse("themes:statement", args=[statement.pk])
         )
         assert f'href="{link}"' in page_html.content.decode()
+
+
+def test_the_statements_and_figures_download_as_csv_and_xlsx(coded):
+    import csv
+
+    from openpyxl import load_workbook
+
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    page = analyst.get(
+        reverse("themes:evidence"), {"from": 2021, "to": 2024, "theme": "online_abuse"}
+    )
+    link = unescape(
+        re.search(r'download href="([^"]+statements\.csv[^"]*)"', page.content.decode())[1]
+    )
+    response = analyst.get(link)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="theme-statements.csv"'
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    header, rows = table[0], table[1:]
+    assert header[:2] == ["Statement", "Text"] and "Checked by a person" in header
+    # All 60 statements of the figure, not the page's 50.
+    assert {int(r[0]) for r in rows} == set(made["online_abuse"]) and len(rows) == 60
+    column = {name: n for n, name in enumerate(header)}
+    first = Statement.objects.get(pk=int(rows[0][0]))
+    assert rows[0][column["Text"]] == first.text
+    assert rows[0][column["Report"]] == first.report_title
+    assert {r[column["Themes"]] for r in rows} == {"Online child sexual abuse and exploitation"}
+    assert {r[column["Checked by a person"]] for r in rows} == {"yes"}
+    assert rows[0][column["Read it in its report"]].startswith(
+        f"http://testserver/themes/archive/{first.archive_report_id}/#p"
+    )
+    assert rows[0][column["Code it"]] == f"http://testserver/themes/statements/{first.pk}/"
+    assert AuditEvent.objects.filter(action="export", object_type="themes.statement").count() == 1
+    xlsx = analyst.get(link.replace("statements.csv", "statements.xlsx"))
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 61
+    # The figures: each theme over the scope and by year.
+    figures = analyst.get(reverse("themes:analysis-export", args=["csv"]), {"by": "year"})
+    table = list(csv.reader(io.StringIO(figures.content.decode())))
+    assert table[0][:2] == ["Theme", "Year"]
+    by = {(r[0].split()[0], r[1]): r for r in table[1:]}  # "Online child sexual abuse ..."
+    themes = services.current_codebook().themes.count()
+    assert len(table) - 1 == themes * (1 + 4)  # all years, and each of 2021 to 2024
+    assert by[("Online", "All")][2:4] == ["60", "120"]
+    assert by[("Online", "2024")][2:4] == ["24", "30"]
+    assert by[("Online", "2024")][4] == "0.8"
+    assert AuditEvent.objects.filter(action="export", object_type="themes.analysis").count() == 1
+    # Refused, nothing recorded: another format, a figure or a scope that cannot be read.
+    events = AuditEvent.objects.count()
+    assert analyst.get(reverse("themes:evidence-export", args=["pdf"])).status_code == 404
+    assert analyst.get(reverse("themes:analysis-export", args=["txt"])).status_code == 404
+    bad = analyst.get(reverse("themes:evidence-export", args=["csv"]), {"theme": "nonsense"})
+    assert bad.status_code == 400 and "theme:" in bad.content.decode()
+    bad = analyst.get(reverse("themes:analysis-export", args=["csv"]), {"from": "soon"})
+    assert bad.status_code == 400
+    assert AuditEvent.objects.count() == events
