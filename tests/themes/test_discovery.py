@@ -208,6 +208,64 @@ def test_the_working_name_takes_the_two_most_distinctive_terms():
         "People sharing indecent images"
     )
     assert name() == "Unnamed cluster"
+    # A word and its plural are one term.
+    assert name("inspector", "inspectors", "direction") == "Inspector and direction"
+    assert name("sex offender", "offenders", "visits") == "Sex offender and visits"
+
+
+def test_only_noun_phrases_name_a_cluster():
+    from apps.themes.discovery import noun_phrases
+
+    terms = [
+        "safety planning",
+        "sex offenders",
+        "strip searches",
+        "custody",
+        "consistently",
+        "includes",
+        "went missing",
+        "children improved",
+        "supervisors rarely",
+        "criminal exploitation",
+    ]
+    assert noun_phrases(terms) == {
+        "safety planning",
+        "sex offenders",
+        "strip searches",
+        "custody",
+        "criminal exploitation",
+    }
+    # In the clustering: the terms it keeps, in their order; all of them if it keeps none.
+    texts = [
+        "Interpreters were consistently booked.",
+        "Interpreters were consistently late.",
+        "Interpreters consistently attended.",
+        "Officers consistently waited for interpreters.",
+        "Cameras were on.",
+        "Leaflets were given.",
+    ]
+    vectors = np.stack([_direction(0, 10 + i) for i in range(4)] + [_direction(1), _direction(2)])
+    (plain,) = cluster(texts, vectors)
+    assert "consistently" in plain.name.lower().split()
+    (nouns,) = cluster(texts, vectors, keep_terms=noun_phrases)
+    assert nouns.name == "Interpreters"
+    assert {"consistently", "interpreters consistently"} <= {t.term for t in plain.terms}
+    assert [t.term for t in nouns.terms] == ["interpreters"]
+    (kept_none,) = cluster(texts, vectors, keep_terms=lambda terms: set())
+    assert kept_none.terms == plain.terms
+
+
+def test_the_tagger_is_refused_if_its_weights_are_not_the_reviewed_ones(monkeypatch):
+    from apps.disclosure.engine import ModelIntegrityError
+    from apps.themes import discovery
+
+    discovery._tagger.cache_clear()
+    monkeypatch.setitem(discovery.TAGGER_SHA256, "tagger/model", "0" * 64)
+    try:
+        with pytest.raises(ModelIntegrityError, match="tagger/model"):
+            discovery.noun_phrases(["custody"])
+    finally:
+        discovery._tagger.cache_clear()
 
 
 def test_the_clustering_refuses_what_it_cannot_use():
