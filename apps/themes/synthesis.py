@@ -425,14 +425,17 @@ def pick(data: Corpus, rows: Sequence[CodedRow], theme: str, limit: int) -> list
     return picked
 
 
-def materialise(data: Corpus, wanted: Mapping[str, Sequence[CodedRow]]) -> dict[str, list[Quote]]:
-    """The quotes picked for each theme (`wanted`: theme key to rows) as statements with
-    where to read them: three queries at most for all of them."""
-    ids = {r.statement_id for rows in wanted.values() for r in rows}
+def materialise(
+    data: Corpus, wanted: Mapping[str, tuple[str, Sequence[CodedRow]]]
+) -> dict[str, list[Quote]]:
+    """The quotes picked for each list (`wanted`: a name for the list to the theme they
+    are quoted for and their rows) as statements with where to read them, each marked as
+    a person's coding or the classifier's for that theme: three queries at most for all."""
+    ids = {r.statement_id for _, rows in wanted.values() for r in rows}
     statements = Statement.objects.select_related("paragraph").in_bulk(list(ids))
     sources = source_links(list(statements.values()))
     return {
-        theme: [
+        name: [
             Quote(
                 statement=statements[r.statement_id],
                 confirmed=(r.statement_id, theme) in data.confirmed,
@@ -442,7 +445,7 @@ def materialise(data: Corpus, wanted: Mapping[str, Sequence[CodedRow]]) -> dict[
             for r in rows
             if r.statement_id in statements
         ]
-        for theme, rows in wanted.items()
+        for name, (theme, rows) in wanted.items()
     }
 
 
@@ -1032,17 +1035,18 @@ def report_context(data: Corpus) -> dict[str, Any]:
     contrast = _contrast(data)
     pairs = _pairs(data)
     statuses = recommendation_statuses(data.rows)
-    wanted: dict[str, list[CodedRow]] = {}
+    wanted: dict[str, tuple[str, list[CodedRow]]] = {}
     sections = []
     for theme in overall:
         if not theme["count"]:
             continue
         key = theme["key"]
         coded = rows_for(data, theme=key)
-        wanted[key] = pick(data, coded, key, REPRESENTATIVE)
-        wanted[f"good:{key}"] = pick(data, [r for r in coded if r.kind in STRENGTH_KINDS], key, 3)
+        wanted[key] = (key, pick(data, coded, key, REPRESENTATIVE))
+        good = [r for r in coded if r.kind in STRENGTH_KINDS]
+        wanted[f"good:{key}"] = (key, pick(data, good, key, 3))
         recommendations = [r for r in coded if r.kind == "recommendation"]
-        wanted[f"rec:{key}"] = pick(data, recommendations, key, 5)
+        wanted[f"rec:{key}"] = (key, pick(data, recommendations, key, 5))
         counted, untracked = status_counts(recommendations, statuses)
         sections.append(
             {

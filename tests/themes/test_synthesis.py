@@ -497,6 +497,12 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
     assert any("show=reports" in link for link, _ in numbered)
     assert any("checked=yes" in link for link, _ in numbered)
     _check_numbered(analyst, numbered)
+    # Every statement here was coded by a person, and every quotation says so: those of
+    # what inspectors found, of good practice and of the recommendations.
+    assert "Good practice" in body and "Examples of the recommendations" not in body
+    assert "suggested by the classifier" not in body
+    good = body.split('<h3 class="govuk-heading-m">Good practice</h3>')[1].split("<h3")[0]
+    assert "coded by a person" in good
     # Quotations link to their statement and to the paragraph of their report.
     statement_links = re.findall(r'href="/themes/statements/(\d+)/"', body)
     assert statement_links
