@@ -82,9 +82,9 @@ def claim_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -> dict[str, Any]:
-    """Statements no person has decided, the classifier's least sure first (the lowest
-    confidence of its likeliest theme; those with no suggestion first of all), each with its
-    suggestions; those someone other than
+    """Statements no person has decided: first those a codebook split has sent back to a
+    person (its placeholders), then the classifier's least sure (the lowest confidence of its
+    likeliest theme; those with no suggestion first of all), each with its suggestions; those someone other than
     `user` opened in the last CLAIM_MINUTES after the rest, each with who (`held_by`), so
     two people working through the queue are given different statements. Three queries."""
     held = StatementClaim.objects.filter(
@@ -113,6 +113,8 @@ def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -
         )
         .annotate(
             held=Exists(held),
+            # A person had coded it, and a codebook split asks them to choose among parts.
+            requeued=Exists(placeholder_codes().filter(statement=OuterRef("pk"))),
             held_by=Subquery(
                 held.annotate(
                     name=Coalesce(
@@ -121,9 +123,10 @@ def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -
                 ).values("name")[:1]
             ),
         )
-        # No suggestion at all (none fits, or a codebook revision withdrew the only one):
-        # the least sure of all, so first.
-        .order_by("held", F("top").asc(nulls_first=True), "id")
+        # A split's placeholders first: a person's coding waits on a choice. Then no
+        # suggestion at all (none fits, or a codebook revision withdrew the only one): the
+        # least sure of all.
+        .order_by("held", F("requeued").desc(), F("top").asc(nulls_first=True), "id")
         .prefetch_related(suggested)
     )
     paginator = Paginator(ordered, per_page)

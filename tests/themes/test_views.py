@@ -79,6 +79,13 @@ def test_a_statement_with_no_suggestion_stays_in_the_queue_first(corpus):
     )
     page = analyst.get(reverse("themes:review"))
     assert "(a part of a split theme: choose)" in page.content.decode()
+    # It comes before statements with no suggestion at all: a person's coding waits on it.
+    other = page.context["statements"][-1]
+    ThemeCode.objects.filter(statement=other).update(
+        status=ThemeCode.Status.WITHDRAWN, confidence=None
+    )
+    page = analyst.get(reverse("themes:review"))
+    assert [s.pk for s in page.context["statements"][:2]] == [bare.pk, other.pk]
 
 
 def test_the_queue_codes_published_statements_least_sure_first(corpus):
