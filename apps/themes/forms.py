@@ -71,6 +71,10 @@ class ScopeForm(forms.Form):
             choices=_programme_choices(),
             widget=forms.CheckboxSelectMultiple,
             help_text="None ticked: every type.",
+            error_messages={
+                "invalid_choice": "Programme types: %(value)s is not a programme type; tick "
+                "the types to include"
+            },
         )
 
 

@@ -495,6 +495,8 @@ class Figure:
         for name, key in (("theme", theme), ("also", also)):
             if key and key not in names:
                 raise _unknown_theme(name, key)
+        if also and not theme:
+            raise ScopeError("also: a second theme, for statements coded to both: give theme too")
         facet = query.get("facet", "")
         if facet and facet not in FACETS:
             raise ScopeError(f"facet: {facet!r} is not one of {', '.join(FACETS)}")

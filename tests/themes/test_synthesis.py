@@ -631,12 +631,16 @@ def test_odd_figures_and_scopes_are_refused_clearly(coded):
         ({"archive": "0"}, "archive:"),
         ({"facet": "colour"}, "facet:"),
         ({"also": "nonsense"}, "also:"),
+        ({"also": "workforce"}, "also: a second theme, for statements coded to both"),
     ):
         response = analyst.get(evidence, query)
         assert response.status_code == 400, query
         assert named in response.content.decode(), query
     big = analyst.get(reverse("themes:analysis"), {"inspection": "99999999999999999999"})
     assert big.status_code == 400
+    odd = analyst.get(reverse("themes:analysis"), {"type": "zzz"})
+    assert odd.status_code == 400
+    assert "Programme types: zzz is not a programme type" in odd.content.decode()
 
 
 def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded, monkeypatch):
