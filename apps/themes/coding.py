@@ -188,7 +188,8 @@ def _set(
 class SuggestResult:
     classifier: str
     statements: int
-    suggestions: int
+    suggestions: int  # codes written (new, changed, withdrawn or restamped by this version)
+    changed: int = 0  # statements whose suggested themes are not the ones they had
 
 
 def suggest(
@@ -240,6 +241,11 @@ def suggest(
                 status__in=[ThemeCode.Status.SUGGESTED, ThemeCode.Status.WITHDRAWN],
             )
         }
+        before: dict[int, set[int]] = {}
+        for (statement_id, theme_id), had in old.items():
+            if had.status == ThemeCode.Status.SUGGESTED:
+                before.setdefault(statement_id, set()).add(theme_id)
+        changed = 0
         keep: set[int] = set()
         created: list[tuple[Any, ...]] = []  # new codes, as rows (core.bulk)
         stamp = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
@@ -247,6 +253,8 @@ def suggest(
         for statement, row_p, row_d in zip(chosen, probabilities, chosen_themes, strict=True):
             if statement.pk in decided_now:
                 continue
+            now_themes = {themes[classifier.theme_ids[j]].pk for j in np.flatnonzero(row_d)}
+            changed += now_themes != before.get(statement.pk, set())
             for j in np.flatnonzero(row_d):
                 theme = themes[classifier.theme_ids[j]]
                 confidence = round(float(row_p[j]), 4)
@@ -307,7 +315,9 @@ def suggest(
                 object_repr=f"Classifier {row.version}",
                 summary=f"{made} theme suggestions for {len(chosen)} statements",
             )
-    return SuggestResult(classifier=row.version, statements=len(chosen), suggestions=made)
+    return SuggestResult(
+        classifier=row.version, statements=len(chosen), suggestions=made, changed=changed
+    )
 
 
 def suggest_again(*, actor: Actor) -> tuple[SyncResult, SuggestResult]:

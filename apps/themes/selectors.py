@@ -83,10 +83,11 @@ def claim_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 def review_queue(page: str | int | None, per_page: int = 50, user: Any = None) -> dict[str, Any]:
     """Statements no person has decided: first those a codebook split has sent back to a
-    person (its placeholders), then the classifier's least sure (the lowest confidence of its
-    likeliest theme; those with no suggestion first of all), each with its suggestions; those someone other than
-    `user` opened in the last CLAIM_MINUTES after the rest, each with who (`held_by`), so
-    two people working through the queue are given different statements. Three queries."""
+    person (its placeholders), then the classifier's least sure (the lowest confidence of
+    its likeliest theme; those with no suggestion first of all), each with its suggestions;
+    those someone other than `user` opened in the last CLAIM_MINUTES after the rest, each
+    with who (`held_by`), so two people working through the queue are given different
+    statements. Three queries."""
     held = StatementClaim.objects.filter(
         statement=OuterRef("pk"), claimed_at__gt=claim_cutoff()
     ).exclude(claimed_by=getattr(user, "pk", None))

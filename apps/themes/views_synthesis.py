@@ -101,10 +101,13 @@ def suggest_again(request: HttpRequest) -> HttpResponse:
         else ""
     )
     waiting = selectors.review_queue(1, per_page=1)["count"]
+    n = result.statements
     messages.success(
         request,
-        f"Classifier {result.classifier} suggested themes again: {result.suggestions} "
-        f"suggestion{'s' if result.suggestions != 1 else ''} changed.{new} {waiting} "
+        f"Classifier {result.classifier} suggested themes again for {n} statement"
+        f"{'s' if n != 1 else ''} no person has coded: {result.changed} of them "
+        f"{'has' if result.changed == 1 else 'have'} other themes than before; the rest keep "
+        f"theirs, with this version's confidence.{new} {waiting} "
         + ("statement waits" if waiting == 1 else "statements wait")
         + " for a person in the review queue.",
     )

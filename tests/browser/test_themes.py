@@ -127,7 +127,7 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     # The rest of the queue: suggested again by the retrained classifier, on request.
     analyst.get_by_role("button", name="Suggest themes again").click()
     expect(analyst.locator(".govuk-notification-banner")).to_contain_text(
-        "suggested themes again: "
+        "suggested themes again for "
     )
     up_to_date = re.compile("Every statement no person has coded holds")
     expect(analyst.get_by_text(up_to_date)).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from io import StringIO
 from pathlib import Path
@@ -74,7 +75,7 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     result = coding.suggest(actor=SYSTEM)
     classifier = ClassifierVersion.objects.get()
     assert result.classifier == classifier.version and classifier.coded_by_people == 0
-    assert result.statements == synced.created
+    assert result.statements == result.changed == synced.created  # none had themes before
     codes = ThemeCode.objects.all()
     assert {c.statement_id for c in codes} == set(Statement.objects.values_list("id", flat=True))
     assert all(c.status == "suggested" and c.classifier == classifier for c in codes)
@@ -82,8 +83,9 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     per_statement = Counter(codes.values_list("statement_id", flat=True))
     assert all(1 <= n <= 3 for n in per_statement.values())
     assert ThemeCodeChange.objects.count() == codes.count()
-    # Run again: the same classifier, the same suggestions, nothing written.
-    assert coding.suggest(actor=SYSTEM).suggestions == 0
+    # Run again: the same classifier, the same suggestions, nothing written or changed.
+    same = coding.suggest(actor=SYSTEM)
+    assert same.suggestions == same.changed == 0
     assert ThemeCodeChange.objects.count() == codes.count()
 
     # A person confirms a theme of one statement and rejects another suggestion of it.
@@ -124,11 +126,14 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     curator.force_login(person)
     page = curator.get(reverse("themes:model"))
     assert page.context["out_of_date"] == 0  # every other statement has this version's
+    waiting_before = synced.created - 2  # all but the decided one and the placeholder's
     response = curator.post(reverse("themes:suggest-again"), follow=True)
     again = ClassifierVersion.objects.order_by("-trained_at", "-id").first()
     assert again.version != result.classifier and again.coded_by_people == 1
     body = response.content.decode()
-    assert f"Classifier {again.version} suggested themes again: " in body
+    assert f"Classifier {again.version} suggested themes again for {waiting_before} " in body
+    changed = re.search(r"no person has coded: (\d+) of them", body)
+    assert changed and int(changed[1]) <= waiting_before
     # The count is the review queue's: every statement but the one a person decided (the one
     # a split left waiting for a person's choice included).
     waiting = selectors.review_queue(1, per_page=1)["count"]

@@ -34,8 +34,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Codebook version {codebook.number}{' (new)' if new else ''}. Statements: "
             f"{synced.created} new, {synced.changed} changed, {synced.unchanged} unchanged. "
-            f"Classifier {result.classifier}: {result.suggestions} suggestions changed for "
-            f"{result.statements} statements not yet coded by people (findings of inspections "
-            "not yet published included, so that theirs are ready when they are) "
+            f"Classifier {result.classifier} suggested themes for {result.statements} "
+            "statements not yet coded by people (findings of inspections not yet published "
+            "included, so that theirs are ready when they are): other themes than before for "
+            f"{result.changed} of them ({result.suggestions} suggestions written) "
             f"({time.monotonic() - began:.1f} s)."
         )
