@@ -872,6 +872,9 @@ def _summary(data: Corpus) -> dict[str, Any]:
         "all_link": evidence_link(data, Figure()),
         "reports_link": evidence_link(data, Figure(), reports=True),
         "checked_link": evidence_link(data, Figure(checked="yes")),
+        # No theme yet: a codebook revision withdrew the classifier's suggestions and
+        # themes have not been suggested again, or none fits; counted in no theme.
+        "themeless": sum(1 for r in data.rows if not r.themes),
     }
 
 

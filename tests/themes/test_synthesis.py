@@ -784,6 +784,19 @@ def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded)
     others = set(before) - {"workforce"}
     assert {k: after[k] for k in others} == {k: before[k] for k in others}
     assert before["partnership"] > 0
+    # A statement left with no theme (its suggestions withdrawn by a revision, not yet
+    # suggested again) counts in no theme, and the pages say how many there are.
+    assert (
+        synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))["summary"]["themeless"] == 0
+    )
+    bare = Statement.objects.order_by("pk").first()
+    ThemeCode.objects.filter(statement=bare).update(
+        status="withdrawn", set_by=None, confidence=None
+    )
+    context = synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))
+    assert context["summary"]["themeless"] == 1
+    page = client_for(pub.users["analyst"]).get(reverse("themes:analysis")).content.decode()
+    assert "1 statement in this scope has no theme yet, so it counts in none" in page
 
 
 def test_a_quoted_finding_links_to_its_place_in_the_published_report(drafted):
