@@ -64,7 +64,7 @@ class ThemeMoved(ScopeError):
 def _unknown_theme(parameter: str, key: str) -> ScopeError:
     """Why `key` is not a theme of the current codebook: renamed or merged since (ThemeMoved),
     split or removed since, or never one."""
-    from .codebook_revise import training_key_map
+    from .codebook_revise import split_parts, training_key_map
 
     current = CodebookVersion.objects.order_by("-number").first()
     now = training_key_map(current).get(key) if current is not None else None
@@ -72,6 +72,18 @@ def _unknown_theme(parameter: str, key: str) -> ScopeError:
         was = Theme.objects.filter(key=key).order_by("-codebook__number").values("name")[:1]
         becomes = Theme.objects.filter(codebook=current, key=now).values("name")[:1]
         return ThemeMoved(parameter, key, now, was=was[0]["name"], becomes=becomes[0]["name"])
+    parts = split_parts(current).get(key) if current is not None else None
+    if parts:
+        names = list(
+            Theme.objects.filter(codebook=current, key__in=parts)
+            .order_by("order", "key")
+            .values_list("name", flat=True)
+        )
+        return ScopeError(
+            f"{parameter}: {key!r} was a theme of an earlier codebook version and has since "
+            f"been split into {', '.join(names[:-1])} and {names[-1]}: its statements are now "
+            "coded to those"
+        )
     if Theme.objects.filter(key=key).exists():
         return ScopeError(
             f"{parameter}: {key!r} was a theme of an earlier codebook version and has since "

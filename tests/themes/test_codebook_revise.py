@@ -1194,7 +1194,10 @@ def test_rename_merge_and_split_pages(site):
     assert "which has become \u201cLeadership and oversight\u201d in a codebook revision" in (shown)
     split_away = analyst.get(evidence, {"theme": "partnership"})
     assert split_away.status_code == 400
-    assert "has since been split or removed" in split_away.content.decode()
+    assert "has since been split into " in split_away.content.decode()
+    assert "and Information sharing: its statements are now coded to those" in (
+        split_away.content.decode()
+    )
     never = analyst.get(evidence, {"theme": "atlantis"})
     assert never.status_code == 400
     assert "is not a theme of the current codebook" in never.content.decode()
