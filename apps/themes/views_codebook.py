@@ -328,12 +328,30 @@ def codebook_rename(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+def _say_if_gone(
+    request: HttpRequest, keys: list[str], themes: list[Theme], current: CodebookVersion
+) -> None:
+    """A link that asks for themes no longer in the codebook (one revised since the link was
+    made): the form opens without them, and says why."""
+    if request.method != "GET":
+        return
+    gone = sorted(set(keys) - {t.key for t in themes})
+    if gone:
+        messages.warning(
+            request,
+            f"{', '.join(gone)} {'is not a theme' if len(gone) == 1 else 'are not themes'} "
+            f"of the current codebook (version {current.number}): renamed, merged, split or "
+            "removed in a revision. Choose among the current themes.",
+        )
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def codebook_merge(request: HttpRequest) -> HttpResponse:
     permissions.require_curator(request)
     current = _current_or_404()
     themes = list(current.themes.order_by("order", "key"))
+    _say_if_gone(request, request.GET.getlist("key"), themes, current)
     form = MergeForm(
         request.POST or None,
         themes=themes,
@@ -363,6 +381,7 @@ def codebook_split(request: HttpRequest) -> HttpResponse:
     permissions.require_curator(request)
     current = _current_or_404()
     themes = list(current.themes.order_by("order", "key"))
+    _say_if_gone(request, request.GET.getlist("key"), themes, current)
     form = SplitForm(
         request.POST or None,
         themes=themes,

@@ -1198,6 +1198,13 @@ def test_rename_merge_and_split_pages(site):
     assert "and Information sharing: its statements are now coded to those" in (
         split_away.content.decode()
     )
+    # The split form opened for a theme split since: it says so rather than open blank.
+    gone = analyst.get(split, {"key": "partnership"}).content.decode()
+    assert "partnership is not a theme of the current codebook (version 4)" in gone
+    gone = analyst.get(reverse("themes:codebook-merge"), {"key": ["partnership", "supervision"]})
+    assert "partnership, supervision are not themes of the current codebook" in (
+        gone.content.decode()
+    )
     never = analyst.get(evidence, {"theme": "atlantis"})
     assert never.status_code == 400
     assert "is not a theme of the current codebook" in never.content.decode()
