@@ -15,7 +15,7 @@ from apps.core.forms import add_service_errors
 from . import permissions, selectors, services, synthesis
 from .codebook import CodebookError
 from .forms import DecideForm
-from .navigation import back_link
+from .navigation import back_link, return_to
 
 
 @login_required
@@ -85,6 +85,11 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Themes saved.")
+            # Opened from the evidence, a report or discovery: back there. From the queue:
+            # its next statement.
+            back_to = return_to(request)
+            if back_to is not None:
+                return redirect(back_to)
             following = selectors.next_in_queue(item, request.user)
             if following is not None:
                 return redirect(reverse("themes:statement", args=[following.pk]) + "?queue=1")

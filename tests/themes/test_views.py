@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils import timezone
 
 from apps.core.audit import SystemActor
@@ -283,6 +284,25 @@ def test_back_links_go_back_to_the_page_a_person_came_from(corpus):
         page = analyst.get(url, HTTP_REFERER=referrer)
         assert page.context["back"] == expected, referrer
         assert f'class="govuk-back-link">{expected[1]}</a>' in page.content.decode()
+    # Saving it goes back there too; from the queue, on to the queue's next statement.
+    page = analyst.get(url, HTTP_REFERER=f"http://testserver{evidence}")
+    assert f'name="back" value="{escape(evidence)}"' in page.content.decode()
+
+    def save(back: str):
+        seen = services.codes_version(statement)
+        return analyst.post(url, {"themes": ["workforce"], "seen_version": seen, "back": back})
+
+    assert save(evidence).url == evidence
+    for back in ("https://elsewhere.example/themes/discovery/", reverse("themes:review"), ""):
+        following = save(back).url  # the queue's next statement, or the queue
+        assert following.endswith("/?queue=1") or following == reverse("themes:review"), back
+        assert following != evidence
+    # A refused save (nothing ticked) keeps where it came from.
+    refused = analyst.post(
+        url, {"seen_version": services.codes_version(statement), "back": evidence}
+    )
+    assert refused.status_code == 200
+    assert refused.context["back"] == (evidence, "Back to the statements")
     listed = analyst.get(evidence, HTTP_REFERER="http://testserver/themes/reports/7/")
     assert listed.context["back"] == ("/themes/reports/7/", "Back to the thematic report")
     listed = analyst.get(evidence)
