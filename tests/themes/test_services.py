@@ -213,6 +213,7 @@ def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Pa
     out = StringIO()
     call_command("themes_evaluate", "--gold", str(path), stdout=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1])["trained_on"] == 714 + 1
+    assert "1 of the candidates coded by people under this version; coding" in out.getvalue()
     # Not when the gold file measures on another statement of its report: every statement
     # of a report measured on is left out, not only the same words.
     statement.refresh_from_db()
@@ -224,7 +225,7 @@ def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Pa
     assert json.loads(out.getvalue().strip().splitlines()[-1])["trained_on"] == 714
 
 
-def test_the_classifier_learns_the_revised_codebook(pub):
+def test_the_classifier_learns_the_revised_codebook(pub, tmp_path):
     """After a merge and a split, the shipped statements (coded to version 1) are carried
     into the new themes: merged keys follow, a split theme's statements go to the part they
     are nearest to in meaning (or are left out where it is too close to call); the
@@ -294,6 +295,15 @@ def test_the_classifier_learns_the_revised_codebook(pub):
     assert row.codebook == current
     assert set(row.thresholds) == {t.key for t in current.themes.all()}
     assert row.quality["macro_f1"] > 0.5
+    # themes_evaluate measures against the shipped codebook's themes: it says that codes
+    # made under the later versions are not used.
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        "\n".join(json.dumps({"text": s.text, "themes": list(s.themes)}) for s in shipped[:12])
+    )
+    out = StringIO()
+    call_command("themes_evaluate", "--gold", str(gold), stdout=out)
+    assert "codes made under the 2 later versions are not used" in out.getvalue()
 
 
 def test_a_findings_year_is_its_reports_first_publication(pub):

@@ -50,13 +50,23 @@ class Command(BaseCommand):
             shipped = read_coded(training_path(), codebook)
         except (CodebookError, CorpusError) as error:
             raise CommandError(str(error)) from None
-        candidates = model.codebook_statements(codebook) + shipped + _coded_in_database(codebook)
+        people = _coded_in_database(codebook)
+        candidates = model.codebook_statements(codebook) + shipped + people
         training = model.training_set(candidates, gold)
         left_out = len(candidates) - len(training)
+        later = CodebookVersion.objects.filter(number__gt=codebook.version).count()
         self.stdout.write(
             f"Codebook version {codebook.version}: {len(codebook.ids)} themes. Training on "
             f"{len(training)} coded statements ({left_out} left out: in the gold file or "
-            f"from its reports); coding {len(gold)} gold statements."
+            f"from its reports), {len(people)} of the candidates coded by people under this "
+            "version"
+            + (
+                f" (codes made under the {later} later version{'s' if later != 1 else ''} "
+                "are not used: their themes are not the gold file's)"
+                if later
+                else ""
+            )
+            + f"; coding {len(gold)} gold statements."
         )
         classifier = model.train(training, codebook)
         coded = classifier.decide(classifier.probabilities([s.text for s in gold]))
