@@ -157,8 +157,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_model(directory: Path | None = None, expected: dict[str, str] | None = None) -> Path:
-    """Check the model's weights against ``MODEL_SHA256``; the directory, if they match."""
+def verify_model(
+    directory: Path | None = None,
+    expected: dict[str, str] | None = None,
+    purpose: str = "run the disclosure check",
+) -> Path:
+    """Check the model's files against ``expected`` (``MODEL_SHA256``: the weights the
+    disclosure check uses); the directory, if they match. ``purpose``: what is refused
+    otherwise, for the message."""
     directory = model_directory() if directory is None else directory
     expected = MODEL_SHA256 if expected is None else expected
     for relative, digest in expected.items():
@@ -169,7 +175,7 @@ def verify_model(directory: Path | None = None, expected: dict[str, str] | None 
         if actual != digest:
             raise ModelIntegrityError(
                 f"The spaCy model file {path} is not the reviewed one: its SHA-256 is {actual}, "
-                f"expected {digest}. Refusing to run the disclosure check with an unknown model; "
+                f"expected {digest}. Refusing to {purpose} with an unknown model; "
                 "reinstall requirements/lock.txt (ADR 14)."
             )
     return directory

@@ -93,9 +93,9 @@ def prototypes(
     """One unit vector for each list of texts: the mean of their unit embeddings."""
     out = []
     for texts in texts_of:
-        vectors = _unit(np.asarray(embed_texts(list(texts)), dtype=np.float64))
+        vectors = unit_rows(np.asarray(embed_texts(list(texts)), dtype=np.float64))
         out.append(vectors.mean(axis=0))
-    return _unit(np.array(out).reshape(len(out), -1))
+    return unit_rows(np.array(out).reshape(len(out), -1))
 
 
 def nearest_parts(
@@ -103,7 +103,7 @@ def nearest_parts(
 ) -> list[int | None]:
     """For each vector, the index of the prototype it is nearest to (cosine), or None where
     the nearest is not `margin` nearer than the next: too close to call."""
-    similarity = _unit(np.asarray(vectors, dtype=np.float64)) @ part_prototypes.T
+    similarity = unit_rows(np.asarray(vectors, dtype=np.float64)) @ part_prototypes.T
     out: list[int | None] = []
     for row in similarity:
         order = np.argsort(-row, kind="stable")
@@ -112,7 +112,8 @@ def nearest_parts(
     return out
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a row of zeros left as it is)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1, norms)
 

@@ -896,32 +896,32 @@ def _descendants(codebook_row: CodebookVersion) -> tuple[set[str], dict[str, set
     return own, outcomes
 
 
-def training_key_map(codebook_row: CodebookVersion) -> dict[str, str]:
+def key_changes(codebook_row: CodebookVersion) -> tuple[dict[str, str], dict[str, list[str]]]:
     """For statements coded to an earlier version's keys (the shipped training statements
-    are coded to version 1; people may have coded under any version): each key → the key
-    of `codebook_row`'s theme it now belongs to, following `derived_from` through every
-    version in between. A key maps only where that is unambiguous: renamed and merged themes
-    map to what they became; keys of split or removed themes are left out (a statement coded
-    to them must be coded again, or, for the shipped statements, see `split_parts`). The
-    version's own keys map to themselves. Three queries."""
+    are coded to version 1; people may have coded under any version), following
+    `derived_from` through every version in between:
+
+    - each key → the key of `codebook_row`'s theme it now belongs to, where that is
+      unambiguous: renamed and merged themes map to what they became; the version's own keys
+      to themselves; keys of split or removed themes are left out (a statement coded to them
+      must be coded again, or, for the shipped statements, placed among the parts);
+    - each key whose theme has been split, unambiguously, into two or more of
+      `codebook_row`'s themes → the keys of those parts, sorted.
+
+    Three queries."""
     own, outcomes = _descendants(codebook_row)
     mapping = {key: key for key in own}
+    parts: dict[str, list[str]] = {}
     for key, found in outcomes.items():
         if len(found) == 1:
             (becomes,) = found
             if len(becomes) == 1:
                 (mapping[key],) = becomes
-    return mapping
+            elif len(becomes) > 1:
+                parts[key] = sorted(becomes)
+    return mapping, parts
 
 
-def split_parts(codebook_row: CodebookVersion) -> dict[str, list[str]]:
-    """Each earlier version's key whose theme has been split, unambiguously, into two or
-    more of `codebook_row`'s themes: the keys of those parts, sorted. Three queries."""
-    _, outcomes = _descendants(codebook_row)
-    out: dict[str, list[str]] = {}
-    for key, found in outcomes.items():
-        if len(found) == 1:
-            (becomes,) = found
-            if len(becomes) > 1:
-                out[key] = sorted(becomes)
-    return out
+def training_key_map(codebook_row: CodebookVersion) -> dict[str, str]:
+    """`key_changes`' mapping of keys."""
+    return key_changes(codebook_row)[0]

@@ -24,7 +24,7 @@ from apps.core.models import AuditEvent
 from . import classifier as model
 from . import embedding
 from .codebook import load_codebook
-from .codebook_revise import split_parts, training_key_map
+from .codebook_revise import key_changes
 from .corpus import CodedStatement, read_coded, text_digest, training_path
 from .models import (
     ClassifierVersion,
@@ -86,8 +86,7 @@ def shipped_statements(codebook_row: CodebookVersion) -> list[CodedStatement]:
     would have only the curator's few examples to learn from, and be suggested almost never
     until people had coded many statements (docs/themes.md gives the figures)."""
     statements = read_coded(training_path(), load_codebook())
-    mapping = training_key_map(codebook_row)
-    parts = split_parts(codebook_row)
+    mapping, parts = key_changes(codebook_row)
     kept = [s for s in statements if all(t in mapping or t in parts for t in s.themes)]
     split = [s for s in kept if any(t in parts for t in s.themes)]
     nearest: dict[tuple[str, str], str | None] = {}  # (text, split key) -> the part

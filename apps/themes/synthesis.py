@@ -64,15 +64,16 @@ class ThemeMoved(ScopeError):
 def _unknown_theme(parameter: str, key: str) -> ScopeError:
     """Why `key` is not a theme of the current codebook: renamed or merged since (ThemeMoved),
     split or removed since, or never one."""
-    from .codebook_revise import split_parts, training_key_map
+    from .codebook_revise import key_changes
 
     current = CodebookVersion.objects.order_by("-number").first()
-    now = training_key_map(current).get(key) if current is not None else None
+    mapping, split = key_changes(current) if current is not None else ({}, {})
+    now = mapping.get(key)
     if now is not None and now != key:
         was = Theme.objects.filter(key=key).order_by("-codebook__number").values("name")[:1]
         becomes = Theme.objects.filter(codebook=current, key=now).values("name")[:1]
         return ThemeMoved(parameter, key, now, was=was[0]["name"], becomes=becomes[0]["name"])
-    parts = split_parts(current).get(key) if current is not None else None
+    parts = split.get(key)
     if parts:
         names = list(
             Theme.objects.filter(codebook=current, key__in=parts)
@@ -81,8 +82,8 @@ def _unknown_theme(parameter: str, key: str) -> ScopeError:
         )
         return ScopeError(
             f"{parameter}: {key!r} was a theme of an earlier codebook version and has since "
-            f"been split into {', '.join(names[:-1])} and {names[-1]}: its statements are now "
-            "coded to those"
+            f"been split into {', '.join(names[:-1])} and {names[-1]}: its statements are "
+            "coded to those now, or wait in the review queue for a person to choose"
         )
     if Theme.objects.filter(key=key).exists():
         return ScopeError(
@@ -266,6 +267,7 @@ def corpus(scope: Scope) -> Corpus:
     chosen = scope.statements()
     person: dict[int, list[str]] = {}
     suggested: dict[int, list[str]] = {}
+    waiting: set[int] = set()
     out = Corpus(scope=scope, codebook=codebook, themes=themes, rows=[], checked=0)
     for statement_id, key, status, set_by, confidence, classifier in ThemeCode.objects.filter(
         theme__codebook=codebook,
@@ -278,10 +280,13 @@ def corpus(scope: Scope) -> Corpus:
             person.setdefault(statement_id, []).append(key)
             out.confirmed.add((statement_id, key))
         elif status == ThemeCode.Status.SUGGESTED and classifier is not None:
-            # (A suggestion no classifier made is a codebook split's placeholder, waiting
-            # for a person: not counted.)
             suggested.setdefault(statement_id, []).append(key)
             out.confidence[(statement_id, key)] = confidence
+        elif status == ThemeCode.Status.SUGGESTED and set_by is None:
+            # A codebook split's placeholder, waiting for a person: not counted, and the
+            # statement, back in the review queue, is not "checked by a person" until then
+            # (its other themes, a person's, still count).
+            waiting.add(statement_id)
     decided = set(
         ThemeCode.objects.filter(
             theme__codebook=codebook, statement__in=chosen.values("pk"), set_by__isnull=False
@@ -320,7 +325,7 @@ def corpus(scope: Scope) -> Corpus:
                 kind=kind,
             )
         )
-    out.decided = decided & {r.statement_id for r in out.rows}
+    out.decided = (decided - waiting) & {r.statement_id for r in out.rows}
     out.checked = len(out.decided)
     return out
 
@@ -657,15 +662,21 @@ def reports_page(data: Corpus, counts: Sequence[tuple[str, int]]) -> list[dict[s
     return out
 
 
-def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, Any]]:
-    """The statements of one page of evidence, with their themes (names) and where to read
-    them. Three queries at most."""
+def _statements_of(rows: Sequence[CodedRow]) -> tuple[dict[int, Statement], dict[int, str]]:
+    """The statements of `rows` by id, with their force, and where each can be read
+    (source_links): three queries (in_bulk batches a very long list)."""
     statements = (
         Statement.objects.select_related("paragraph", "force")
         .defer("force__boundary", "force__boundary_map")  # the map's data: not shown here
         .in_bulk([r.statement_id for r in rows])
     )
-    sources = source_links(list(statements.values()))
+    return statements, source_links(list(statements.values()))
+
+
+def statements_page(data: Corpus, rows: Sequence[CodedRow]) -> list[dict[str, Any]]:
+    """The statements of one page of evidence, with their themes (names) and where to read
+    them. Three queries at most."""
+    statements, sources = _statements_of(rows)
     names = data.names
     out = []
     for row in rows:
@@ -739,12 +750,7 @@ def statements_table(data: Corpus, rows: Sequence[CodedRow], base: str) -> list[
     parameter limit."""
     from django.urls import reverse
 
-    statements = (
-        Statement.objects.select_related("paragraph", "force")
-        .defer("force__boundary", "force__boundary_map")
-        .in_bulk([r.statement_id for r in rows])
-    )
-    sources = source_links(list(statements.values()))
+    statements, sources = _statements_of(rows)
     names = data.names
     out: list[list[Any]] = [
         [
@@ -883,7 +889,7 @@ def _summary(data: Corpus) -> dict[str, Any]:
         "scope": data.scope.describe(),
         "all_link": evidence_link(data, Figure()),
         "reports_link": evidence_link(data, Figure(), reports=True),
-        "checked_link": evidence_link(data, Figure(checked="yes")),
+        "checked_link": evidence_link(data, Figure(checked="yes")) if data.checked else "",
         # No theme yet: a codebook revision withdrew the classifier's suggestions and
         # themes have not been suggested again, or none fits; counted in no theme.
         "themeless": sum(1 for r in data.rows if not r.themes),

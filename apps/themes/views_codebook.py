@@ -335,7 +335,7 @@ def _say_if_gone(
     made): the form opens without them, and says why."""
     if request.method != "GET":
         return
-    gone = sorted(set(keys) - {t.key for t in themes})
+    gone = sorted({k for k in keys if k} - {t.key for t in themes})
     if gone:
         messages.warning(
             request,

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from apps.core.audit import audit_record
 from apps.core.cache import cached_read
@@ -165,6 +165,17 @@ def analysis(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _evidence_refused(request: HttpRequest, problem: str, back: tuple[str, str]) -> HttpResponse:
+    return render(request, "themes/evidence.html", {"problem": problem, "back": back}, status=400)
+
+
+def _to_moved_theme(request: HttpRequest, moved: synthesis.ThemeMoved, path: str) -> HttpResponse:
+    """The same address, asking for the theme that a link's theme has become."""
+    query = request.GET.copy()
+    query[moved.parameter] = moved.now
+    return redirect(f"{path}?{query.urlencode()}")
+
+
 @login_required
 @require_safe
 def evidence(request: HttpRequest) -> HttpResponse:
@@ -177,9 +188,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
     analysis_url = reverse("themes:analysis") + (f"?{asked_scope}" if asked_scope else "")
     back = back_link(request, analysis_url, "Back to the analysis")
     if scope is None:
-        return render(
-            request, "themes/evidence.html", {"problem": problem, "back": back}, status=400
-        )
+        return _evidence_refused(request, problem, back)
 
     def body() -> str:
         data = synthesis.corpus(scope)
@@ -206,20 +215,15 @@ def evidence(request: HttpRequest) -> HttpResponse:
     try:
         html = cached_read(CACHED_ON, f"themes-evidence:{asked}", body)
     except synthesis.ThemeMoved as moved:
-        # A link made before a codebook revision: to what its theme has become.
-        query = request.GET.copy()
-        query[moved.parameter] = moved.now
         messages.info(
             request,
             f"This link asked for the theme \u201c{moved.was}\u201d, which has become "
             f"\u201c{moved.becomes}\u201d in a codebook revision. These are the statements "
             "coded to it now, so their number can differ from the figure that linked here.",
         )
-        return redirect(f"{reverse('themes:evidence')}?{query.urlencode()}")
+        return _to_moved_theme(request, moved, reverse("themes:evidence"))
     except synthesis.ScopeError as error:
-        return render(
-            request, "themes/evidence.html", {"problem": str(error), "back": back}, status=400
-        )
+        return _evidence_refused(request, str(error), back)
     return render(
         request,
         "themes/evidence.html",
@@ -238,23 +242,23 @@ def _known_format(fmt: str) -> None:
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: a download is recorded in the audit trail as made
 def evidence_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every statement behind one figure (not one page of them), as CSV or XLSX: the text,
     where it comes from, its themes and whether a person checked them."""
     permissions.require_coder(request)
     _known_format(fmt)
     scope, problem = _scope(request)
+    back = back_link(request, reverse("themes:analysis"), "Back to the analysis")
     try:
         if scope is None:
             raise synthesis.ScopeError(problem)
         data = synthesis.corpus(scope)
         asked = synthesis.Figure.from_query(request.GET, data)
+    except synthesis.ThemeMoved as moved:  # an older link: the theme it has become
+        return _to_moved_theme(request, moved, request.path)
     except synthesis.ScopeError as error:
-        back = back_link(request, reverse("themes:analysis"), "Back to the analysis")
-        return render(
-            request, "themes/evidence.html", {"problem": str(error), "back": back}, status=400
-        )
+        return _evidence_refused(request, str(error), back)
     rows = synthesis.statements_table(
         data, asked.rows(data), request.build_absolute_uri("/").rstrip("/")
     )
@@ -271,7 +275,7 @@ def evidence_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: a download is recorded in the audit trail as made
 def analysis_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The analysis's prevalence figures, over the scope and by the facet asked for, as CSV
     or XLSX."""

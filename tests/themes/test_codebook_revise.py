@@ -1195,7 +1195,7 @@ def test_rename_merge_and_split_pages(site):
     split_away = analyst.get(evidence, {"theme": "partnership"})
     assert split_away.status_code == 400
     assert "has since been split into " in split_away.content.decode()
-    assert "and Information sharing: its statements are now coded to those" in (
+    assert "and Information sharing: its statements are coded to those now, or wait" in (
         split_away.content.decode()
     )
     # The split form opened for a theme split since: it says so rather than open blank.

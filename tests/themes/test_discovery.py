@@ -260,10 +260,15 @@ def test_the_tagger_is_refused_if_its_weights_are_not_the_reviewed_ones(monkeypa
     from apps.themes import discovery
 
     discovery._tagger.cache_clear()
-    monkeypatch.setitem(discovery.TAGGER_SHA256, "tagger/model", "0" * 64)
     try:
-        with pytest.raises(ModelIntegrityError, match="tagger/model"):
-            discovery.noun_phrases(["custody"])
+        with monkeypatch.context() as patched:
+            patched.setitem(discovery.TAGGER_SHA256, "tagger/model", "0" * 64)
+            with pytest.raises(ModelIntegrityError, match=r"tagger/model.*name discovery's"):
+                discovery.noun_phrases(["custody"])
+            # Discovery still clusters, naming each cluster by all its terms.
+            assert discovery._naming_filter() is None
+        # With the reviewed weights: noun phrases.
+        assert discovery._naming_filter() is discovery.noun_phrases
     finally:
         discovery._tagger.cache_clear()
 

@@ -757,7 +757,7 @@ def test_a_recommendation_with_no_status_yet_links_to_itself_alone(pub):
 def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded):
     from apps.themes import codebook_revise
 
-    pub, _ = coded
+    pub, made = coded
     before = {
         c["key"]: c["count"]
         for c in synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))["overall"]
@@ -784,6 +784,11 @@ def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded)
     others = set(before) - {"workforce"}
     assert {k: after[k] for k in others} == {k: before[k] for k in others}
     assert before["partnership"] > 0
+    # Those statements wait in the review queue for a person's choice: not "checked by a
+    # person" until then, though their other themes, a person's, count.
+    data = synthesis.corpus(synthesis.Scope())
+    assert data.checked == len(made["all"]) - len(made["workforce"])
+    assert not data.decided & set(made["workforce"])
     # A statement left with no theme (its suggestions withdrawn by a revision, not yet
     # suggested again) counts in no theme, and the pages say how many there are.
     assert (
@@ -882,8 +887,15 @@ def test_the_statements_and_figures_download_as_csv_and_xlsx(coded):
     assert by[("Online", "2024")][2:4] == ["24", "30"]
     assert by[("Online", "2024")][4] == "0.8"
     assert AuditEvent.objects.filter(action="export", object_type="themes.analysis").count() == 1
-    # Refused, nothing recorded: another format, a figure or a scope that cannot be read.
+    # A text that a spreadsheet would read as a formula is written as text.
+    Statement.objects.filter(pk=first.pk).update(text='=HYPERLINK("http://x.example")')
+    table = list(csv.reader(io.StringIO(analyst.get(link).content.decode())))
+    assert [r[1] for r in table if r[0] == str(first.pk)] == ['\'=HYPERLINK("http://x.example")']
+    # Refused, nothing recorded: another format, a figure or a scope that cannot be read,
+    # or a HEAD request (nothing is downloaded).
     events = AuditEvent.objects.count()
+    assert analyst.head(link).status_code == 405
+    assert analyst.head(reverse("themes:analysis-export", args=["csv"])).status_code == 405
     assert analyst.get(reverse("themes:evidence-export", args=["pdf"])).status_code == 404
     assert analyst.get(reverse("themes:analysis-export", args=["txt"])).status_code == 404
     bad = analyst.get(reverse("themes:evidence-export", args=["csv"]), {"theme": "nonsense"})
