@@ -236,6 +236,28 @@ def evidence(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _download(
+    request: HttpRequest,
+    rows: list[list[Any]],
+    fmt: str,
+    *,
+    what: tuple[str, str, str],
+    summary: str,
+) -> HttpResponse:
+    """`rows` as a CSV or XLSX download, recorded in the audit trail. `what`: the audit's
+    object type and description, and the sheet's name (the file's: theme-<sheet>)."""
+    object_type, described, sheet = what
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            object_type=object_type,
+            object_repr=described,
+            summary=summary,
+        )
+    return table_response(rows, fmt=fmt, filename=f"theme-{sheet.lower()}", sheet=sheet)
+
+
 def _known_format(fmt: str) -> None:
     if fmt not in EXPORT_FORMATS:
         raise Http404(f"No download as {fmt!r}: CSV or XLSX.")
@@ -262,16 +284,14 @@ def evidence_export(request: HttpRequest, fmt: str) -> HttpResponse:
     rows = synthesis.statements_table(
         data, asked.rows(data), request.build_absolute_uri("/").rstrip("/")
     )
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=AuditEvent.Action.EXPORT,
-            object_type="themes.statement",
-            object_repr="Statements behind a figure",
-            summary=f"{len(rows) - 1} statements as {fmt.upper()}: "
-            f"{asked.describe(data)} ({scope.describe()})",
-        )
-    return table_response(rows, fmt=fmt, filename="theme-statements", sheet="Statements")
+    return _download(
+        request,
+        rows,
+        fmt,
+        what=("themes.statement", "Statements behind a figure", "Statements"),
+        summary=f"{len(rows) - 1} statements as {fmt.upper()}: "
+        f"{asked.describe(data)} ({scope.describe()})",
+    )
 
 
 @login_required
@@ -285,16 +305,14 @@ def analysis_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if scope is None:
         return _analysis_refused(request, form, problem)
     rows = synthesis.figures_table(synthesis.corpus(scope), facet)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=AuditEvent.Action.EXPORT,
-            object_type="themes.analysis",
-            object_repr="Analysis of the themes",
-            summary=f"Prevalence by {synthesis.FACETS[facet].lower()} as {fmt.upper()} "
-            f"({scope.describe()})",
-        )
-    return table_response(rows, fmt=fmt, filename="theme-figures", sheet="Figures")
+    return _download(
+        request,
+        rows,
+        fmt,
+        what=("themes.analysis", "Analysis of the themes", "Figures"),
+        summary=f"Prevalence by {synthesis.FACETS[facet].lower()} as {fmt.upper()} "
+        f"({scope.describe()})",
+    )
 
 
 @login_required
