@@ -303,7 +303,8 @@ def cluster(
 # few hundred short terms take a tenth of a second, where tagging 3,000 statements took six
 # seconds on this machine. The tagger is spaCy's small English model, the one the disclosure
 # check uses (its weights checked the same way), without its parser and entity recogniser;
-# it loads once a process (3 to 5 s).
+# it loads once a process, the first time there are clusters to name (about 6 s on this
+# machine, the spaCy import included).
 NOUN_TAGS = frozenset({"NOUN", "PROPN"})
 BEFORE_A_NOUN_TAGS = NOUN_TAGS | {"ADJ"}
 # SHA-256 of the files that shape the tags (the wheel is hash-locked too).
@@ -340,6 +341,13 @@ def _naming_filter() -> Callable[[Sequence[str]], set[str]] | None:
         logger.warning("Discovery names clusters by all their terms: no tagger (%s)", error)
         return None
     return noun_phrases
+
+
+def _naming_terms(terms: Sequence[str]) -> set[str]:
+    """The terms that may name a cluster: its noun phrases, or all of them without a tagger.
+    Called only when there are clusters to name, so the tagger is loaded only then."""
+    keep = _naming_filter()
+    return keep(terms) if keep is not None else set(terms)
 
 
 def noun_phrases(terms: Sequence[str]) -> set[str]:
@@ -469,7 +477,7 @@ def discover(limit: int = LIMIT) -> DiscoveryResult:
     )
     chosen = poorly_fitting(limit)
     texts = [s.text for s in chosen]
-    clusters = cluster(texts, embed_cached(texts), keep_terms=_naming_filter()) if chosen else []
+    clusters = cluster(texts, embed_cached(texts), keep_terms=_naming_terms) if chosen else []
     found = tuple(
         FoundCluster(
             name=c.name,

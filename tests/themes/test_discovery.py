@@ -267,8 +267,13 @@ def test_the_tagger_is_refused_if_its_weights_are_not_the_reviewed_ones(monkeypa
                 discovery.noun_phrases(["custody"])
             # Discovery still clusters, naming each cluster by all its terms.
             assert discovery._naming_filter() is None
+            assert discovery._naming_terms(["consistently", "custody"]) == {
+                "consistently",
+                "custody",
+            }
         # With the reviewed weights: noun phrases.
         assert discovery._naming_filter() is discovery.noun_phrases
+        assert discovery._naming_terms(["consistently", "custody"]) == {"custody"}
     finally:
         discovery._tagger.cache_clear()
 
