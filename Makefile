@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
         lint typecheck lock chromium postgres bench bench-fieldwork bench-reports bench-portal \
-        bench-followup bench-themes bench-bertopic clean
+        bench-followup bench-themes bench-themes-pages bench-bertopic clean
 
 run: setup demo serve
 
@@ -113,3 +113,7 @@ bench-bertopic:
 
 bench-themes:
 	$(PY) bench/themes_bench.py
+
+# After bench-themes: its coded corpus's analysis, evidence, downloads and thematic report.
+bench-themes-pages:
+	$(PY) bench/themes_pages.py

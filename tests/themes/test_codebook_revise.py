@@ -35,6 +35,7 @@ from apps.themes.models import (
     ThemeCodeChange,
 )
 from tests.factories import UserFactory
+from tests.themes.conftest import stand_in_classifier
 
 SYSTEM = SystemActor("tests")
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -65,13 +66,7 @@ def people(db):
 @pytest.fixture
 def classifiers(v1):
     def make(version: str) -> ClassifierVersion:
-        return ClassifierVersion.objects.create(
-            version=version,
-            codebook=v1,
-            embedding_model="all-MiniLM-L6-v2",
-            trained_on=730,
-            model=b"",
-        )
+        return stand_in_classifier(version, codebook=v1, trained_on=730)
 
     return make("aaaaaaaaaaaa"), make("bbbbbbbbbbbb")
 
@@ -1240,13 +1235,7 @@ def test_the_codebook_pages_make_the_same_queries_whatever_the_data(site, people
             counted.append(len(ctx.captured_queries))
         return counted
 
-    model = ClassifierVersion.objects.create(
-        version="pages",
-        codebook=services.current_codebook(),
-        embedding_model="m",
-        trained_on=1,
-        model=b"",
-    )
+    model = stand_in_classifier("pages")
     for i, s in enumerate(make_statements(10)):
         code(
             s,

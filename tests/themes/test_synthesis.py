@@ -28,12 +28,12 @@ from apps.themes.corpus import text_digest
 from apps.themes.models import (
     ArchiveParagraph,
     ArchiveReport,
-    ClassifierVersion,
     Statement,
     ThematicReport,
     Theme,
     ThemeCode,
 )
+from tests.themes.conftest import stand_in_classifier
 
 SYSTEM = SystemActor("tests")
 CODERS = {"manager", "lead", "inspector", "analyst"}
@@ -193,9 +193,7 @@ def test_the_corpus_counts_peoples_codes_and_else_the_classifiers(coded):
     # A statement no person coded counts with its suggestion; a person's decision wins.
     statement = Statement.objects.get(pk=made["online_abuse"][0])
     theme = Theme.objects.get(codebook=services.current_codebook(), key="supervision")
-    row = ClassifierVersion.objects.create(
-        version="test", codebook=theme.codebook, embedding_model="m", trained_on=1, model=b""
-    )
+    row = stand_in_classifier(codebook=theme.codebook)
     ThemeCode.objects.filter(statement=statement).update(
         set_by=None, status="suggested", classifier=row
     )
@@ -304,8 +302,8 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
 
 
 def test_the_pages_make_the_same_queries_whatever_the_corpus(pub):
-    """The analysis, a thematic report, the list of reports, a statement's page and the
-    evidence pages (statements and reports)."""
+    """The analysis, a thematic report, the list of reports, a statement's page, the
+    evidence pages (statements and reports) and both downloads."""
     from django.core.cache import cache
 
     services.codebook_load(actor=SYSTEM)
@@ -328,6 +326,8 @@ def test_the_pages_make_the_same_queries_whatever_the_corpus(pub):
             (reverse("themes:statement", args=[statement.pk]), {}),
             (reverse("themes:evidence"), {"theme": "workforce"}),
             (reverse("themes:evidence"), {"show": "reports"}),
+            (reverse("themes:evidence-export", args=["csv"]), {"theme": "workforce"}),
+            (reverse("themes:analysis-export", args=["xlsx"]), {"by": "year"}),
         ):
             with CaptureQueriesContext(connection) as queries:
                 assert analyst.get(url, query).status_code == 200, url
@@ -649,13 +649,7 @@ def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded, monk
     monkeypatch.setattr(synthesis, "EVIDENCE_PAGE", 5)  # so the twelve reports take pages
     # One report's statements go back to the classifier's suggestions.
     first = ArchiveReport.objects.order_by("pk").first()
-    row = ClassifierVersion.objects.create(
-        version="test",
-        codebook=services.current_codebook(),
-        embedding_model="m",
-        trained_on=1,
-        model=b"",
-    )
+    row = stand_in_classifier()
     ThemeCode.objects.filter(statement__archive_report=first).update(
         set_by=None, status="suggested", classifier=row, confidence=0.7
     )

@@ -17,7 +17,8 @@ from django.utils.html import escape
 from apps.core.audit import SystemActor
 from apps.inspections.models import Inspection, State
 from apps.themes import coding, selectors, services
-from apps.themes.models import ClassifierVersion, Statement, StatementClaim, Theme, ThemeCode
+from apps.themes.models import Statement, StatementClaim, Theme, ThemeCode
+from tests.themes.conftest import stand_in_classifier
 
 SYSTEM = SystemActor("tests")
 CODERS = {"manager", "lead", "inspector", "analyst"}
@@ -172,13 +173,7 @@ def test_the_national_tracker_filters_recommendations_by_theme(corpus):
 def _suggested(corpus) -> list[Statement]:
     """Every published statement with one suggestion of a stand-in classifier version, the
     first the least sure: the queue's order, without the model."""
-    row = ClassifierVersion.objects.create(
-        version="test",
-        codebook=services.current_codebook(),
-        embedding_model="m",
-        trained_on=1,
-        model=b"",
-    )
+    row = stand_in_classifier()
     theme = Theme.objects.get(codebook=row.codebook, key="workforce")
     statements = list(Statement.objects.filter(inspection=corpus.inspection).order_by("pk"))
     others = Statement.objects.exclude(inspection=corpus.inspection).order_by("pk")
