@@ -96,21 +96,39 @@ _PUBLISHED = re.compile(
     re.I,
 )
 DATE_SEARCH_PARAGRAPHS = 40  # a report says when it was published on its first pages
+# A letter (a JTAI's letter of findings) gives its date alone on a line above its title, and
+# is published on that date.
+_LETTER_DATE = re.compile(
+    r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})"
+)
+LETTER_DATE_PARAGRAPHS = 5
+
+
+def _date(day: str | None, month: str, year: str) -> dt.date | None:
+    number = _MONTHS.get(month.lower())
+    if number is None:
+        return None
+    try:
+        return dt.date(int(year), number, int(day or 1))
+    except ValueError:
+        return None
 
 
 def publication_date(paragraphs: Sequence[ParsedParagraph]) -> dt.date | None:
     """The date a report says it was published ("Published on: 14 March 2017", "Publication
     date: June 2021", the first of the month when no day is given), from its first
-    paragraphs; None if it does not say, or says something that is not a date."""
+    paragraphs; else a letter's date (a date alone in one of its first paragraphs, above
+    any heading); None if it says neither, or says something that is not a date."""
     for paragraph in paragraphs[:DATE_SEARCH_PARAGRAPHS]:
         for match in _PUBLISHED.finditer(paragraph.text):
-            month = _MONTHS.get(match["month"].lower())
-            if month is None:
-                continue
-            try:
-                return dt.date(int(match["year"]), month, int(match["day"] or 1))
-            except ValueError:
-                continue
+            if found := _date(match["day"], match["month"], match["year"]):
+                return found
+    for paragraph in paragraphs[:LETTER_DATE_PARAGRAPHS]:
+        if paragraph.headings or paragraph.heading:
+            break
+        alone = _LETTER_DATE.fullmatch(paragraph.text.strip())
+        if alone and (found := _date(alone["day"], alone["month"], alone["year"])):
+            return found
     return None
 
 
@@ -765,8 +783,9 @@ _KIND_HEADINGS = [
     (
         "area_for_improvement",
         re.compile(
-            r"^(an |the )?areas? for improvement\b|^what (the force|it|forces) (needs? to|should)"
-            r" (improve|do better)",
+            r"^(an |the )?(key |main )?areas? for (improvement|development)\b|"
+            r"^what (the force|it|forces) (needs? to|should) (improve|do better)|"
+            r"^what needs (to )?improv(e|ing)\b",
             re.I,
         ),
     ),
@@ -781,8 +800,8 @@ _KIND_HEADINGS = [
     (
         "strength",
         re.compile(
-            r"^(strengths?|what (the force|it|forces) (does|did|do) well|what (is|was) working "
-            r"well|positive (findings|practice)|areas of strength)\b",
+            r"^(key |main )?(strengths?|what (the force|it|forces) (does|did|do) well|what (is|was)"
+            r" working well|positive (findings|practice)|areas of strength)\b",
             re.I,
         ),
     ),
@@ -807,6 +826,7 @@ STAGES: list[tuple[str, re.Pattern[str]]] = [
         "Assessment and help",
         re.compile(
             r"\bassessment and help\b|\brisk assessment and referral\b|\brecognising risk\b|"
+            r"\bassessment,? (and )?planning\b|"
             r"\bidentif(ying|ication of) (risk|need)",
             re.I,
         ),

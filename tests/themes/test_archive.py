@@ -303,7 +303,7 @@ L, IC, AH, INV, DM, TA, MR, PD, PW = (
     "Police detention",
     "Partnership working",
 )
-MC, CCE = "Missing children", "Child criminal exploitation"
+MC, CCE, DA = "Missing children", "Child criminal exploitation", "Domestic abuse"
 TO_ADDRESS = "To address this cause of concern, we recommend that, within three months, the force "
 S, F, AFI, C, R, GP = (
     "strength",
@@ -492,6 +492,52 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         ("Children were not always offered the support", F, INV),
         ("Specialist investigators and community paediatricians", GP, INV),
     ],
+    # A joint inspection's letter of findings, to every agency of an area: written and
+    # labelled as a person would mark it before it was first measured (see README.md).
+    "southvale-jtai-2019.html": [
+        ("Leaders across the partnership have a shared commitment", S, ""),
+        ("The multi-agency safeguarding hub (MASH) is well established", S, ""),
+        ("Police, health and children's social care staff work side by side", S, ""),
+        ("However, the volume of police notifications", F, ""),
+        ("Practitioners in most agencies recognise the impact", S, ""),
+        ("The exception is adult mental health services", F, ""),
+        ("The voice of the child is not consistently heard", F, ""),
+        ("Too many assessments describe what happened", F, ""),
+        ("Work with perpetrators of domestic abuse is underdeveloped", F, ""),
+        ("There are few programmes for men", F, ""),
+        ("Senior leaders have made domestic abuse a priority", S, ""),
+        ("The daily multi-agency meeting in the MASH", S, ""),
+        ("Police officers who attend domestic abuse incidents routinely", S, ""),
+        ("Midwives ask every pregnant woman", S, ""),
+        ("The specialist domestic abuse service for children", S, ""),
+        ("Probation officers check with the police", S, ""),
+        ("The capacity of the MASH to screen", AFI, ""),
+        ("The quality of the police's initial risk assessments", AFI, ""),
+        ("Recording children's views and experiences", AFI, ""),
+        ("The routine consideration of children by adult mental health", AFI, ""),
+        ("The availability of programmes for perpetrators", AFI, ""),
+        ("The multi-agency audit of practice", AFI, ""),
+        ("The safeguarding children board has a clear understanding", F, L),
+        ("Leaders were open with inspectors", S, L),
+        ("The police send a notification to children's social care", F, IC),
+        ("Police supervisors review each notification", S, IC),
+        ("In a small number, it did not reflect", F, IC),
+        ("Health practitioners in the MASH have access", S, IC),
+        ("Thresholds for children's social care are understood", S, IC),
+        ("Schools told us that they do not always receive feedback", F, IC),
+        ("Children's social care assessments are timely", S, AH),
+        ("The better assessments analyse the risk", F, AH),
+        ("Multi-agency risk assessment conferences (MARAC) are well attended", S, AH),
+        ("The police, probation and health services share relevant information", S, AH),
+        ("The needs of children are not always considered", F, AH),
+        ("Probation officers manage the risks posed", S, AH),
+        ("Police investigations of domestic abuse offences are generally thorough", S, AH),
+        ("Bail conditions and domestic violence protection orders", S, AH),
+        ("Officers do not always consider the wider family", F, AH),
+        ("Practitioners across the agencies have received training", S, DA),
+        ("Caseloads in the children's social care assessment teams", F, DA),
+        ("Social workers told us that they do not always have enough time", F, DA),
+    ],
 }  # fmt: skip
 
 
@@ -629,6 +675,40 @@ def test_an_import_stores_the_report_its_paragraphs_and_statements():
 def test_the_publication_date_a_report_gives(text, date):
     paragraphs = [ParsedParagraph(1, "", "Northshire Police"), ParsedParagraph(2, "", text)]
     assert archive.publication_date(paragraphs) == date
+
+
+def test_a_letter_s_date_above_its_title_is_its_publication_date():
+    letter = [
+        ParsedParagraph(1, "", "12 September 2019"),
+        ParsedParagraph(2, "", "The Chief Constable, Westmere Constabulary"),
+        ParsedParagraph(3, "Summary of findings", "Leaders share a commitment.", None, ("S",)),
+    ]
+    assert archive.publication_date(letter) == dt.date(2019, 9, 12)
+    # A "Published" date wins; a date alone under a heading is not the letter's.
+    published = [*letter, ParsedParagraph(4, "", "Published on: 1 October 2019")]
+    assert archive.publication_date(published) == dt.date(2019, 10, 1)
+    under_heading = [
+        ParsedParagraph(1, "Timeline", "Timeline", None, ("Timeline",)),
+        ParsedParagraph(2, "Timeline", "14 March 2017", None, ("Timeline",)),
+    ]
+    assert archive.publication_date(under_heading) is None
+    assert archive.publication_date([ParsedParagraph(1, "", "31 September 2019")]) is None
+
+
+def test_a_joint_inspection_letter_s_sections_give_kinds_and_stages():
+    assert archive.stage_of(["Assessment, planning and intervention"]) == "Assessment and help"
+    found = archive.find_statements(
+        [
+            ParsedParagraph(1, "Key strengths", "Midwives ask every woman about abuse.", None,
+                            ("Key strengths",), True),
+            ParsedParagraph(2, "What needs to improve in this area", "The capacity of the hub "
+                            "to screen notifications.", None,
+                            ("What needs to improve in this area",), True),
+            ParsedParagraph(3, "Key areas for development", "The quality of the initial risk "
+                            "assessments.", None, ("Key areas for development",), True),
+        ]
+    )  # fmt: skip
+    assert [s.kind for s in found] == ["strength", "area_for_improvement", "area_for_improvement"]
 
 
 def test_a_date_given_or_not_credible_is_not_replaced_by_the_reports(db):
