@@ -1228,3 +1228,96 @@ def find_statements(paragraphs: Iterable[ParsedParagraph]) -> list[FoundStatemen
         for group in _groups(kept):
             found.append(FoundStatement(paragraph.number, _finish(group), classify(group), stage))
     return found
+
+
+# Whom a joint inspection's statement is about -----------------------------------------------
+
+# A joint inspection's report, from its title: its statements speak of several agencies.
+JOINT_TITLE = re.compile(
+    r"\bjoint (targeted area )?inspection\b|\bjoint inspection of child protection\b|"
+    r"\bmulti-agency response\b",
+    re.IGNORECASE,
+)
+# The words that name each agency (models.Agency's values), and those that name agencies
+# working together.
+_AGENCY_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "police",
+        re.compile(
+            r"\bpolice\b|(?<!probation )(?<!health )(?<!welfare )\bofficers?\b|"
+            r"\bconstabulary\b|\bforce'?s?\b|\bcustody\b|"
+            r"\bdetectives?\b|\bPCSOs?\b|\bcontrol room\b|\bbody-worn\b|\bbail\b|"
+            r"\bprotection orders?\b|\binvestigat(ion|ions|ors?|e|ed|ing)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "social_care",
+        re.compile(
+            r"\bsocial (workers?|care)\b|\blocal authority\b|\bchildren's services\b|"
+            r"\bemergency duty team\b|\bfamily support workers?\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "health",
+        re.compile(
+            r"\bhealth\b|\bmidwi(fe|ves|fery)\b|\bGPs?\b|\bhospitals?\b|\bnurses?\b|"
+            r"\bpaediatric|\bCAMHS\b|\bclinical\b|\bhealth visitors?\b|\bemergency department",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "probation",
+        re.compile(
+            r"\bprobation\b|\bcommunity rehabilitation compan(y|ies)\b|\boffender managers?\b|"
+            r"\byouth (offending|justice) (service|team)s?\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "education",
+        re.compile(
+            r"\bschools?\b|\bteachers?\b|\beducation\b|\bcolleges?\b|"
+            r"\bdesignated safeguarding leads?\b",
+            re.IGNORECASE,
+        ),
+    ),
+]
+_TOGETHER = re.compile(
+    r"\bpartnership'?s?\b|\bpartners\b|\bagencies\b|\bmulti-agency\b|\bMASH\b|\bMARACs?\b|"
+    r"\bsafeguarding (children )?(board|partnership|partners)\b|"
+    r"\bstrategy (discussion|meeting)s?\b",
+    re.IGNORECASE,
+)
+OPENING_WORDS = 3  # "Probation officers check...", "Health practitioners in the MASH..."
+SUBJECT_WORDS = 8  # a statement's subject: what its first words name
+
+
+def _agencies(text: str) -> list[str]:
+    return [name for name, pattern in _AGENCY_WORDS if pattern.search(text)]
+
+
+def agency_of(text: str) -> str:
+    """Whom a joint inspection's statement is about: the one agency its first words name
+    ("Probation officers check with the police...", "Midwives ask..."); else the one agency
+    its subject (its first eight words) names; agencies working together if the subject
+    names several or speaks of the partnership ("Leaders across the partnership", "The
+    police, probation and health services share..."); else the one agency the rest names;
+    else agencies working together (a letter's statement about no agency in particular, "The
+    voice of the child is not consistently heard", is about them all)."""
+    words = text.split()
+    opening = " ".join(words[:OPENING_WORDS])
+    named = _agencies(opening)
+    if len(named) == 1 and not _TOGETHER.search(opening):
+        return named[0]
+    subject = " ".join(words[:SUBJECT_WORDS])
+    named = _agencies(subject)
+    if len(named) == 1 and not _TOGETHER.search(subject):
+        return named[0]
+    if named or _TOGETHER.search(subject):
+        return "multi_agency"
+    named = _agencies(text)
+    if len(named) == 1 and not _TOGETHER.search(text):
+        return named[0]
+    return "multi_agency"

@@ -25,14 +25,14 @@ from django.utils import dateformat, timezone
 from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
-from apps.inspections.models import ProgrammeType
+from apps.inspections.models import JOINT_TYPES, ProgrammeType
 from apps.reference.models import Force
 
 from . import archive
 from .archive import ArchiveError
 from .archive_selectors import archive_chosen_by, archive_delete_counts, kinds_in_words
 from .corpus import text_digest
-from .models import ArchiveParagraph, ArchiveReport, Statement
+from .models import Agency, ArchiveParagraph, ArchiveReport, Statement
 
 TITLE_MAX = ArchiveReport._meta.get_field("title").max_length or 300
 HEADING_MAX = ArchiveParagraph._meta.get_field("heading").max_length or 300
@@ -128,6 +128,11 @@ def archive_import(
         if stated is not None and stated.year >= 1990 and stated <= timezone.localdate():
             published_on = stated
     year = published_on.year if published_on else None
+    # A joint inspection's letter speaks of every agency of the area: each statement is
+    # marked with whom it is about. Every other report is the police inspectorate's own.
+    joint = programme_type in JOINT_TYPES or (
+        not programme_type and bool(archive.JOINT_TITLE.search(title))
+    )
     try:
         with transaction.atomic():
             report = ArchiveReport.objects.create(
@@ -170,6 +175,7 @@ def archive_import(
                         year=year,
                         force=force,
                         programme_type=programme_type,
+                        agency=archive.agency_of(s.text) if joint else Agency.POLICE,
                     )
                     for s in found
                 ],

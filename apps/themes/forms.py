@@ -34,6 +34,14 @@ def _programme_choices() -> list[tuple[str, str]]:
     return list(ProgrammeType.choices)
 
 
+POLICE_ONLY_LABEL = "Only statements about the police"
+POLICE_ONLY_HINT = (
+    "A joint inspection's letter speaks of every agency of an area. Ticked: its statements "
+    "about one other agency (health, children's social care, probation, schools) are left "
+    "out; those about the police and about agencies working together are kept."
+)
+
+
 def _year_messages(name: str) -> dict[str, str]:
     return {
         "required": f"Enter the {name}",
@@ -74,6 +82,18 @@ class ScopeForm(forms.Form):
             error_messages={
                 "invalid_choice": "Programme types: %(value)s is not a programme type; tick "
                 "the types to include"
+            },
+        )
+        # Named as Scope.from_query reads it: ?about=police.
+        self.fields["about"] = forms.MultipleChoiceField(
+            label="Whom the statements are about",
+            required=False,
+            choices=[("police", POLICE_ONLY_LABEL)],
+            widget=forms.CheckboxSelectMultiple,
+            help_text=POLICE_ONLY_HINT,
+            error_messages={
+                "invalid_choice": "Whom the statements are about: %(value)s is not a choice; "
+                "tick the box, or leave it for every agency"
             },
         )
 
@@ -124,6 +144,9 @@ class ThematicReportForm(forms.Form):
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    police_only = forms.BooleanField(
+        label=POLICE_ONLY_LABEL, required=False, help_text=POLICE_ONLY_HINT
     )
     introduction = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),

@@ -123,6 +123,24 @@ class ArchiveParagraph(models.Model):
         return f"{self.report_id} ¶{self.number}"
 
 
+class Agency(models.TextChoices):
+    """Whom a statement is about. A report of the police inspectorate's own (and every
+    finding in the system) is about the police; a joint inspection's letter, to every agency
+    of an area, speaks of each agency in turn and of how they work together."""
+
+    POLICE = "police", "The police"
+    MULTI_AGENCY = "multi_agency", "Agencies working together"
+    SOCIAL_CARE = "social_care", "Children's social care"
+    HEALTH = "health", "Health services"
+    PROBATION = "probation", "Probation"
+    EDUCATION = "education", "Schools and education"
+
+
+# What an analysis of the police's work counts from a joint inspection: the statements about
+# the police, and those about the agencies (the police among them) working together.
+POLICE_AGENCIES = (Agency.POLICE, Agency.MULTI_AGENCY)
+
+
 class Statement(models.Model):
     """One statement of the corpus: a finding or recommendation in the system (kept in step
     with it), or a statement from an imported report."""
@@ -177,6 +195,7 @@ class Statement(models.Model):
         related_name="theme_statements",
     )
     programme_type = models.CharField(max_length=20, blank=True)
+    agency = models.CharField(max_length=20, choices=Agency.choices, default=Agency.POLICE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -352,6 +371,11 @@ class ThematicReport(models.Model):
         ArchiveReport, blank=True, related_name="thematic_reports"
     )
     introduction = models.TextField(blank=True)
+    police_only = models.BooleanField(
+        default=False,
+        help_text="Only statements about the police, and about agencies working together "
+        "(joint inspections' statements about one other agency left out)",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

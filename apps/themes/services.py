@@ -471,6 +471,7 @@ def thematic_report_save(
     inspections: Sequence[Inspection] = (),
     archive_reports: Sequence[ArchiveReport] = (),
     introduction: str = "",
+    police_only: bool = False,
     seen_version: int | None = None,
 ) -> ThematicReport:
     """A draft thematic report created (`report` None) or its scope and words changed.
@@ -533,6 +534,7 @@ def thematic_report_save(
         report.year_from, report.year_to = year_from, year_to
         report.programme_types = sorted(set(programme_types))
         report.introduction = introduction.strip()
+        report.police_only = police_only
         report.updated_by = user
         report.save()
         report.inspections.set(inspections)
@@ -544,6 +546,7 @@ def thematic_report_save(
             summary=(
                 f"Thematic report '{report.title}': {period}; programme types: "
                 f"{', '.join(report.programme_types) or 'every type'}; "
+                + ("about the police only; " if police_only else "")
                 + (
                     # Choosing any report limits both lists to what is chosen (Scope).
                     f"inspections: {', '.join(sorted(i.reference for i in inspections)) or 'none'}"

@@ -26,7 +26,15 @@ from apps.reports.models import Publication
 
 from . import analysis
 from .analysis import CodedRow
-from .models import KIND_LABELS, CodebookVersion, Statement, ThematicReport, Theme, ThemeCode
+from .models import (
+    KIND_LABELS,
+    POLICE_AGENCIES,
+    CodebookVersion,
+    Statement,
+    ThematicReport,
+    Theme,
+    ThemeCode,
+)
 from .selectors import coding_corpus
 
 FACETS = {
@@ -43,6 +51,7 @@ REPRESENTATIVE = 4
 NO_STATUS = "none"  # in a query string: recommendations with no status yet
 EVIDENCE_PAGE = 50  # statements, or reports, a page of evidence
 SHOW, SHOW_REPORTS = "show", "reports"  # evidence pages: ?show=reports lists the reports
+ABOUT, ABOUT_POLICE = "about", "police"  # the scope: ?about=police (Scope.police_only)
 CHECKED = ("", "yes", "no")  # in a query string: statements a person has coded, or not
 YEAR_RANGE = (1990, 2100)
 
@@ -121,6 +130,9 @@ class Scope:
     programme_types: tuple[str, ...] = ()
     inspections: tuple[int, ...] = ()
     archive_reports: tuple[int, ...] = ()
+    # Only statements about the police and about agencies working together (POLICE_AGENCIES):
+    # a joint inspection's statements about one other agency left out.
+    police_only: bool = False
 
     @classmethod
     def from_query(cls, query: Mapping[str, Any]) -> Scope:
@@ -144,12 +156,19 @@ class Scope:
         unknown = sorted(set(types) - set(ProgrammeType.values))
         if unknown:
             raise ScopeError(f"type: not a programme type: {', '.join(unknown)}")
+        about = values(ABOUT)
+        if any(v != ABOUT_POLICE for v in about):
+            raise ScopeError(
+                f"{ABOUT}: only \u201c{ABOUT_POLICE}\u201d (statements about the police and "
+                "about agencies working together), or leave it out for every agency"
+            )
         return cls(
             year_from=years["from"],
             year_to=years["to"],
             programme_types=tuple(sorted(set(types))),
             inspections=tuple(sorted({_id(v, "inspection") for v in values("inspection")})),
             archive_reports=tuple(sorted({_id(v, "archive") for v in values("archive")})),
+            police_only=bool(about),
         )
 
     @classmethod
@@ -160,6 +179,7 @@ class Scope:
             programme_types=tuple(sorted(report.programme_types)),
             inspections=tuple(sorted(i.pk for i in report.inspections.all())),
             archive_reports=tuple(sorted(a.pk for a in report.archive_reports.all())),
+            police_only=report.police_only,
         )
 
     def pairs(self) -> list[tuple[str, str | int]]:
@@ -171,6 +191,8 @@ class Scope:
         out += [("type", t) for t in self.programme_types]
         out += [("inspection", i) for i in self.inspections]
         out += [("archive", a) for a in self.archive_reports]
+        if self.police_only:
+            out.append((ABOUT, ABOUT_POLICE))
         return out
 
     def query(self, **more: Any) -> str:
@@ -206,6 +228,8 @@ class Scope:
         chosen = len(self.inspections) + len(self.archive_reports)
         if chosen:
             parts.append(f"{chosen} chosen report{'s' if chosen != 1 else ''}")
+        if self.police_only:
+            parts.append("statements about the police and agencies working together")
         return "; ".join(parts)
 
     def statements(self) -> QuerySet[Statement]:
@@ -220,6 +244,8 @@ class Scope:
             chosen = chosen.filter(
                 Q(inspection__in=self.inspections) | Q(archive_report__in=self.archive_reports)
             )
+        if self.police_only:
+            chosen = chosen.filter(agency__in=POLICE_AGENCIES)
         return chosen
 
 
@@ -758,6 +784,7 @@ def statements_table(data: Corpus, rows: Sequence[CodedRow], base: str) -> list[
             "Text",
             "Kind",
             "Stage",
+            "About",
             "Report",
             "Year",
             "Force",
@@ -780,6 +807,7 @@ def statements_table(data: Corpus, rows: Sequence[CodedRow], base: str) -> list[
                 statement.text,
                 statement.kind_label,
                 statement.stage_label if statement.stage else "",
+                statement.get_agency_display(),
                 statement.report_title,
                 statement.year,
                 row.force,
@@ -887,6 +915,7 @@ def _summary(data: Corpus) -> dict[str, Any]:
         "checked_share": data.checked / len(data.rows) if data.rows else 0.0,
         "codebook": data.codebook,
         "scope": data.scope.describe(),
+        "police_only": data.scope.police_only,
         "all_link": evidence_link(data, Figure()),
         "reports_link": evidence_link(data, Figure(), reports=True),
         "checked_link": evidence_link(data, Figure(checked="yes")) if data.checked else "",

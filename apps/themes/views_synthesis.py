@@ -342,6 +342,7 @@ def _report_form(request: HttpRequest, report: ThematicReport | None) -> HttpRes
             "inspections": list(report.inspections.all()),
             "archive_reports": list(report.archive_reports.all()),
             "introduction": report.introduction,
+            "police_only": report.police_only,
             "seen_version": report.version,
         }
     form = ThematicReportForm(request.POST or None, initial=initial)
@@ -358,6 +359,7 @@ def _report_form(request: HttpRequest, report: ThematicReport | None) -> HttpRes
                 inspections=list(data["inspections"]),
                 archive_reports=list(data["archive_reports"]),
                 introduction=data["introduction"],
+                police_only=data["police_only"],
                 seen_version=data.get("seen_version"),
             )
         except services.StaleReport as error:

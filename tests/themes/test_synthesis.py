@@ -5,6 +5,7 @@ refused), their HTML and PDF, who may see and change them, and fixed query count
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -231,12 +232,16 @@ def test_scopes_are_read_from_the_query_and_bad_ones_named():
     scope = synthesis.Scope.from_query({"from": ["2021"], "to": ["2024"], "type": ["ncpi"]})
     assert scope == synthesis.Scope(2021, 2024, ("ncpi",))
     assert synthesis.Scope.from_query(parse_qs(scope.query())) == scope
+    police = synthesis.Scope.from_query({"about": ["police"]})
+    assert police.police_only and synthesis.Scope.from_query(parse_qs(police.query())) == police
+    assert "about the police" in police.describe()
     for query, named in (
         ({"from": ["twenty"]}, "from"),
         ({"from": ["2024"], "to": ["2021"]}, "to"),
         ({"type": ["ncpi", "bogus"]}, "type"),
         ({"to": ["3000"]}, "to"),
         ({"inspection": ["x"]}, "inspection"),
+        ({"about": ["health"]}, "about"),
     ):
         with pytest.raises(synthesis.ScopeError, match=f"^{named}:"):
             synthesis.Scope.from_query(query)
@@ -897,3 +902,57 @@ def test_the_statements_and_figures_download_as_csv_and_xlsx(coded):
     bad = analyst.get(reverse("themes:analysis-export", args=["csv"]), {"from": "soon"})
     assert bad.status_code == 400
     assert AuditEvent.objects.count() == events
+
+
+def test_a_joint_letters_statements_about_another_agency_can_be_left_out(coded):
+    """The analysis, its evidence and a thematic report, over every agency or only the
+    police's statements and those about agencies working together."""
+    pub, made = coded
+    person = pub.users["analyst"]
+    analyst = client_for(person)
+    # One report of 2024 becomes a joint inspection's letter: of its ten statements, two are
+    # about health, one about children's social care, two about agencies working together.
+    letter = Statement.objects.get(pk=made["all"][-1]).archive_report
+    ArchiveReport.objects.filter(pk=letter.pk).update(programme_type="jtai")
+    ids = list(letter.statements.order_by("pk").values_list("pk", flat=True))
+    Statement.objects.filter(pk__in=ids).update(programme_type="jtai")
+    agencies = ["health", "health", "social_care", "multi_agency", "multi_agency"]
+    for pk, agency in zip(ids[: len(agencies)], agencies, strict=True):
+        Statement.objects.filter(pk=pk).update(agency=agency)
+    other = {ids[0], ids[1], ids[2]}
+
+    every = synthesis.corpus(synthesis.Scope(2021, 2024))
+    police = synthesis.corpus(synthesis.Scope(2021, 2024, police_only=True))
+    assert {r.statement_id for r in every.rows} - {r.statement_id for r in police.rows} == other
+    assert len(police.rows) == len(every.rows) - 3
+
+    page = analyst.get(reverse("themes:analysis"), {"from": 2021, "to": 2024, "about": "police"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "about the police and agencies working together" in html
+    assert 'value="police" checked' in html  # the box stays ticked
+    link = unescape(re.search(r'href="(/themes/analysis/evidence/\?[^"]*)"', html)[1])
+    assert "about=police" in link
+    assert _evidence_ids(analyst, link) == set(made["all"]) - other
+    assert analyst.get(reverse("themes:analysis"), {"about": "health"}).status_code == 400
+
+    # The download says whom each statement is about.
+    download = analyst.get(
+        reverse("themes:evidence-export", args=["csv"]), {"from": 2021, "to": 2024}
+    )
+    table = list(csv.reader(io.StringIO(download.content.decode())))
+    about = {int(r[0]): r[table[0].index("About")] for r in table[1:]}
+    assert about[ids[0]] == "Health services" and about[ids[3]] == "Agencies working together"
+    assert about[made["all"][0]] == "The police"
+
+    # A thematic report chooses it; its page says so and counts accordingly.
+    form = analyst.post(
+        reverse("themes:report-new"),
+        {"title": "Police only", "year_from": 2021, "year_to": 2024, "police_only": "on"},
+    )
+    report = ThematicReport.objects.get(title="Police only")
+    assert form.status_code == 302 and report.police_only
+    body = analyst.get(reverse("themes:report", args=[report.pk])).content.decode()
+    assert f"{len(police.rows)} statements" in body
+    assert "counts only those about the police" in body
+    edit = analyst.get(reverse("themes:report-edit", args=[report.pk])).content.decode()
+    assert re.search(r'name="police_only"[^>]*checked', edit)
