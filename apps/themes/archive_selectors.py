@@ -93,9 +93,12 @@ def archive_report_detail(report: ArchiveReport) -> dict[str, Any]:
     )
     by_paragraph: dict[int | None, list[Statement]] = {}
     kinds: Counter[str] = Counter()
-    decided = 0
+    decided = set_aside = 0
     for statement in statements:
         by_paragraph.setdefault(statement.paragraph_id, []).append(statement)
+        if statement.set_aside:  # listed, marked, but not counted
+            set_aside += 1
+            continue
         kinds[statement.kind] += 1
         if any(c.set_by_id is not None for c in statement.current):  # type: ignore[attr-defined]
             decided += 1
@@ -115,6 +118,7 @@ def archive_report_detail(report: ArchiveReport) -> dict[str, Any]:
         "statement_count": sum(kinds.values()),
         "kinds": kinds_in_words(kinds),
         "decided": decided,
+        "set_aside": set_aside,
     }
 
 

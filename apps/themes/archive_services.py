@@ -32,7 +32,14 @@ from . import archive
 from .archive import ArchiveError
 from .archive_selectors import archive_chosen_by, archive_delete_counts, kinds_in_words
 from .corpus import text_digest
-from .models import Agency, ArchiveParagraph, ArchiveReport, Statement
+from .models import (
+    ARCHIVE_KINDS,
+    Agency,
+    ArchiveParagraph,
+    ArchiveReport,
+    Statement,
+    StatementClaim,
+)
 
 TITLE_MAX = ArchiveReport._meta.get_field("title").max_length or 300
 HEADING_MAX = ArchiveParagraph._meta.get_field("heading").max_length or 300
@@ -339,3 +346,112 @@ def archive_delete(*, actor: Actor, report: ArchiveReport) -> None:
             summary=summary,
         )
         data_changed("themes")
+
+
+# Correcting how a statement was read ---------------------------------------------------------
+
+
+class StaleStatement(Exception):
+    """The statement was corrected by someone else since the person's form was read."""
+
+
+def statement_correct(
+    *,
+    actor: Actor,
+    statement: Statement,
+    kind: str,
+    stage: str,
+    agency: str,
+    set_aside: bool,
+    seen_version: int | None,
+) -> Statement:
+    """A curator corrects how an imported report's statement was read: its kind, its stage
+    (one of the system's or "" for none; a heading it was given stays allowed), whom it is
+    about, or that it is not a statement at all (set aside: out of every figure, the review
+    queue and discovery until taken back; its themes are kept). Refused with
+    ValidationError naming the field (a finding's statement is corrected in its report, not
+    here), or StaleStatement if someone else corrected it since `seen_version`. Recorded in
+    the audit trail; nothing is recorded if nothing changed."""
+    user, _ = actor_fields(actor)
+    if user is None:
+        raise ValueError("Only a person corrects a statement.")
+    if statement.source != Statement.Source.ARCHIVE:
+        raise ValidationError(
+            {
+                "kind": "This statement is a finding of an inspection in the system: correct "
+                "it in its report, and the statement follows."
+            }
+        )
+    errors: dict[str, str] = {}
+    if kind not in ARCHIVE_KINDS:
+        errors["kind"] = f"\u201c{kind}\u201d is not a kind of statement."
+    stage = " ".join(stage.split())
+    if stage and stage not in stage_names() and stage != statement.stage:
+        errors["stage"] = f"\u201c{stage}\u201d is not a stage or topic the system knows."
+    if agency not in Agency.values:
+        errors["agency"] = f"\u201c{agency}\u201d is not an agency a statement can be about."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Statement.objects.select_for_update().get(pk=statement.pk)
+        if seen_version is None or locked.version != seen_version:
+            raise StaleStatement(
+                "Someone else corrected this statement since you opened it: here it is as "
+                "they left it. Make your correction again if it is still needed."
+            )
+        before = audit_snapshot(locked)
+        changed = (locked.kind, locked.stage, locked.agency, locked.set_aside) != (
+            kind,
+            stage,
+            agency,
+            set_aside,
+        )
+        if not changed:
+            return locked
+        locked.kind, locked.stage, locked.agency, locked.set_aside = (
+            kind,
+            stage,
+            agency,
+            set_aside,
+        )
+        locked.corrected_by = user
+        locked.corrected_at = timezone.now()
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "kind",
+                "stage",
+                "agency",
+                "set_aside",
+                "corrected_by",
+                "corrected_at",
+                "version",
+                "updated_at",
+            ]
+        )
+        if set_aside:
+            StatementClaim.objects.filter(statement=locked).delete()  # out of the queue
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=locked,
+            before=before,
+            after=audit_snapshot(locked),
+            summary=(
+                f"Statement {locked.pk} of \u201c{locked.report_title}\u201d "
+                + (
+                    "set aside: not a statement"
+                    if set_aside and not before["set_aside"]
+                    else "taken back into the corpus"
+                    if before["set_aside"] and not set_aside
+                    else "corrected"
+                )
+            ),
+        )
+        data_changed("themes")
+    return locked
+
+
+def stage_names() -> list[str]:
+    """The stages and topics the import names, in the system's words."""
+    return [name for name, _ in archive.STAGES]

@@ -214,8 +214,9 @@ def suggest(
         Q(set_by__isnull=False)
         | Q(status=ThemeCode.Status.SUGGESTED, set_by__isnull=True, classifier__isnull=True)
     )
+    # Set aside by a curator as not a statement: in no figure, so not worth suggesting for.
     to_code = (statements if statements is not None else Statement.objects.all()).exclude(
-        pk__in=decided.values("statement_id")
+        Q(pk__in=decided.values("statement_id")) | Q(set_aside=True)
     )
     chosen = list(to_code.order_by("id"))
     texts = [s.text for s in chosen]

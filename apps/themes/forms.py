@@ -175,3 +175,54 @@ class ThematicReportForm(forms.Form):
         assert isinstance(archive, forms.ModelMultipleChoiceField)
         archive.queryset = ArchiveReport.objects.order_by("-published_on", "title")
         archive.label_from_instance = _archive_label  # type: ignore[method-assign]
+
+
+class ReadingForm(forms.Form):
+    """How an imported statement was read, for a curator to correct (prefixed "reading", as
+    the statement's page also has the form to code its themes)."""
+
+    prefix = "reading"
+    kind = forms.ChoiceField(label="Kind")
+    stage = forms.ChoiceField(label="Stage or topic", required=False)
+    agency = forms.ChoiceField(
+        label="About",
+        help_text="Whom the statement is about: for a joint inspection's statement, one agency "
+        "or agencies working together; for everything else, the police.",
+    )
+    set_aside = forms.BooleanField(
+        label="Not a statement: leave it out",
+        required=False,
+        help_text="For a sentence the import took that is not a finding, strength, area for "
+        "improvement, cause of concern, practice or recommendation (a fact about the area, how "
+        "the inspection was done). It then counts in no figure and is not in the review "
+        "queue; untick to take it back.",
+    )
+    seen_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, statement: Any, **kwargs: Any) -> None:
+        from .archive_services import stage_names
+        from .models import ARCHIVE_KINDS, KIND_LABELS, Agency
+
+        kwargs.setdefault(
+            "initial",
+            {
+                "kind": statement.kind,
+                "stage": statement.stage,
+                "agency": statement.agency,
+                "set_aside": statement.set_aside,
+                "seen_version": statement.version,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [(k, KIND_LABELS[k]) for k in ARCHIVE_KINDS]
+        stages = [("", "None"), *((n, n) for n in stage_names())]
+        if statement.stage and statement.stage not in dict(stages):
+            stages.append((statement.stage, statement.stage_label))  # a heading it was given
+        stage = self.fields["stage"]
+        assert isinstance(stage, forms.ChoiceField)
+        stage.choices = stages
+        agency = self.fields["agency"]
+        assert isinstance(agency, forms.ChoiceField)
+        agency.choices = Agency.choices

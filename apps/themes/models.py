@@ -56,6 +56,15 @@ class Theme(models.Model):
         return f"{self.name} (v{self.codebook.number})"
 
 
+# The kinds the import gives a statement, which a curator may correct it to.
+ARCHIVE_KINDS = (
+    "finding",
+    "strength",
+    "promising_practice",
+    "area_for_improvement",
+    "cause_of_concern",
+    "recommendation",
+)
 KIND_LABELS = {
     "strength": "Strength",
     "promising_practice": "Promising practice",
@@ -196,6 +205,19 @@ class Statement(models.Model):
     )
     programme_type = models.CharField(max_length=20, blank=True)
     agency = models.CharField(max_length=20, choices=Agency.choices, default=Agency.POLICE)
+    # A curator's corrections of how an imported report was read (services.statement_correct):
+    # its kind, stage or agency, or that it is not a statement at all (set aside: left out
+    # of the corpus, so of every figure, the review queue and discovery; its codes kept).
+    set_aside = models.BooleanField(default=False)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -41,9 +41,14 @@ def _came_from(request: HttpRequest, address: str) -> tuple[str, str, str] | Non
 
 def back_link(request: HttpRequest, default_url: str, default_label: str) -> tuple[str, str]:
     """(address, words) of the back link: the page a form sent back as `back` (a form shown
-    again after an error), else the referring page of this site, if it is one of CAME_FROM's
-    and not this page itself, with its query string; else the default."""
-    for address in (request.POST.get("back", ""), request.META.get("HTTP_REFERER", "")):
+    again after an error), or a redirect after a save passed on as `?back=`, else the
+    referring page of this site, if it is one of CAME_FROM's and not this page itself, with
+    its query string; else the default."""
+    for address in (
+        request.POST.get("back", ""),
+        request.GET.get("back", ""),
+        request.META.get("HTTP_REFERER", ""),
+    ):
         found = _came_from(request, address)
         if found is not None:
             return found[0], found[1]

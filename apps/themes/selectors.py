@@ -66,10 +66,14 @@ def decided_statement_ids() -> QuerySet[ThemeCode, Any]:
     )
 
 
-def coding_corpus() -> QuerySet[Statement]:
-    return Statement.objects.filter(
+def coding_corpus(*, set_aside: bool = False) -> QuerySet[Statement]:
+    """The statements that count: every imported report's, and the findings of published
+    inspections; not an imported statement a curator set aside as not a statement, unless
+    `set_aside` (its own page, where the curator can take it back)."""
+    chosen = Statement.objects.filter(
         Q(source=Statement.Source.ARCHIVE) | Q(inspection__state__in=PUBLISHED_STATES)
     )
+    return chosen if set_aside else chosen.filter(set_aside=False)
 
 
 # How long a statement someone opened to code stays theirs in the review queue (minutes).

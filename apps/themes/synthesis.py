@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.findings.models import Finding, RecommendationStatus
 from apps.inspections.models import ProgrammeType
@@ -29,6 +30,7 @@ from .analysis import CodedRow
 from .models import (
     KIND_LABELS,
     POLICE_AGENCIES,
+    ClassifierVersion,
     CodebookVersion,
     Statement,
     ThematicReport,
@@ -274,6 +276,7 @@ class Corpus:
     decided: set[int] = field(default_factory=set)  # of them, those in the scope
     confidence: dict[tuple[int, str], float | None] = field(default_factory=dict)
     confirmed: set[tuple[int, str]] = field(default_factory=set)
+    classifiers: set[int] = field(default_factory=set)  # the versions of its suggestions
 
     @property
     def names(self) -> dict[str, str]:
@@ -308,6 +311,7 @@ def corpus(scope: Scope) -> Corpus:
         elif status == ThemeCode.Status.SUGGESTED and classifier is not None:
             suggested.setdefault(statement_id, []).append(key)
             out.confidence[(statement_id, key)] = confidence
+            out.classifiers.add(classifier)
         elif status == ThemeCode.Status.SUGGESTED and set_by is None:
             # A codebook split's placeholder, waiting for a person: not counted, and the
             # statement, back in the review queue, is not "checked by a person" until then
@@ -907,8 +911,25 @@ def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
     }
 
 
+# How well the classifier's suggestions agree with people's coding of real published
+# statements from reports it has not seen: `themes_evaluate` on the development set, held
+# out (docs/themes.md, "Theme coding: accuracy"). Said where its suggestions are counted.
+HELD_OUT_MACRO_F1 = 0.66
+
+
 def _summary(data: Corpus) -> dict[str, Any]:
     return {
+        # When the figures were worked out, and from what: they change as people code and
+        # the classifier retrains, so a printed copy says which state it shows.
+        "as_of": timezone.now(),
+        "classifiers": list(
+            ClassifierVersion.objects.filter(pk__in=data.classifiers)
+            .order_by("trained_at")
+            .values_list("version", flat=True)
+        )
+        if data.classifiers
+        else [],
+        "held_out_f1": HELD_OUT_MACRO_F1,
         "statements": len(data.rows),
         "reports": data.reports,
         "checked": data.checked,

@@ -7,6 +7,7 @@ app_name = "themes"
 urlpatterns = [
     path("themes/review/", views.review, name="review"),
     path("themes/statements/<int:pk>/", views.statement, name="statement"),
+    path("themes/statements/<int:pk>/reading/", views.statement_reading, name="statement-reading"),
     *views_archive.urlpatterns,
     *views_codebook.urlpatterns,
     *views_discovery.urlpatterns,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.core.forms import add_service_errors
 
-from . import permissions, selectors, services, synthesis
+from . import archive_services, permissions, selectors, services, synthesis
 from .codebook import CodebookError
-from .forms import DecideForm
+from .forms import DecideForm, ReadingForm
+from .models import Statement
 from .navigation import back_link, return_to
 
 
@@ -33,7 +37,10 @@ def review(request: HttpRequest) -> HttpResponse:
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_coder(request)
     item = get_object_or_404(
-        selectors.coding_corpus().select_related("inspection", "paragraph"), pk=pk
+        selectors.coding_corpus(set_aside=True).select_related(
+            "inspection", "paragraph", "corrected_by"
+        ),
+        pk=pk,
     )
     try:
         codebook = services.current_codebook()
@@ -62,7 +69,12 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     # Opened from the review queue to code it: theirs there for a while, unless someone else
     # has it open. Opened from elsewhere (a report's quotation, the evidence): only read.
-    if request.method == "GET" and request.GET.get("queue") and not detail["decided"]:
+    if (
+        request.method == "GET"
+        and request.GET.get("queue")
+        and not detail["decided"]
+        and not item.set_aside
+    ):
         held = services.statement_claim(user=request.user, statement=item)
     else:
         held = selectors.claim_held(item, request.user)
@@ -71,7 +83,10 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
         choices=choices,
         initial={"themes": current, "seen_version": services.codes_version(item)},
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and item.set_aside:
+        form.add_error(None, "This statement has been set aside as not a statement: take it "
+                       "back into the corpus before coding it.")  # fmt: skip
+    elif request.method == "POST" and form.is_valid():
         try:
             services.codes_decide(
                 actor=request.user,
@@ -94,12 +109,31 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
             if following is not None:
                 return redirect(reverse("themes:statement", args=[following.pk]) + "?queue=1")
             return redirect("themes:review")
+    return _statement_page(request, item, detail, form=form, themes=themes, held=held)
+
+
+def _statement_page(
+    request: HttpRequest,
+    item: Statement,
+    detail: dict[str, Any],
+    *,
+    form: DecideForm,
+    themes: list[Any],
+    held: Any,
+    reading: ReadingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A statement's page: its text and where it comes from, its themes to code, and for a
+    curator, an imported statement's reading to correct."""
+    if reading is None and item.archive_report_id and permissions.can_curate(request.user):
+        reading = ReadingForm(statement=item)
     return render(
         request,
         "themes/statement.html",
         {
             "statement": item,
             "form": form,
+            "reading": reading,
             "themes": themes,
             "held": held,
             "back": back_link(request, reverse("themes:review"), "Back to the review queue"),
@@ -109,4 +143,64 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             **detail,
         },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def statement_reading(request: HttpRequest, pk: int) -> HttpResponse:
+    """A curator corrects how an imported statement was read: its kind, stage or agency, or
+    sets it aside as not a statement (or takes it back)."""
+    permissions.require_curator(request)
+    item = get_object_or_404(
+        selectors.coding_corpus(set_aside=True)
+        .filter(source=Statement.Source.ARCHIVE)
+        .select_related("inspection", "paragraph", "corrected_by"),
+        pk=pk,
+    )
+    reading = ReadingForm(request.POST, statement=item)
+    page = reverse("themes:statement", args=[item.pk])
+    back = request.POST.get("back", "")
+    if reading.is_valid():
+        data = reading.cleaned_data
+        try:
+            corrected = archive_services.statement_correct(
+                actor=request.user,
+                statement=item,
+                kind=data["kind"],
+                stage=data["stage"],
+                agency=data["agency"],
+                set_aside=data["set_aside"],
+                seen_version=data["seen_version"],
+            )
+        except archive_services.StaleStatement as error:
+            messages.error(request, str(error))
+            return redirect(page)
+        except ValidationError as error:
+            add_service_errors(reading, error)
+        else:
+            messages.success(
+                request,
+                "Set aside: it counts in no figure and is not in the review queue."
+                if corrected.set_aside and not item.set_aside
+                else "Taken back: it counts again."
+                if item.set_aside and not corrected.set_aside
+                else "Correction saved."
+                if corrected.version != item.version
+                else "Nothing to change: it was already read that way.",
+            )
+            return redirect(page + (f"?{urlencode({'back': back})}" if back else ""))
+    detail = selectors.statement_detail(item)
+    try:
+        themes = list(services.current_codebook().themes.all())
+    except CodebookError:
+        themes = []
+    form = DecideForm(
+        choices=[(t.key, t.name) for t in themes],
+        initial={"seen_version": services.codes_version(item)},
+    )
+    held = selectors.claim_held(item, request.user)
+    return _statement_page(
+        request, item, detail, form=form, themes=themes, held=held, reading=reading, status=400
     )

@@ -14,6 +14,7 @@ import struct
 from collections import Counter
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -34,6 +35,7 @@ from apps.themes.models import (
     ArchiveParagraph,
     ArchiveReport,
     Statement,
+    StatementClaim,
     ThematicReport,
     ThemeCode,
     ThemeCodeChange,
@@ -1521,3 +1523,184 @@ def test_only_a_joint_inspections_statements_are_marked_with_another_agency():
         data=sample("southvale-jtai-2019.html"),
     )
     assert Counter(untyped.statements.values_list("agency", flat=True)) == agencies
+
+
+# Correcting how a statement was read ----------------------------------------------------------
+
+
+def _reading(statement: Statement, **changes) -> dict[str, object]:
+    data = {
+        "reading-kind": statement.kind,
+        "reading-stage": statement.stage,
+        "reading-agency": statement.agency,
+        "reading-seen_version": statement.version,
+    }
+    if statement.set_aside:
+        data["reading-set_aside"] = "on"
+    data.update({f"reading-{k}": v for k, v in changes.items()})
+    return data
+
+
+def test_a_curator_corrects_how_a_statement_was_read(fw, imported):
+    analyst, manager = fw.users["analyst"], fw.users["manager"]
+    statement = imported.statements.order_by("pk").first()
+    was = (statement.kind, statement.stage)
+    assert was[0] != "cause_of_concern"
+    corrected = archive_services.statement_correct(
+        actor=analyst,
+        statement=statement,
+        kind="cause_of_concern",
+        stage="Investigation",
+        agency="police",
+        set_aside=False,
+        seen_version=1,
+    )
+    assert (corrected.kind, corrected.stage, corrected.version) == (
+        "cause_of_concern", "Investigation", 2
+    )  # fmt: skip
+    assert corrected.corrected_by == analyst and corrected.corrected_at is not None
+    event = AuditEvent.objects.get(object_type="themes.statement", object_id=str(statement.pk))
+    assert event.action == "update" and event.changes["kind"] == [was[0], "cause_of_concern"]
+    # Someone who read it before that correction is refused; nothing changes.
+    with pytest.raises(archive_services.StaleStatement):
+        archive_services.statement_correct(
+            actor=manager,
+            statement=statement,
+            kind="strength",
+            stage="",
+            agency="police",
+            set_aside=False,
+            seen_version=1,
+        )
+    for field, values in (
+        ("kind", {"kind": "gossip"}),
+        ("stage", {"stage": "Somewhere else"}),
+        ("agency", {"agency": "fire"}),
+    ):
+        arguments = {"kind": "strength", "stage": "", "agency": "police", **values}
+        with pytest.raises(ValidationError) as refused:
+            archive_services.statement_correct(
+                actor=manager, statement=corrected, set_aside=False, seen_version=2, **arguments
+            )
+        assert field in refused.value.message_dict
+    corrected.refresh_from_db()
+    assert (corrected.kind, corrected.version) == ("cause_of_concern", 2)
+    # Saving it as it is records nothing.
+    archive_services.statement_correct(
+        actor=manager,
+        statement=corrected,
+        kind="cause_of_concern",
+        stage="Investigation",
+        agency="police",
+        set_aside=False,
+        seen_version=2,
+    )
+    assert AuditEvent.objects.filter(object_type="themes.statement").count() == 1
+
+
+def test_a_findings_statement_is_corrected_in_its_report_not_here(pub):
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    finding = Statement.objects.filter(source="finding").first()
+    with pytest.raises(ValidationError, match="in its report"):
+        archive_services.statement_correct(
+            actor=pub.users["analyst"],
+            statement=finding,
+            kind="strength",
+            stage="",
+            agency="police",
+            set_aside=False,
+            seen_version=finding.version,
+        )
+
+
+def test_a_statement_set_aside_counts_nowhere_until_taken_back(fw, imported):
+    from apps.themes import selectors, synthesis
+
+    services.codebook_load(actor=SYSTEM)
+    analyst = fw.users["analyst"]
+    statement = imported.statements.order_by("pk").first()
+    services.statement_claim(user=fw.users["inspector"], statement=statement)
+    everything = len(synthesis.corpus(synthesis.Scope()).rows)
+    set_aside = archive_services.statement_correct(
+        actor=analyst,
+        statement=statement,
+        kind=statement.kind,
+        stage=statement.stage,
+        agency=statement.agency,
+        set_aside=True,
+        seen_version=1,
+    )
+    assert not selectors.coding_corpus().filter(pk=statement.pk).exists()
+    assert len(synthesis.corpus(synthesis.Scope()).rows) == everything - 1
+    assert not StatementClaim.objects.filter(statement=statement).exists()
+    queue = selectors.review_queue(1, per_page=1000)
+    assert statement.pk not in {s.pk for s in queue["statements"]}
+    # Its page still opens, says so, and will not code it.
+    client = client_for(analyst)
+    page = client.get(reverse("themes:statement", args=[statement.pk]))
+    assert page.status_code == 200 and "Set aside as not a statement" in page.content.decode()
+    refused = client.post(
+        reverse("themes:statement", args=[statement.pk]),
+        {"themes": ["workforce"], "seen_version": services.codes_version(statement)},
+    )
+    assert refused.status_code == 200 and "take it back" in refused.content.decode()
+    assert not statement.codes.filter(set_by__isnull=False).exists()
+    # The imported report lists it, marked, and counts it apart.
+    report_page = client.get(reverse("themes:archive-report", args=[imported.pk]))
+    assert "Set aside" in report_page.content.decode()
+    assert report_page.context["set_aside"] == 1
+    assert report_page.context["statement_count"] == imported.statements.count() - 1
+    # Taken back, it counts again.
+    archive_services.statement_correct(
+        actor=analyst,
+        statement=set_aside,
+        kind=statement.kind,
+        stage=statement.stage,
+        agency=statement.agency,
+        set_aside=False,
+        seen_version=2,
+    )
+    assert len(synthesis.corpus(synthesis.Scope()).rows) == everything
+
+
+def test_who_may_correct_a_statement_and_the_form_says_what_is_wrong(fw, imported):
+    users = fw.users
+    statement = imported.statements.order_by("pk").first()
+    page = reverse("themes:statement", args=[statement.pk])
+    url = reverse("themes:statement-reading", args=[statement.pk])
+    for name in ALL_ROLES:
+        html = client_for(users[name]).get(page)
+        if name in CODERS:
+            offered = "Correct how the import read it" in html.content.decode()
+            assert offered == (name in CURATORS), name
+    for name in ALL_ROLES - CURATORS:
+        refused = client_for(users[name]).post(url, _reading(statement, kind="strength"))
+        assert refused.status_code == 403, name
+    assert client_for(users["analyst"]).get(url).status_code == 405
+    statement.refresh_from_db()
+    assert statement.version == 1
+    analyst = client_for(users["analyst"])
+    wrong = analyst.post(url, _reading(statement, kind="gossip"))
+    assert wrong.status_code == 400
+    assert "Select a valid choice" in wrong.content.decode()
+    assert re.search(r"<title>\s*Error:", wrong.content.decode())
+    back = reverse("themes:archive-report", args=[imported.pk])
+    saved = analyst.post(url, {**_reading(statement, stage="Investigation"), "back": back})
+    assert saved.status_code == 302
+    assert saved.url == f"{page}?back={quote(back, safe='')}"
+    statement.refresh_from_db()
+    assert (statement.stage, statement.version) == ("Investigation", 2)
+    # The page it returns to still goes back where the person came from.
+    again = analyst.get(saved.url).content.decode()
+    assert f'href="{back}" class="govuk-back-link"' in again
+    # A second person's form, read before, is refused with a message, not applied.
+    kind = statement.kind
+    stale = client_for(users["manager"]).post(
+        url, {**_reading(statement, kind="cause_of_concern"), "reading-seen_version": 1}
+    )
+    assert stale.status_code == 302
+    statement.refresh_from_db()
+    assert (statement.kind, statement.version) == (kind, 2) and kind != "cause_of_concern"
+    # An unknown statement, or a finding's: not found here.
+    assert analyst.post(reverse("themes:statement-reading", args=[99999])).status_code == 404

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.audit import SystemActor
+from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.inspections.models import Inspection, State
 from apps.themes import services, synthesis
@@ -956,3 +957,26 @@ def test_a_joint_letters_statements_about_another_agency_can_be_left_out(coded):
     assert "counts only those about the police" in body
     edit = analyst.get(reverse("themes:report-edit", args=[report.pk])).content.decode()
     assert re.search(r'name="police_only"[^>]*checked', edit)
+
+
+def test_the_figures_say_when_and_from_which_coding_they_were_made(coded):
+    """A printed copy shows which state of the coding it counts: the time, the codebook's
+    version and the classifier versions whose suggestions count, with how far to trust
+    them."""
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    page = analyst.get(reverse("themes:analysis"), {"from": 2021, "to": 2024}).content.decode()
+    number = services.current_codebook().number
+    assert f"with codebook version {number}." in page  # every statement coded by a person
+    assert "classifier version" not in page
+    row = stand_in_classifier()
+    ThemeCode.objects.filter(statement_id=made["all"][0]).update(
+        set_by=None, status="suggested", classifier=row, confidence=0.6
+    )
+    data_changed("themes")  # as the services do
+    page = analyst.get(reverse("themes:analysis"), {"from": 2021, "to": 2024}).content.decode()
+    assert f"with codebook version {number} and the suggestions of classifier version test" in (
+        page
+    )
+    assert f"macro F1 of about {synthesis.HELD_OUT_MACRO_F1:.2f}" in page
+    assert re.search(r"Figures as of \d{1,2} \w+ \d{4}, \d\d:\d\d", page)
