@@ -137,9 +137,7 @@ def archive_import(
     year = published_on.year if published_on else None
     # A joint inspection's letter speaks of every agency of the area: each statement is
     # marked with whom it is about. Every other report is the police inspectorate's own.
-    joint = programme_type in JOINT_TYPES or (
-        not programme_type and bool(archive.JOINT_TITLE.search(title))
-    )
+    joint = _is_joint(programme_type, title)
     try:
         with transaction.atomic():
             report = ArchiveReport.objects.create(
@@ -303,6 +301,71 @@ def archive_report_date(
                 + (f"{published_on:%-d %B %Y}" if published_on else "removed")
                 + f": {moved} statements counted in "
                 + (str(published_on.year) if published_on else "no year")
+            ),
+        )
+        data_changed("themes")
+    return locked
+
+
+def _is_joint(programme_type: str, title: str) -> bool:
+    """A joint inspection's report (its statements speak of every agency of an area): by its
+    programme type, or by its title when it has none."""
+    return programme_type in JOINT_TYPES or (
+        not programme_type and bool(archive.JOINT_TITLE.search(title))
+    )
+
+
+def archive_report_details(
+    *,
+    actor: Actor,
+    report: ArchiveReport,
+    programme_type: str,
+    force: Force | None,
+    seen: tuple[str, int | None],
+) -> ArchiveReport:
+    """A report's programme type and force, set or corrected after its import, and its
+    statements' with them (what the analysis counts them under). A change to or from a joint
+    inspection marks again whom each statement is about, except where a curator corrected
+    it. People's coding stays. Refused with ValidationError naming `programme_type`, or
+    StaleArchiveReport if someone else changed them since `seen` (type, force id) was read."""
+    _checked_fields(programme_type=programme_type, published_on=None, title="", source_url="")
+    with transaction.atomic():
+        locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
+        if (locked.programme_type, locked.force_id) != seen:
+            raise StaleArchiveReport(
+                "Someone else changed the report's type or force since you opened this page: "
+                "check them, then make your change again if it is still needed."
+            )
+        if (locked.programme_type, locked.force_id) == (
+            programme_type,
+            force.pk if force else None,
+        ):
+            return locked
+        before = audit_snapshot(locked)
+        joint = _is_joint(programme_type, locked.title)
+        remark = joint != _is_joint(locked.programme_type, locked.title)
+        locked.programme_type, locked.force = programme_type, force
+        locked.save(update_fields=["programme_type", "force"])
+        statements = Statement.objects.filter(archive_report=locked)
+        statements.update(programme_type=programme_type, force=force)
+        marked = 0
+        if remark:
+            uncorrected = list(statements.filter(corrected_at__isnull=True).only("pk", "text"))
+            for statement in uncorrected:
+                statement.agency = archive.agency_of(statement.text) if joint else Agency.POLICE
+            Statement.objects.bulk_update(uncorrected, ["agency"], batch_size=1000)
+            marked = len(uncorrected)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=locked,
+            before=before,
+            after=audit_snapshot(locked),
+            summary=f"Type and force of \u201c{locked.title}\u201d changed; "
+            + (
+                f"whom {marked} of its statements are about marked again"
+                if remark
+                else "its statements follow"
             ),
         )
         data_changed("themes")

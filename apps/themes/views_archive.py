@@ -245,6 +245,65 @@ def archive_date(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+class DetailsForm(forms.Form):
+    programme_type = forms.ChoiceField(
+        label="Type of inspection",
+        required=False,
+        choices=[("", "Not known"), *ProgrammeType.choices],
+        help_text="The analysis counts its statements under this type. A joint inspection's "
+        "statements are marked with whom each is about (the police, another agency, or "
+        "agencies working together).",
+    )
+    force = forms.ModelChoiceField(
+        label="Force inspected",
+        queryset=Force.objects.defer("boundary", "boundary_map").order_by("name"),
+        required=False,
+        empty_label="None: a national or multi-force report",
+    )
+    seen_programme_type = forms.CharField(required=False, widget=forms.HiddenInput)
+    seen_force = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def archive_details(request: HttpRequest, pk: int) -> HttpResponse:
+    permissions.require_curator(request)
+    report = _report(pk)
+    posted = request.method == "POST"
+    form = DetailsForm(
+        request.POST if posted else None,
+        initial={
+            "programme_type": report.programme_type,
+            "force": report.force_id,
+            "seen_programme_type": report.programme_type,
+            "seen_force": report.force_id,
+        },
+    )
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            archive_services.archive_report_details(
+                actor=request.user,
+                report=report,
+                programme_type=data["programme_type"],
+                force=data["force"],
+                seen=(data["seen_programme_type"] or "", data["seen_force"]),
+            )
+        except archive_services.StaleArchiveReport as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The type and force are saved; its statements follow.")
+            return redirect("themes:archive-report", pk=report.pk)
+    return render(
+        request,
+        "themes/archive_details.html",
+        {"report": report, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -278,5 +337,6 @@ urlpatterns: list[URLPattern] = [
     path("themes/archive/import/", archive_import, name="archive-import"),
     path("themes/archive/<int:pk>/", archive_report, name="archive-report"),
     path("themes/archive/<int:pk>/date/", archive_date, name="archive-date"),
+    path("themes/archive/<int:pk>/details/", archive_details, name="archive-details"),
     path("themes/archive/<int:pk>/remove/", archive_delete, name="archive-delete"),
 ]

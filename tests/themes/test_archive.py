@@ -1704,3 +1704,75 @@ def test_who_may_correct_a_statement_and_the_form_says_what_is_wrong(fw, importe
     assert (statement.kind, statement.version) == (kind, 2) and kind != "cause_of_concern"
     # An unknown statement, or a finding's: not found here.
     assert analyst.post(reverse("themes:statement-reading", args=[99999])).status_code == 404
+
+
+def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(fw):
+    analyst = fw.users["analyst"]
+    report = archive_services.archive_import(
+        actor=analyst,
+        file_name="eastmarch-ncpi-2025.html",
+        data=sample("eastmarch-ncpi-2025.html"),
+    )
+    assert report.programme_type == "" and set(
+        report.statements.values_list("agency", flat=True)
+    ) == {"police"}
+    kept = report.statements.order_by("pk").first()
+    archive_services.statement_correct(
+        actor=analyst,
+        statement=kept,
+        kind=kept.kind,
+        stage=kept.stage,
+        agency="health",
+        set_aside=False,
+        seen_version=1,
+    )
+    force = ForceFactory(name="Eastvale Police (test)")
+    with pytest.raises(ValidationError) as refused:
+        archive_services.archive_report_details(
+            actor=analyst, report=report, programme_type="bogus", force=force, seen=("", None)
+        )
+    assert "programme_type" in refused.value.message_dict
+    archive_services.archive_report_details(
+        actor=analyst, report=report, programme_type="jtai", force=force, seen=("", None)
+    )
+    report.refresh_from_db()
+    assert (report.programme_type, report.force) == ("jtai", force)
+    statements = report.statements.all()
+    assert {(s.programme_type, s.force_id) for s in statements} == {("jtai", force.pk)}
+    # Now a joint inspection's: whom each is about marked by the rules, bar the corrected one.
+    assert len({s.agency for s in statements}) > 1
+    assert statements.get(pk=kept.pk).agency == "health"
+    event = AuditEvent.objects.filter(object_type="themes.archivereport", action="update").get()
+    assert "marked again" in event.summary
+    # Back to an NCPI: about the police again, the corrected one still as corrected.
+    with pytest.raises(archive_services.StaleArchiveReport):
+        archive_services.archive_report_details(
+            actor=analyst, report=report, programme_type="ncpi", force=None, seen=("", None)
+        )
+    archive_services.archive_report_details(
+        actor=analyst, report=report, programme_type="ncpi", force=None, seen=("jtai", force.pk)
+    )
+    agencies = dict(report.statements.values_list("pk", "agency"))
+    assert agencies.pop(kept.pk) == "health" and set(agencies.values()) == {"police"}
+
+
+def test_who_may_change_an_imports_type_and_force(fw, imported):
+    users = fw.users
+    url = reverse("themes:archive-details", args=[imported.pk])
+    for name in ALL_ROLES:
+        expected = 200 if name in CURATORS else 403
+        assert client_for(users[name]).get(url).status_code == expected, name
+    posted = {"programme_type": "ncpi_review", "force": "", "seen_programme_type": "ncpi"}
+    for name in ALL_ROLES - CURATORS:
+        assert client_for(users[name]).post(url, posted).status_code == 403, name
+    analyst = client_for(users["analyst"])
+    wrong = analyst.post(url, {**posted, "programme_type": "bogus"})
+    assert wrong.status_code == 400 and "Select a valid choice" in wrong.content.decode()
+    assert analyst.post(url, posted).status_code == 302
+    imported.refresh_from_db()
+    assert imported.programme_type == "ncpi_review"
+    assert set(imported.statements.values_list("programme_type", flat=True)) == {"ncpi_review"}
+    page = analyst.get(reverse("themes:archive-report", args=[imported.pk])).content.decode()
+    assert url in page
+    lead = client_for(users["lead"]).get(reverse("themes:archive-report", args=[imported.pk]))
+    assert url not in lead.content.decode()
