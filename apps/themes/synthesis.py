@@ -955,6 +955,9 @@ def _overall(data: Corpus) -> list[dict[str, Any]]:
             "name": names[c.theme],
             **_cell(data, c, Figure(theme=c.theme)),
             "reports_link": evidence_link(data, Figure(theme=c.theme), reports=True),
+            # As a national thematic puts it ("raised in 17 of the 64 inspections"): a
+            # report that makes the same point in its summary and its body counts once.
+            "reports_share": c.reports / data.reports if data.reports else 0.0,
         }
         for c in cells
     ]

@@ -980,3 +980,19 @@ def test_the_figures_say_when_and_from_which_coding_they_were_made(coded):
     )
     assert f"macro F1 of about {synthesis.HELD_OUT_MACRO_F1:.2f}" in page
     assert re.search(r"Figures as of \d{1,2} \w+ \d{4}, \d\d:\d\d", page)
+
+
+def test_each_theme_says_how_many_of_the_reports_raise_it(coded):
+    """As a national thematic says it: a theme raised in so many of the reports, however
+    many times each raises it."""
+    pub, _ = coded
+    page = client_for(pub.users["analyst"]).get(
+        reverse("themes:analysis"), {"from": 2021, "to": 2024}
+    )
+    overall = {c["key"]: c for c in page.context["overall"]}
+    assert page.context["summary"]["reports"] == 12
+    # Online abuse: in every report of 2021 to 2024; workforce likewise (the rest of each).
+    assert overall["online_abuse"]["reports"] == 12
+    assert overall["online_abuse"]["reports_share"] == 1.0
+    html = page.content.decode()
+    assert "Reports raising it, of 12" in html and "(100%)" in html
