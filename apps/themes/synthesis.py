@@ -72,6 +72,15 @@ class ThemeMoved(ScopeError):
         self.was, self.becomes = was, becomes  # their names
 
 
+class ThemeSplit(ScopeError):
+    """A link's theme (`parameter`) was split since into `parts` ((key, name) of each of the
+    current codebook's themes it became)."""
+
+    def __init__(self, message: str, parameter: str, parts: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.parameter, self.parts = parameter, parts
+
+
 def _unknown_theme(parameter: str, key: str) -> ScopeError:
     """Why `key` is not a theme of the current codebook: renamed or merged since (ThemeMoved),
     split or removed since, or never one."""
@@ -86,15 +95,18 @@ def _unknown_theme(parameter: str, key: str) -> ScopeError:
         return ThemeMoved(parameter, key, now, was=was[0]["name"], becomes=becomes[0]["name"])
     parts = split.get(key)
     if parts:
-        names = list(
+        became = list(
             Theme.objects.filter(codebook=current, key__in=parts)
             .order_by("order", "key")
-            .values_list("name", flat=True)
+            .values_list("key", "name")
         )
-        return ScopeError(
+        names = [name for _, name in became]
+        return ThemeSplit(
             f"{parameter}: {key!r} was a theme of an earlier codebook version and has since "
             f"been split into {', '.join(names[:-1])} and {names[-1]}: its statements are "
-            "coded to those now, or wait in the review queue for a person to choose"
+            "coded to those now, or wait in the review queue for a person to choose",
+            parameter,
+            became,
         )
     if Theme.objects.filter(key=key).exists():
         return ScopeError(

@@ -165,8 +165,23 @@ def analysis(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _evidence_refused(request: HttpRequest, problem: str, back: tuple[str, str]) -> HttpResponse:
-    return render(request, "themes/evidence.html", {"problem": problem, "back": back}, status=400)
+def _evidence_refused(
+    request: HttpRequest, problem: str | synthesis.ScopeError, back: tuple[str, str]
+) -> HttpResponse:
+    """The evidence page, refusing what was asked and saying why; for a theme split since
+    the link was made, with links to the same figure for each of its parts."""
+    parts: list[tuple[str, str]] = []
+    if isinstance(problem, synthesis.ThemeSplit):
+        for key, name in problem.parts:
+            query = request.GET.copy()
+            query[problem.parameter] = key
+            parts.append((name, f"{request.path}?{query.urlencode()}"))
+    return render(
+        request,
+        "themes/evidence.html",
+        {"problem": str(problem), "parts": parts, "back": back},
+        status=400,
+    )
 
 
 def _to_moved_theme(request: HttpRequest, moved: synthesis.ThemeMoved, path: str) -> HttpResponse:
@@ -223,7 +238,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
         )
         return _to_moved_theme(request, moved, reverse("themes:evidence"))
     except synthesis.ScopeError as error:
-        return _evidence_refused(request, str(error), back)
+        return _evidence_refused(request, error, back)
     return render(
         request,
         "themes/evidence.html",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -1193,6 +1194,12 @@ def test_rename_merge_and_split_pages(site):
     assert "and Information sharing: its statements are coded to those now, or wait" in (
         split_away.content.decode()
     )
+    # With a link to the same figure for each of its parts.
+    parts = split_away.context["parts"]
+    assert [name for name, _ in parts][-1] == "Information sharing" and len(parts) >= 2
+    for _, link in parts:
+        assert "partnership" not in link and analyst.get(link).status_code == 200
+        assert f'href="{escape(link)}"' in split_away.content.decode()
     # The split form opened for a theme split since: it says so rather than open blank.
     gone = analyst.get(split, {"key": "partnership"}).content.decode()
     assert "partnership is not a theme of the current codebook (version 4)" in gone

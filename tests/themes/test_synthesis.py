@@ -996,3 +996,17 @@ def test_each_theme_says_how_many_of_the_reports_raise_it(coded):
     assert overall["online_abuse"]["reports_share"] == 1.0
     html = page.content.decode()
     assert "Reports raising it, of 12" in html and "(100%)" in html
+
+
+def test_a_theme_no_statement_is_coded_to_is_not_tested_for_a_trend(coded):
+    pub, _ = coded
+    page = client_for(pub.users["analyst"]).get(
+        reverse("themes:analysis"), {"from": 2021, "to": 2024}
+    )
+    trends = {t["key"]: t for t in page.context["trends"]}
+    assert trends["custody_detention"]["p"] is None  # nothing coded to it
+    row = re.search(
+        r"<th[^>]*>Children in police custody[^<]*</th>\s*<td[^>]*>([^<]*)</td>",
+        page.content.decode().split('id="trends"', 1)[1],
+    )
+    assert row is not None and row[1] == "Not tested (no statement is coded to it, or every one is)"
