@@ -795,6 +795,23 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…"
 
 
+def _label_lines(label: str) -> list[str]:
+    """A bar's label on one line, or on two broken between words ("Multi-agency working
+    and" / "information sharing"), the second shortened with "…" only if still too long."""
+    if len(label) <= LABEL_CHARACTERS:
+        return [label]
+    first, rest = "", label
+    for word in label.split(" "):
+        candidate = f"{first} {word}".strip()
+        if len(candidate) > LABEL_CHARACTERS:
+            break
+        first = candidate
+    if not first:  # one word longer than a line
+        return [_short(label)]
+    rest = label[len(first) :].strip()
+    return [first, _short(rest)]
+
+
 def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:
     return (
         f'<svg class="app-report-chart app-theme-chart" xmlns="http://www.w3.org/2000/svg" '
@@ -888,9 +905,16 @@ def bar_chart_svg(
     y = top_y
     for label, value, lo, hi in checked:
         middle = y + BAR_HEIGHT / 2
-        parts.append(
-            f'<text x="0" y="{middle + 4.5:.1f}" fill="{TEXT}">{escape(_short(label))}</text>'
-        )
+        lines = _label_lines(label)
+        if len(lines) == 1:
+            parts.append(
+                f'<text x="0" y="{middle + 4.5:.1f}" fill="{TEXT}">{escape(lines[0])}</text>'
+            )
+        else:  # two lines in the row's height (the bar's and the gap after it)
+            parts.append(
+                f'<text x="0" y="{middle - 2:.1f}" fill="{TEXT}">{escape(lines[0])}'
+                f'<tspan x="0" dy="14">{escape(lines[1])}</tspan></text>'
+            )
         if value > 0:
             parts.append(
                 f'<rect x="{LABEL_WIDTH}" y="{y}" width="{x(value) - LABEL_WIDTH:.1f}" '

@@ -821,7 +821,19 @@ def test_bar_chart_other_units_and_long_labels():
     )
     written = texts(root)
     assert "12 statements" in written
-    assert any(t.endswith("…") and len(t) == 34 for t in written)
+    # A long label on two lines, broken between words; shortened only past two lines.
+    assert "A theme with a very long name that" in written
+    assert [t.text for t in root.iter(f"{SVG}tspan")] == ["goes on and on"]
+    longer = parsed(
+        bar_chart_svg(
+            [("Multi-agency working and information sharing between every agency", 3, 2, 4)],
+            title="Statements",
+            unit=" statements",
+        )
+    )
+    second = [t.text for t in longer.iter(f"{SVG}tspan")]
+    assert "Multi-agency working and" in texts(longer)
+    assert len(second) == 1 and second[0].endswith("…") and len(second[0]) == 34
 
 
 @pytest.mark.parametrize(
