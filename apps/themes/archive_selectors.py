@@ -41,7 +41,8 @@ def archive_reports(page: str | int | None, per_page: int = 50) -> dict[str, Any
     reports = (
         ArchiveReport.objects.select_related("force")
         .defer("force__boundary", "force__boundary_map")
-        .annotate(statement_count=Count("statements"))
+        # Those a curator set aside as not statements are not counted (as on its page).
+        .annotate(statement_count=Count("statements", filter=Q(statements__set_aside=False)))
         .order_by("-published_on", "title", "id")
     )
     paginator = Paginator(reports, per_page)

@@ -1651,6 +1651,8 @@ def test_a_statement_set_aside_counts_nowhere_until_taken_back(fw, imported):
     assert "Set aside" in report_page.content.decode()
     assert report_page.context["set_aside"] == 1
     assert report_page.context["statement_count"] == imported.statements.count() - 1
+    listed = client.get(reverse("themes:archive")).context["reports"]
+    assert [r.statements for r in listed] == [imported.statements.count() - 1]
     # Taken back, it counts again.
     archive_services.statement_correct(
         actor=analyst,
