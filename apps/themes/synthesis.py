@@ -841,9 +841,15 @@ def statements_table(data: Corpus, rows: Sequence[CodedRow], base: str) -> list[
 def figures_table(data: Corpus, facet: str) -> list[list[Any]]:
     """Each theme's prevalence, over the whole scope and by `facet`'s groups, as a table with
     a header: the analysis page's figures to take away. Shares and interval bounds are
-    proportions (0 to 1)."""
+    proportions (0 to 1). Each row also says what it counts and when (the scope, the
+    codebook's version, the time), so a copy taken away can be read on its own."""
     keys = [k for k, _ in data.themes]
     names = data.names
+    made = [
+        data.scope.describe(),
+        data.codebook.number if data.codebook else "",
+        timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    ]
     out: list[list[Any]] = [
         [
             "Theme",
@@ -854,6 +860,9 @@ def figures_table(data: Corpus, facet: str) -> list[list[Any]]:
             "95% interval, low",
             "95% interval, high",
             "Reports",
+            "Scope",
+            "Codebook version",
+            "Figures as of",
         ]
     ]
     if not data.rows:
@@ -874,6 +883,7 @@ def figures_table(data: Corpus, facet: str) -> list[list[Any]]:
                 round(c.low, 4),
                 round(c.high, 4),
                 c.reports,
+                *made,
             ]
         )
     return out

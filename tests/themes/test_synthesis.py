@@ -886,6 +886,11 @@ def test_the_statements_and_figures_download_as_csv_and_xlsx(coded):
     assert by[("Online", "All")][2:4] == ["60", "120"]
     assert by[("Online", "2024")][2:4] == ["24", "30"]
     assert by[("Online", "2024")][4] == "0.8"
+    # Each row says what it counts and when, to be read on its own.
+    assert table[0][-3:] == ["Scope", "Codebook version", "Figures as of"]
+    number = str(services.current_codebook().number)
+    assert {(r[-3], r[-2]) for r in table[1:]} == {("all years; every programme type", number)}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", table[1][-1])
     assert AuditEvent.objects.filter(action="export", object_type="themes.analysis").count() == 1
     # A text that a spreadsheet would read as a formula is written as text.
     Statement.objects.filter(pk=first.pk).update(text='=HYPERLINK("http://x.example")')
