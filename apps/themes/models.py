@@ -150,6 +150,24 @@ class Agency(models.TextChoices):
 POLICE_AGENCIES = (Agency.POLICE, Agency.MULTI_AGENCY)
 
 
+# Methodology stage codes the import's words do not name.
+_CODE_STAGES = {
+    "managing_risk": "Managing those posing a risk to children",
+    "progress": "Progress against the recommendations",
+}
+
+
+def stage_words(stage: str) -> str:
+    """A methodology's stage code ("initial_contact", "leadership") as the import names that
+    stage ("Initial contact", "Leadership and management"); a stage in words as it is."""
+    if not stage or " " in stage or stage != stage.lower():
+        return stage
+    from .archive import stage_of
+
+    words = stage.replace("_", " ")
+    return _CODE_STAGES.get(stage) or stage_of([words]) or words.capitalize()
+
+
 class Statement(models.Model):
     """One statement of the corpus: a finding or recommendation in the system (kept in step
     with it), or a statement from an imported report."""
@@ -229,10 +247,10 @@ class Statement(models.Model):
 
     @property
     def stage_label(self) -> str:
-        """A methodology's stage code (initial_contact) in words; a heading as it is."""
-        if " " not in self.stage and "_" in self.stage:
-            return self.stage.replace("_", " ").capitalize()
-        return self.stage
+        """The stage or topic in the words the import gives it, whichever methodology's code
+        a finding has ("trusted_adult" and an imported "Trusted adults" alike, "Trusted
+        adults"), so that the two read and sort as one; a heading as it is."""
+        return stage_words(self.stage)
 
     @property
     def kind_label(self) -> str:

@@ -86,3 +86,23 @@ def test_a_bad_coded_file_lists_every_problem_by_line(tmp_path: Path):
 
 def test_same_statement_ignores_case_and_spacing():
     assert normalised("  The Force  has\ta plan ") == normalised("the force has a plan")
+
+
+@pytest.mark.parametrize(
+    "stage, words",
+    [
+        ("trusted_adult", "Trusted adults"),
+        ("Trusted adults", "Trusted adults"),
+        ("investigation", "Investigation"),
+        ("leadership", "Leadership and management"),
+        ("managing_risk", "Managing those posing a risk to children"),
+        ("initial_response", "Initial contact"),
+        ("child_sexual_abuse", "Child sexual abuse"),
+        ("Workforce and training", "Workforce and training"),
+        ("", ""),
+    ],
+)
+def test_a_findings_stage_code_reads_as_the_import_names_that_stage(stage, words):
+    from apps.themes.models import stage_words
+
+    assert stage_words(stage) == words
