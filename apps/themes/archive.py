@@ -1306,10 +1306,13 @@ def agency_of(text: str) -> str:
     police, probation and health services share..."); else the one agency the rest names;
     else agencies working together (a letter's statement about no agency in particular, "The
     voice of the child is not consistently heard", is about them all)."""
-    words = text.split()
+    words = text.replace("\u2019", "'").split()  # a curly apostrophe as a straight one
+    text = " ".join(words)
     opening = " ".join(words[:OPENING_WORDS])
     named = _agencies(opening)
-    if len(named) == 1 and not _TOGETHER.search(opening):
+    # "Social workers and police officers jointly...": the opening starts a list of agencies.
+    listing = bool(re.search(r"\band\b|,", opening))
+    if len(named) == 1 and not _TOGETHER.search(opening) and not listing:
         return named[0]
     subject = " ".join(words[:SUBJECT_WORDS])
     named = _agencies(subject)

@@ -259,7 +259,7 @@ def heading_path(headings: tuple[str, ...]) -> str:
 
 
 class StaleArchiveReport(Exception):
-    """The report's date changed since the person's form was read."""
+    """The report's date, type or force changed since the person's form was read."""
 
 
 def archive_report_date(
@@ -350,10 +350,18 @@ def archive_report_details(
         statements.update(programme_type=programme_type, force=force)
         marked = 0
         if remark:
-            uncorrected = list(statements.filter(corrected_at__isnull=True).only("pk", "text"))
+            # Locked, so that no correction lands in between; each one's version moves on,
+            # so a correction form read before this is refused rather than saving the old
+            # agency back.
+            uncorrected = list(
+                statements.filter(corrected_at__isnull=True)
+                .select_for_update()
+                .only("pk", "text", "version")
+            )
             for statement in uncorrected:
                 statement.agency = archive.agency_of(statement.text) if joint else Agency.POLICE
-            Statement.objects.bulk_update(uncorrected, ["agency"], batch_size=1000)
+                statement.version += 1
+            Statement.objects.bulk_update(uncorrected, ["agency", "version"], batch_size=1000)
             marked = len(uncorrected)
         audit_record(
             actor=actor,

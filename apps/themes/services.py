@@ -372,6 +372,13 @@ def codes_decide(
         # it is still the current one.
         CodebookVersion.objects.select_for_update().get(pk=codebook_row.pk)
         locked = Statement.objects.select_for_update().get(pk=statement.pk)
+        if locked.set_aside:
+            raise ValidationError(
+                {
+                    "themes": "This statement has been set aside as not a statement: take it "
+                    "back into the corpus before coding it."
+                }
+            )
         if current_codebook().pk != codebook_row.pk:
             raise StaleCodes(
                 "The codebook was revised since you opened this statement: reload it to code "

@@ -33,20 +33,15 @@ def review(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def statement(request: HttpRequest, pk: int) -> HttpResponse:
-    permissions.require_coder(request)
-    item = get_object_or_404(
-        selectors.coding_corpus(set_aside=True).select_related(
-            "inspection", "paragraph", "corrected_by"
-        ),
-        pk=pk,
-    )
+def _coding(
+    request: HttpRequest, item: Statement, detail: dict[str, Any], *, bound: bool
+) -> tuple[DecideForm, list[Any]]:
+    """The form to code the statement's themes (`bound` to the POST), its current themes
+    ticked, each suggested one with how sure the classifier is; and the codebook's themes."""
     try:
         codebook = services.current_codebook()
     except CodebookError:
         codebook = None
-    detail = selectors.statement_detail(item)
     suggested = [c for c in detail["codes"] if c.status == "suggested"]
     # A codebook split's placeholder (no classifier, no person): a part to choose, not ticked.
     parts = {c.theme.key for c in suggested if c.is_split_placeholder}
@@ -67,6 +62,24 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
         for c in detail["codes"]
         if c.status == "confirmed" or (c.status == "suggested" and c.theme.key not in parts)
     ]
+    form = DecideForm(
+        request.POST if bound else None,
+        choices=choices,
+        initial={"themes": current, "seen_version": services.codes_version(item)},
+    )
+    return form, themes
+
+
+@login_required
+def statement(request: HttpRequest, pk: int) -> HttpResponse:
+    permissions.require_coder(request)
+    item = get_object_or_404(
+        selectors.coding_corpus(set_aside=True).select_related(
+            "inspection", "paragraph", "corrected_by"
+        ),
+        pk=pk,
+    )
+    detail = selectors.statement_detail(item)
     # Opened from the review queue to code it: theirs there for a while, unless someone else
     # has it open. Opened from elsewhere (a report's quotation, the evidence): only read.
     if (
@@ -78,15 +91,8 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
         held = services.statement_claim(user=request.user, statement=item)
     else:
         held = selectors.claim_held(item, request.user)
-    form = DecideForm(
-        request.POST or None,
-        choices=choices,
-        initial={"themes": current, "seen_version": services.codes_version(item)},
-    )
-    if request.method == "POST" and item.set_aside:
-        form.add_error(None, "This statement has been set aside as not a statement: take it "
-                       "back into the corpus before coding it.")  # fmt: skip
-    elif request.method == "POST" and form.is_valid():
+    form, themes = _coding(request, item, detail, bound=request.method == "POST")
+    if request.method == "POST" and form.is_valid():
         try:
             services.codes_decide(
                 actor=request.user,
@@ -192,14 +198,7 @@ def statement_reading(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(page + (f"?{urlencode({'back': back})}" if back else ""))
     detail = selectors.statement_detail(item)
-    try:
-        themes = list(services.current_codebook().themes.all())
-    except CodebookError:
-        themes = []
-    form = DecideForm(
-        choices=[(t.key, t.name) for t in themes],
-        initial={"seen_version": services.codes_version(item)},
-    )
+    form, themes = _coding(request, item, detail, bound=False)  # the reading was posted
     held = selectors.claim_held(item, request.user)
     return _statement_page(
         request, item, detail, form=form, themes=themes, held=held, reading=reading, status=400

@@ -1487,6 +1487,9 @@ def test_whom_a_joint_letters_statements_are_about_against_their_labels(capsys):
         ("Caseloads in the children's social care teams are high.", "social_care"),
         ("Health practitioners in the MASH see GP records.", "health"),
         ("In some cases, officers did not identify other children at the address.", "police"),
+        ("Social workers and police officers jointly investigate most cases.", "multi_agency"),
+        ("Health visitors and police officers share information in the MASH.", "multi_agency"),
+        ("Managers in children\u2019s services review every plan.", "social_care"),
     ],
 )
 def test_whom_a_statement_is_about_from_its_words(text, agency):
@@ -1602,6 +1605,8 @@ def test_a_findings_statement_is_corrected_in_its_report_not_here(pub):
     services.codebook_load(actor=SYSTEM)
     services.statements_sync()
     finding = Statement.objects.filter(source="finding").first()
+    reading = reverse("themes:statement-reading", args=[finding.pk])
+    assert client_for(pub.users["analyst"]).post(reading).status_code == 404
     with pytest.raises(ValidationError, match="in its report"):
         archive_services.statement_correct(
             actor=pub.users["analyst"],
@@ -1645,6 +1650,13 @@ def test_a_statement_set_aside_counts_nowhere_until_taken_back(fw, imported):
         {"themes": ["workforce"], "seen_version": services.codes_version(statement)},
     )
     assert refused.status_code == 200 and "take it back" in refused.content.decode()
+    with pytest.raises(ValidationError, match="take it back"):
+        services.codes_decide(
+            actor=analyst,
+            statement=statement,
+            themes=["workforce"],
+            seen_version=services.codes_version(statement),
+        )
     assert not statement.codes.filter(set_by__isnull=False).exists()
     # The imported report lists it, marked, and counts it apart.
     report_page = client.get(reverse("themes:archive-report", args=[imported.pk]))
@@ -1682,10 +1694,20 @@ def test_who_may_correct_a_statement_and_the_form_says_what_is_wrong(fw, importe
     assert client_for(users["analyst"]).get(url).status_code == 405
     statement.refresh_from_db()
     assert statement.version == 1
+    services.codebook_load(actor=SYSTEM)
+    services.codes_decide(
+        actor=users["analyst"],
+        statement=statement,
+        themes=["workforce"],
+        seen_version=services.codes_version(statement),
+    )
     analyst = client_for(users["analyst"])
     wrong = analyst.post(url, _reading(statement, kind="gossip"))
     assert wrong.status_code == 400
     assert "Select a valid choice" in wrong.content.decode()
+    # The statement's coding is shown as it is, its themes ticked.
+    assert wrong.context["form"].initial["themes"] == ["workforce"]
+    assert re.search(r'value="workforce"[^>]*checked', wrong.content.decode())
     assert re.search(r"<title>\s*Error:", wrong.content.decode())
     back = reverse("themes:archive-report", args=[imported.pk])
     saved = analyst.post(url, {**_reading(statement, stage="Investigation"), "back": back})
@@ -1734,9 +1756,22 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
             actor=analyst, report=report, programme_type="bogus", force=force, seen=("", None)
         )
     assert "programme_type" in refused.value.message_dict
+    other = report.statements.exclude(pk=kept.pk).order_by("pk").first()
+    read_before = other.version
     archive_services.archive_report_details(
         actor=analyst, report=report, programme_type="jtai", force=force, seen=("", None)
     )
+    # A correction form read before the change is refused, not saving the old agency back.
+    with pytest.raises(archive_services.StaleStatement):
+        archive_services.statement_correct(
+            actor=analyst,
+            statement=other,
+            kind=other.kind,
+            stage=other.stage,
+            agency="police",
+            set_aside=False,
+            seen_version=read_before,
+        )
     report.refresh_from_db()
     assert (report.programme_type, report.force) == ("jtai", force)
     statements = report.statements.all()

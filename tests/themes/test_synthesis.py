@@ -990,17 +990,26 @@ def test_the_figures_say_when_and_from_which_coding_they_were_made(coded):
 def test_each_theme_says_how_many_of_the_reports_raise_it(coded):
     """As a national thematic says it: a theme raised in so many of the reports, however
     many times each raises it."""
-    pub, _ = coded
-    page = client_for(pub.users["analyst"]).get(
-        reverse("themes:analysis"), {"from": 2021, "to": 2024}
+    pub, made = coded
+    # Supervision: raised by one statement of one report.
+    person = pub.users["analyst"]
+    one = Statement.objects.get(pk=made["workforce"][0])
+    services.codes_decide(
+        actor=person,
+        statement=one,
+        themes=["workforce", "supervision"],
+        seen_version=services.codes_version(one),
     )
+    page = client_for(person).get(reverse("themes:analysis"), {"from": 2021, "to": 2024})
     overall = {c["key"]: c for c in page.context["overall"]}
+    assert overall["supervision"]["reports"] == 1
+    assert overall["supervision"]["reports_share"] == pytest.approx(1 / 12)
     assert page.context["summary"]["reports"] == 12
     # Online abuse: in every report of 2021 to 2024; workforce likewise (the rest of each).
     assert overall["online_abuse"]["reports"] == 12
     assert overall["online_abuse"]["reports_share"] == 1.0
     html = page.content.decode()
-    assert "Reports raising it, of 12" in html and "(100%)" in html
+    assert "Reports raising it, of 12" in html and "(100%)" in html and "(8%)" in html
 
 
 def test_a_theme_no_statement_is_coded_to_is_not_tested_for_a_trend(coded):

@@ -10,15 +10,20 @@ def mark_joint_statements(apps, schema_editor):
     with whom they are about: marked now, by the same rules as an import."""
     from apps.themes import archive
 
+    ArchiveReport = apps.get_model("themes", "ArchiveReport")
     Statement = apps.get_model("themes", "Statement")
-    joint = Statement.objects.filter(source="archive").select_related("archive_report")
-    for statement in joint.iterator():
-        report = statement.archive_report
-        if report.programme_type in JOINT_TYPES or (
-            not report.programme_type and archive.JOINT_TITLE.search(report.title)
-        ):
-            statement.agency = archive.agency_of(statement.text)
-            statement.save(update_fields=["agency"])
+    joint = [
+        pk
+        for pk, programme_type, title in ArchiveReport.objects.values_list(
+            "pk", "programme_type", "title"
+        )
+        if programme_type in JOINT_TYPES
+        or (not programme_type and archive.JOINT_TITLE.search(title))
+    ]
+    marked = list(Statement.objects.filter(archive_report__in=joint).only("pk", "text"))
+    for statement in marked:
+        statement.agency = archive.agency_of(statement.text)
+    Statement.objects.bulk_update(marked, ["agency"], batch_size=1000)
 
 
 class Migration(migrations.Migration):
