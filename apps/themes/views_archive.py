@@ -6,6 +6,7 @@ programme manager)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -201,6 +202,36 @@ def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _report_change(
+    request: HttpRequest,
+    report: ArchiveReport,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], object],
+    *,
+    template: str,
+    saved: str,
+) -> HttpResponse:
+    """A curator's change to an imported report: `save` with the form's data once it is
+    valid, then back to the report; else the form again, saying what is wrong (someone
+    else's change since, or a field), with a 400."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except archive_services.StaleArchiveReport as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, saved)
+            return redirect("themes:archive-report", pk=report.pk)
+    return render(
+        request,
+        template,
+        {"report": report, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
 class DateForm(forms.Form):
     published_on = forms.DateField(
         label="Date published",
@@ -222,26 +253,18 @@ def archive_date(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if posted else None,
         initial={"published_on": report.published_on, "seen": report.published_on},
     )
-    if posted and form.is_valid():
-        try:
-            archive_services.archive_report_date(
-                actor=request.user,
-                report=report,
-                published_on=form.cleaned_data["published_on"],
-                seen=form.cleaned_data["seen"],
-            )
-        except archive_services.StaleArchiveReport as error:
-            form.add_error(None, str(error))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The publication date is saved.")
-            return redirect("themes:archive-report", pk=report.pk)
-    return render(
+    return _report_change(
         request,
-        "themes/archive_date.html",
-        {"report": report, "form": form},
-        status=400 if form.errors else 200,
+        report,
+        form,
+        lambda data: archive_services.archive_report_date(
+            actor=request.user,
+            report=report,
+            published_on=data["published_on"],
+            seen=data["seen"],
+        ),
+        template="themes/archive_date.html",
+        saved="The publication date is saved.",
     )
 
 
@@ -279,28 +302,19 @@ def archive_details(request: HttpRequest, pk: int) -> HttpResponse:
             "seen_force": report.force_id,
         },
     )
-    if posted and form.is_valid():
-        data = form.cleaned_data
-        try:
-            archive_services.archive_report_details(
-                actor=request.user,
-                report=report,
-                programme_type=data["programme_type"],
-                force=data["force"],
-                seen=(data["seen_programme_type"] or "", data["seen_force"]),
-            )
-        except archive_services.StaleArchiveReport as error:
-            form.add_error(None, str(error))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The type and force are saved; its statements follow.")
-            return redirect("themes:archive-report", pk=report.pk)
-    return render(
+    return _report_change(
         request,
-        "themes/archive_details.html",
-        {"report": report, "form": form},
-        status=400 if form.errors else 200,
+        report,
+        form,
+        lambda data: archive_services.archive_report_details(
+            actor=request.user,
+            report=report,
+            programme_type=data["programme_type"],
+            force=data["force"],
+            seen=(data["seen_programme_type"] or "", data["seen_force"]),
+        ),
+        template="themes/archive_details.html",
+        saved="The type and force are saved; its statements follow.",
     )
 
 
