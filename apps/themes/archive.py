@@ -1238,6 +1238,19 @@ JOINT_TITLE = re.compile(
     r"\bmulti-agency response\b",
     re.IGNORECASE,
 )
+# The programme types of joint inspections (inspections.models.JOINT_TYPES, as this module
+# imports no Django; a test keeps the two the same).
+JOINT_PROGRAMME_TYPES = frozenset({"jtai", "jicpa"})
+
+
+def is_joint(programme_type: str, title: str) -> bool:
+    """A joint inspection's report (its statements speak of every agency of an area): by its
+    programme type, or by its title when it has none."""
+    return programme_type in JOINT_PROGRAMME_TYPES or (
+        not programme_type and bool(JOINT_TITLE.search(title))
+    )
+
+
 # The words that name each agency (models.Agency's values), and those that name agencies
 # working together.
 _AGENCY_WORDS: list[tuple[str, re.Pattern[str]]] = [

@@ -25,7 +25,7 @@ from django.utils import dateformat, timezone
 from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
-from apps.inspections.models import JOINT_TYPES, ProgrammeType
+from apps.inspections.models import ProgrammeType
 from apps.reference.models import Force
 
 from . import archive
@@ -137,7 +137,7 @@ def archive_import(
     year = published_on.year if published_on else None
     # A joint inspection's letter speaks of every agency of the area: each statement is
     # marked with whom it is about. Every other report is the police inspectorate's own.
-    joint = _is_joint(programme_type, title)
+    joint = archive.is_joint(programme_type, title)
     try:
         with transaction.atomic():
             report = ArchiveReport.objects.create(
@@ -307,14 +307,6 @@ def archive_report_date(
     return locked
 
 
-def _is_joint(programme_type: str, title: str) -> bool:
-    """A joint inspection's report (its statements speak of every agency of an area): by its
-    programme type, or by its title when it has none."""
-    return programme_type in JOINT_TYPES or (
-        not programme_type and bool(archive.JOINT_TITLE.search(title))
-    )
-
-
 def archive_report_details(
     *,
     actor: Actor,
@@ -342,8 +334,8 @@ def archive_report_details(
         ):
             return locked
         before = audit_snapshot(locked)
-        joint = _is_joint(programme_type, locked.title)
-        remark = joint != _is_joint(locked.programme_type, locked.title)
+        joint = archive.is_joint(programme_type, locked.title)
+        remark = joint != archive.is_joint(locked.programme_type, locked.title)
         locked.programme_type, locked.force = programme_type, force
         locked.save(update_fields=["programme_type", "force"])
         statements = Statement.objects.filter(archive_report=locked)

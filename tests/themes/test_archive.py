@@ -1813,3 +1813,13 @@ def test_who_may_change_an_imports_type_and_force(fw, imported):
     assert url in page
     lead = client_for(users["lead"]).get(reverse("themes:archive-report", args=[imported.pk]))
     assert url not in lead.content.decode()
+
+
+def test_the_import_knows_the_same_joint_programme_types_as_the_inspections():
+    from apps.inspections.models import JOINT_TYPES
+
+    assert {str(t) for t in JOINT_TYPES} == archive.JOINT_PROGRAMME_TYPES
+    assert archive.is_joint("jtai", "Anything") and not archive.is_joint(
+        "ncpi", "A joint inspection"
+    )
+    assert archive.is_joint("", "Joint targeted area inspection of the response in Southvale")

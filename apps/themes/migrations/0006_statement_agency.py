@@ -2,8 +2,6 @@
 
 from django.db import migrations, models
 
-JOINT_TYPES = ("jtai", "jicpa")
-
 
 def mark_joint_statements(apps, schema_editor):
     """Statements of joint inspections' reports imported before statements were marked
@@ -17,8 +15,7 @@ def mark_joint_statements(apps, schema_editor):
         for pk, programme_type, title in ArchiveReport.objects.values_list(
             "pk", "programme_type", "title"
         )
-        if programme_type in JOINT_TYPES
-        or (not programme_type and archive.JOINT_TITLE.search(title))
+        if archive.is_joint(programme_type, title)
     ]
     marked = list(Statement.objects.filter(archive_report__in=joint).only("pk", "text"))
     for statement in marked:
