@@ -37,12 +37,14 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from .archive import STAGES
+
 CONFIDENCE = 0.95
 ALPHA = 0.05
 MIN_YEARS = 3
 MIN_PAIR_COUNT = 3  # pairs coded together less often than this are not tested
 
-GROUPINGS = ("force", "region", "programme_type", "year", "kind")
+GROUPINGS = ("force", "region", "programme_type", "year", "kind", "stage")
 ALL = "All statements"
 NOT_KNOWN = "Not known"
 NATIONAL = "National or several forces"
@@ -56,6 +58,8 @@ KIND_ORDER = (
     "recommendation",
     "finding",
 )
+# The stages of the child's journey, then the topics, in the order the import names them.
+STAGE_ORDER = tuple(name for name, _ in STAGES)
 STRENGTH_KINDS = frozenset({"strength", "promising_practice", "good_practice"})
 WEAKNESS_KINDS = frozenset({"area_for_improvement", "cause_of_concern", "recommendation"})
 
@@ -88,6 +92,7 @@ class CodedRow:
     programme_type: str
     year: int | None
     kind: str
+    stage: str = ""  # the stage of the child's journey (or topic) in words; "" if not known
 
     def __post_init__(self) -> None:
         if not isinstance(self.statement_id, int) or isinstance(self.statement_id, bool):
@@ -97,7 +102,7 @@ class CodedRow:
             isinstance(t, str) for t in self.themes
         ):
             raise AnalysisError(f"{where}: themes must be a frozenset of theme keys")
-        for name in ("report", "force", "region", "programme_type", "kind"):
+        for name in ("report", "force", "region", "programme_type", "kind", "stage"):
             if not isinstance(getattr(self, name), str):
                 raise AnalysisError(f"{where}: {name} must be text ('' if none)")
         if self.year is not None and (
@@ -155,6 +160,8 @@ def group_label(row: CodedRow, by: str) -> str:
         return str(row.year) if row.year is not None else NOT_KNOWN
     if by == "kind":
         return row.kind or NOT_KNOWN
+    if by == "stage":
+        return row.stage or NOT_KNOWN
     raise AnalysisError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
 
 
@@ -167,6 +174,8 @@ def _group_key(by: str | None, label: str) -> tuple[int, float, str]:
         return (0, float(label), label)
     if by == "kind" and label in KIND_ORDER:
         return (0, float(KIND_ORDER.index(label)), label)
+    if by == "stage" and label in STAGE_ORDER:
+        return (0, float(STAGE_ORDER.index(label)), label)
     return (1, 0.0, label.casefold())
 
 

@@ -36,6 +36,7 @@ from .models import (
     ThematicReport,
     Theme,
     ThemeCode,
+    stage_words,
 )
 from .selectors import coding_corpus
 
@@ -45,6 +46,7 @@ FACETS = {
     "programme_type": "Programme type",
     "year": "Year",
     "kind": "Kind of statement",
+    "stage": "Stage or topic",
 }
 STRENGTH_KINDS = frozenset({"strength", "promising_practice", "good_practice"})
 STRENGTH_KINDS_ORDER = ("strength", "promising_practice", "good_practice")
@@ -335,9 +337,11 @@ def corpus(scope: Scope) -> Corpus:
         ).values_list("statement_id", flat=True)
     )
     regions = force_regions()
+    stages: dict[str, str] = {}  # a stage as stored (a methodology's code, or words): in words
     for (
         pk,
         kind,
+        stage,
         year,
         programme,
         force_id,
@@ -347,6 +351,7 @@ def corpus(scope: Scope) -> Corpus:
     ) in chosen.order_by("id").values_list(
         "id",
         "kind",
+        "stage",
         "year",
         "programme_type",
         "force_id",
@@ -355,6 +360,8 @@ def corpus(scope: Scope) -> Corpus:
         "archive_report_id",
     ):
         themes_of = person.get(pk, []) if pk in decided else suggested.get(pk, [])
+        if stage not in stages:
+            stages[stage] = stage_words(stage)
         out.rows.append(
             CodedRow(
                 statement_id=pk,
@@ -365,6 +372,7 @@ def corpus(scope: Scope) -> Corpus:
                 programme_type=programme or "",
                 year=year,
                 kind=kind,
+                stage=stages[stage],
             )
         )
     out.decided = (decided - waiting) & {r.statement_id for r in out.rows}

@@ -49,6 +49,7 @@ def row(
     programme_type: str = "ncpi",
     year: int | None = 2020,
     kind: str = "area_for_improvement",
+    stage: str = "",
 ) -> CodedRow:
     return CodedRow(
         statement_id=statement_id,
@@ -59,6 +60,7 @@ def row(
         programme_type=programme_type,
         year=year,
         kind=kind,
+        stage=stage,
     )
 
 
@@ -317,9 +319,17 @@ def test_a_statement_given_twice_or_a_theme_listed_twice_is_refused():
 def hand_made() -> list[CodedRow]:
     return [
         row(1, "a b", report="i1", force="Kent Police", year=2019, kind="strength"),
-        row(2, "a", report="i1", force="Kent Police", year=2019),
+        row(2, "a", report="i1", force="Kent Police", year=2019, stage="Investigation"),
         row(3, "b", report="i1", force="Kent Police", year=2019, kind="recommendation"),
-        row(4, "a", report="i2", force="essex Police", region="East", year=2021),
+        row(
+            4,
+            "a",
+            report="i2",
+            force="essex Police",
+            region="East",
+            year=2021,
+            stage="Trusted adults",
+        ),
         row(5, "", report="i2", force="essex Police", region="East", year=2021),
         row(6, "a c", report="a1", force="", region="", year=None, programme_type=""),
         row(7, "b", report="a2", force="Avon and Somerset", region="", year=2020),
@@ -381,9 +391,38 @@ def test_prevalence_by_kind_follows_the_findings_vocabulary():
     assert [c.group for c in by_programme] == ["ncpi", NOT_KNOWN]
 
 
+def test_prevalence_by_stage_follows_the_childs_journey():
+    """Stages in the order a child meets them (then the topics), whatever their names'
+    alphabetical order; a stage the import does not name by its name; none: not known."""
+    rows = [
+        row(1, "a", stage="Investigation"),
+        row(2, "", stage="Initial contact"),
+        row(3, "a", stage="Online child abuse"),
+        row(4, "a", stage="Initial contact"),
+        row(5, "", stage=""),
+        row(6, "a", stage="Custody suites"),
+        row(7, "", stage="Leadership and management"),
+    ]
+    found = prevalence(rows, ["a"], "stage")
+    assert [c.group for c in found] == [
+        "Leadership and management",
+        "Initial contact",
+        "Investigation",
+        "Online child abuse",
+        "Custody suites",
+        NOT_KNOWN,
+    ]
+    got = cells(found, "a")
+    assert (got["Initial contact"].count, got["Initial contact"].total) == (1, 2)
+    assert got["Initial contact"].statement_ids == (4,)
+    assert (got[NOT_KNOWN].count, got[NOT_KNOWN].total) == (0, 1)
+    with pytest.raises(AnalysisError, match="stage must be text"):
+        row(8, stage=None)  # type: ignore[arg-type]
+
+
 def test_prevalence_links_every_count_to_its_statements():
     rows = hand_made()
-    for by in (None, "force", "region", "programme_type", "year", "kind"):
+    for by in (None, "force", "region", "programme_type", "year", "kind", "stage"):
         for cell in prevalence(rows, ["a", "b", "c"], by):
             members = [r for r in rows if by is None or group_label(r, by) == cell.group]
             assert cell.total == len(members)

@@ -1024,3 +1024,33 @@ def test_a_theme_no_statement_is_coded_to_is_not_tested_for_a_trend(coded):
         page.content.decode().split('id="trends"', 1)[1],
     )
     assert row is not None and row[1] == "Not tested (no statement is coded to it, or every one is)"
+
+
+def test_the_analysis_by_stage_reads_a_methodologys_codes_as_the_imports_words(coded):
+    """A finding's stage is a methodology's code ("trusted_adult"), an imported statement's
+    is in words ("Trusted adults"): by stage, they are one group, in the journey's order."""
+    pub, made = coded
+    words, codes = made["online_abuse"][:3], made["online_abuse"][3:5]
+    Statement.objects.filter(pk__in=words).update(stage="Trusted adults")
+    Statement.objects.filter(pk__in=codes).update(stage="trusted_adult")
+    Statement.objects.filter(pk=made["workforce"][0]).update(stage="initial_contact")
+    analyst = client_for(pub.users["analyst"])
+    page = analyst.get(reverse("themes:analysis"), {"from": 2021, "to": 2024, "by": "stage"})
+    assert page.status_code == 200
+    by = page.context["by_facet"]
+    assert by["label"] == "Stage or topic"
+    assert [g["value"] for g in by["groups"]] == ["Initial contact", "Trusted adults", "Not known"]
+    trusted = next(g for g in by["groups"] if g["value"] == "Trusted adults")
+    assert trusted["count"] == 5
+    assert _evidence_ids(analyst, trusted["link"]) == set(words) | set(codes)
+    online = Theme.objects.get(codebook=services.current_codebook(), key="online_abuse")
+    row = next(r for r in by["rows"] if r["name"] == online.name)
+    assert [c["count"] for c in row["cells"][:2]] == [0, 5]
+    assert "Stage or topic" in page.content.decode()
+    # The figures download says the groups the same way.
+    download = analyst.get(
+        reverse("themes:analysis-export", args=["csv"]), {"from": 2021, "to": 2024, "by": "stage"}
+    )
+    table = list(csv.reader(io.StringIO(download.content.decode())))
+    assert table[0][1] == "Stage or topic"
+    assert {r[1] for r in table[1:]} >= {"Initial contact", "Trusted adults", "Not known"}
