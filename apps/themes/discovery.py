@@ -12,7 +12,9 @@ Like coding.py this module imports numpy and scikit-learn: pages import it only 
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,11 +67,13 @@ NEARLY_EVERY_FROM = 10
 # A term must occur in at least two of a cluster's statements: one long statement's words
 # are not what its cluster shares.
 MIN_TERM_STATEMENTS = 2
-# Letters only (numbers and single letters are not terms); then stop words removed before
-# the pairs of words are formed, as BERTopic's CountVectorizer does: scikit-learn's English
-# list, and the reports' own phrasing that every kind of statement shares ("We recommend
-# that the force makes sure...", "Officers did not..."), which otherwise named clusters of
-# recommendations "Sure and force".
+# Letters only (numbers and single letters are not terms); stop words are scikit-learn's
+# English list, and the reports' own phrasing that every kind of statement shares ("We
+# recommend that the force makes sure...", "Officers did not..."), which otherwise named
+# clusters of recommendations "Sure and force". A pair of words is two words next to each
+# other in the statement, neither a stop word. BERTopic's CountVectorizer removes the stop
+# words first and pairs what is left, which made pairs no statement says: "risks to
+# children" gave "risks children", and a cluster was named "Risks children".
 WORD_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
 REPORT_STOP_WORDS = frozenset(
     {
@@ -174,9 +178,21 @@ def _labels(vectors: np.ndarray, max_distance: float) -> np.ndarray:
     ).fit_predict(vectors)
 
 
+def _words_and_pairs(stop: set[str]) -> Callable[[str], list[str]]:
+    """A text's terms: its words that are not in `stop`, and each two such words that are
+    next to each other in it."""
+    word = re.compile(WORD_PATTERN)
+
+    def terms(text: str) -> list[str]:
+        kept = [w if w not in stop else "" for w in word.findall(text.lower())]
+        return [w for w in kept if w] + [f"{a} {b}" for a, b in itertools.pairwise(kept) if a and b]
+
+    return terms
+
+
 def _vocabulary(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
     """Each text's counts of words and pairs of words, and the terms: stop words, and words
-    in nearly every statement, removed before the pairs are formed."""
+    in nearly every statement, are neither terms nor part of a pair."""
     stop = set(ENGLISH_STOP_WORDS | REPORT_STOP_WORDS)
     empty = sp.csr_matrix((len(texts), 0), dtype=np.int64), np.array([], dtype=str)
     try:
@@ -185,9 +201,7 @@ def _vocabulary(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
             present = words.fit_transform(texts) > 0
             share = np.asarray(present.sum(axis=0)).ravel() / len(texts)
             stop |= set(words.get_feature_names_out()[share > NEARLY_EVERY])
-        vectorizer = CountVectorizer(
-            stop_words=sorted(stop), token_pattern=WORD_PATTERN, ngram_range=(1, 2)
-        )
+        vectorizer = CountVectorizer(analyzer=_words_and_pairs(stop))
         counts = vectorizer.fit_transform(texts)
     except ValueError:  # nothing left but stop words, numbers and single letters
         return empty

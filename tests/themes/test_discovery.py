@@ -238,7 +238,7 @@ def test_only_noun_phrases_name_a_cluster():
     # In the clustering: the terms it keeps, in their order; all of them if it keeps none.
     texts = [
         "Interpreters were consistently booked.",
-        "Interpreters were consistently late.",
+        "Interpreters consistently arrived late.",
         "Interpreters consistently attended.",
         "Officers consistently waited for interpreters.",
         "Cameras were on.",
@@ -604,3 +604,21 @@ def test_a_proposal_gives_each_example_text_once():
     )
     query = parse_qs(urlsplit(_propose_url(cluster) or "").query, keep_blank_values=True)
     assert query["example"] == [said, "Views went unrecorded.", "A"]
+
+
+def test_a_pair_of_words_is_two_words_next_to_each_other():
+    """Not two words a stop word stood between: "risks to children" is no pair "risks
+    children" (a cluster was once named so); "safety planning" is one."""
+    from apps.themes.discovery import _vocabulary
+
+    texts = [
+        "Risks to children were missed by the safety planning team.",
+        "Safety planning for risks to children was late.",
+    ]
+    counts, terms = _vocabulary(texts)
+    vocabulary = dict(zip(terms.tolist(), np.asarray(counts.sum(axis=0)).ravel(), strict=True))
+    assert vocabulary["safety planning"] == 2 and vocabulary["risks"] == 2
+    assert vocabulary["children"] == 2
+    assert "risks children" not in vocabulary
+    assert "missed safety" not in vocabulary  # "by the" stood between them
+    assert not any(w in {"to", "the", "by", "for", "was"} for t in vocabulary for w in t.split())
