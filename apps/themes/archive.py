@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element
 
 MAX_BYTES = 20 * 1024 * 1024  # a long report with charts is a few MB; more is not a report
@@ -1249,6 +1249,49 @@ def is_joint(programme_type: str, title: str) -> bool:
     return programme_type in JOINT_PROGRAMME_TYPES or (
         not programme_type and bool(JOINT_TITLE.search(title))
     )
+
+
+# The local authority area a joint inspection's title names ("...children living with
+# domestic abuse in Kingston upon Hull"). The reference data has the Office for National
+# Statistics' names, which reports shorten: "Kingston upon Hull, City of" is "Kingston upon
+# Hull", "County Durham" is often "Durham", "St. Helens" is "St Helens".
+_AREA_SUFFIX = re.compile(r",\s*(City|County) of$")
+_K = TypeVar("_K")
+
+
+def area_names(name: str, welsh: str = "") -> list[str]:
+    """The names a report's title may give a local authority (`name`, the ONS's, and its
+    Welsh name `welsh`)."""
+    names = []
+    for given in (name, welsh):
+        plain = _AREA_SUFFIX.sub("", " ".join(given.split()))
+        if not plain:
+            continue
+        names.append(plain)
+        if plain.startswith("County "):
+            names.append(plain.removeprefix("County "))
+        if "St. " in plain:
+            names.append(plain.replace("St. ", "St "))
+    return list(dict.fromkeys(names))
+
+
+def area_in_title(title: str, areas: Iterable[tuple[_K, Sequence[str]]]) -> _K | None:
+    """The one area (the key of one of `areas`, each with its `area_names`) whose name the
+    title gives, as whole words with its capitals ("Reading" names the area, "reading" does
+    not); None if it names none, or more than one ("Newport and Cardiff"). A name within a
+    longer one that the title gives (an area "Poole" in "Bournemouth, Christchurch and
+    Poole") does not count on its own."""
+    found: list[tuple[int, int, _K]] = []
+    for key, names in areas:
+        for name in names:
+            pattern = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+            found.extend((m.start(), m.end(), key) for m in re.finditer(pattern, title))
+    named = {
+        key
+        for start, end, key in found
+        if not any(s <= start and end <= e and e - s > end - start for s, e, _ in found)
+    }
+    return named.pop() if len(named) == 1 else None
 
 
 # The words that name each agency (models.Agency's values), and those that name agencies

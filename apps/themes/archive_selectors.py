@@ -39,7 +39,7 @@ def archive_reports(page: str | int | None, per_page: int = 50) -> dict[str, Any
     """Imported reports, newest publication first, each with its number of statements: two
     queries whatever their number."""
     reports = (
-        ArchiveReport.objects.select_related("force")
+        ArchiveReport.objects.select_related("force", "local_authority")
         .defer("force__boundary", "force__boundary_map")
         # Those a curator set aside as not statements are not counted (as on its page).
         .annotate(statement_count=Count("statements", filter=Q(statements__set_aside=False)))

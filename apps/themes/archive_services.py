@@ -26,7 +26,7 @@ from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.inspections.models import ProgrammeType
-from apps.reference.models import Force
+from apps.reference.models import Force, LocalAuthority
 
 from . import archive
 from .archive import ArchiveError
@@ -82,6 +82,43 @@ def _checked_fields(
         raise ValidationError(errors)
 
 
+def _area_named(title: str) -> LocalAuthority | None:
+    """The one local authority area a joint inspection's title names, if it names one."""
+    areas = {
+        a.pk: a
+        for a in LocalAuthority.objects.select_related("force").defer(
+            "force__boundary", "force__boundary_map"
+        )
+    }
+    found = archive.area_in_title(
+        title, ((pk, archive.area_names(a.name, a.name_welsh)) for pk, a in areas.items())
+    )
+    return areas[found] if found is not None else None
+
+
+def _area_and_force(joint: bool, area: LocalAuthority | None, force: Force | None) -> Force | None:
+    """The force of a report of `area` (the area's, if none is given). Refused with
+    ValidationError naming the field: an area for a report that is not a joint inspection's,
+    or a force that does not police the area."""
+    if area is None:
+        return force
+    if not joint:
+        raise ValidationError(
+            {
+                "local_authority": "Only a joint inspection (a JTAI or a JICPA) is of a local "
+                "authority area: give the report that type, or leave the area empty."
+            }
+        )
+    if force is not None and force.pk != area.force_id:
+        raise ValidationError(
+            {
+                "force": f"{area.name} is policed by {area.force.name}, not {force.name}: "
+                f"choose {area.force.name}, or leave the force empty to take the area's."
+            }
+        )
+    return area.force
+
+
 def archive_import(
     *,
     actor: Actor,
@@ -92,13 +129,17 @@ def archive_import(
     published_on: dt.date | None = None,
     title: str = "",
     source_url: str = "",
+    local_authority: LocalAuthority | None = None,
 ) -> ArchiveReport:
     """The report in `data` stored with its paragraphs and statements (their year the year
     of `published_on`, or of the date the report says it was published if none is given;
-    their force and programme type the report's). Nothing is stored if
-    anything is wrong: a field (ValidationError naming it), or the file (ArchiveError naming
-    it: not HTML or PDF, empty, too large, encrypted, image-only, no statements, or imported
-    already, which names the earlier import)."""
+    their force and programme type the report's). A joint inspection's report is of the
+    `local_authority` area given, or else of the one its title names (unless `force` does
+    not police it); with no `force` given, its force is the area's. Nothing is stored if
+    anything is wrong: a field (ValidationError naming it: an area for a report that is not
+    a joint inspection's, a force that does not police the area given), or the file
+    (ArchiveError naming it: not HTML or PDF, empty, too large, encrypted, image-only, no
+    statements, or imported already, which names the earlier import)."""
     user, label = actor_fields(actor)
     name = PurePath(file_name or "the file").name[:FILE_NAME_MAX]
     title = " ".join(title.split())
@@ -138,11 +179,17 @@ def archive_import(
     # A joint inspection's letter speaks of every agency of the area: each statement is
     # marked with whom it is about. Every other report is the police inspectorate's own.
     joint = archive.is_joint(programme_type, title)
+    if joint and local_authority is None:
+        named = _area_named(title)
+        if named is not None and (force is None or force.pk == named.force_id):
+            local_authority = named
+    force = _area_and_force(joint, local_authority, force)
     try:
         with transaction.atomic():
             report = ArchiveReport.objects.create(
                 title=title,
                 force=force,
+                local_authority=local_authority,
                 programme_type=programme_type,
                 published_on=published_on,
                 source_url=source_url,
@@ -313,31 +360,38 @@ def archive_report_details(
     report: ArchiveReport,
     programme_type: str,
     force: Force | None,
-    seen: tuple[str, int | None],
+    seen: tuple[str, int | None, int | None],
+    local_authority: LocalAuthority | None = None,
 ) -> ArchiveReport:
-    """A report's programme type and force, set or corrected after its import, and its
-    statements' with them (what the analysis counts them under). A change to or from a joint
-    inspection marks again whom each statement is about, except where a curator corrected
-    it. People's coding stays. Refused with ValidationError naming `programme_type`, or
-    StaleArchiveReport if someone else changed them since `seen` (type, force id) was read."""
+    """A report's programme type, force and (a joint inspection's) local authority area, set
+    or corrected after its import, and its statements' type and force with them (what the
+    analysis counts them under); with an area and no force, the area's force. A change to
+    or from a joint inspection marks again whom each statement is about, except where a
+    curator corrected it. People's coding stays. Refused with ValidationError naming the
+    field (`programme_type`; `local_authority` for a report that is not a joint
+    inspection's; `force` if it does not police the area), or StaleArchiveReport if someone
+    else changed them since `seen` (type, force id, area id) was read."""
     _checked_fields(programme_type=programme_type, published_on=None, title="", source_url="")
+    joint = archive.is_joint(programme_type, report.title)
+    force = _area_and_force(joint, local_authority, force)
     with transaction.atomic():
         locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
-        if (locked.programme_type, locked.force_id) != seen:
+        if (locked.programme_type, locked.force_id, locked.local_authority_id) != seen:
             raise StaleArchiveReport(
-                "Someone else changed the report's type or force since you opened this page: "
-                "check them, then make your change again if it is still needed."
+                "Someone else changed the report's type, force or area since you opened this "
+                "page: check them, then make your change again if it is still needed."
             )
-        if (locked.programme_type, locked.force_id) == (
+        if (locked.programme_type, locked.force_id, locked.local_authority_id) == (
             programme_type,
             force.pk if force else None,
+            local_authority.pk if local_authority else None,
         ):
             return locked
         before = audit_snapshot(locked)
-        joint = archive.is_joint(programme_type, locked.title)
         remark = joint != archive.is_joint(locked.programme_type, locked.title)
         locked.programme_type, locked.force = programme_type, force
-        locked.save(update_fields=["programme_type", "force"])
+        locked.local_authority = local_authority
+        locked.save(update_fields=["programme_type", "force", "local_authority"])
         statements = Statement.objects.filter(archive_report=locked)
         statements.update(programme_type=programme_type, force=force)
         marked = 0
@@ -361,7 +415,7 @@ def archive_report_details(
             instance=locked,
             before=before,
             after=audit_snapshot(locked),
-            summary=f"Type and force of \u201c{locked.title}\u201d changed; "
+            summary=f"Type, force or area of \u201c{locked.title}\u201d changed; "
             + (
                 f"whom {marked} of its statements are about marked again"
                 if remark

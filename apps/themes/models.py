@@ -93,6 +93,14 @@ class ArchiveReport(models.Model):
         related_name="archive_reports",
         help_text="Empty for a national or multi-force report",
     )
+    local_authority = models.ForeignKey(
+        "reference.LocalAuthority",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="archive_reports",
+        help_text="The area of a joint inspection (JTAI or JICPA)",
+    )
     programme_type = models.CharField(max_length=20, blank=True)
     published_on = models.DateField(null=True, blank=True)
     source_url = models.URLField(blank=True, help_text="Where the report is published")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from apps.core.forms import add_service_errors
 from apps.inspections.models import ProgrammeType
-from apps.reference.models import Force
+from apps.reference.models import Force, LocalAuthority
 
 from . import archive, archive_selectors, archive_services, permissions
 from .archive import ArchiveError
@@ -46,6 +46,15 @@ class ArchiveImportForm(forms.Form):
         required=False,
         empty_label="None: a national or multi-force report",
         help_text="Leave as none for a thematic or national report covering several forces.",
+    )
+    local_authority = forms.ModelChoiceField(
+        label="Local authority area",
+        queryset=LocalAuthority.objects.order_by("name"),
+        required=False,
+        empty_label="None, or the one its title names",
+        help_text="For a joint inspection (a JTAI or a JICPA): the area inspected. Left "
+        "empty, it is the area the report's title names, if it names one. With an area and "
+        "no force, the force is the area's.",
     )
     programme_type = forms.ChoiceField(
         label="Type of inspection",
@@ -137,6 +146,7 @@ def archive_import(request: HttpRequest) -> HttpResponse:
                 file_name=upload.name,
                 data=upload.read(),
                 force=data["force"],
+                local_authority=data["local_authority"],
                 programme_type=data["programme_type"],
                 published_on=data["published_on"],
                 title=data["title"],
@@ -160,6 +170,14 @@ def archive_import(request: HttpRequest) -> HttpResponse:
                 f"Imported \u201c{report.title}\u201d{when}: {count} statement"
                 f"{'s' if count != 1 else ''}.{note}",
             )
+            if report.local_authority and not data["local_authority"]:
+                messages.info(
+                    request,
+                    f"Its title names the area {report.local_authority.name}: the report is "
+                    f"recorded as of that area"
+                    + ("" if data["force"] else f", and of its force, {report.force}")
+                    + ". If that is wrong, change it on the report's page.",
+                )
             if report.published_on is None:
                 messages.warning(
                     request,
@@ -178,7 +196,7 @@ def archive_import(request: HttpRequest) -> HttpResponse:
 
 def _report(pk: int) -> ArchiveReport:
     return get_object_or_404(
-        ArchiveReport.objects.select_related("force").defer(
+        ArchiveReport.objects.select_related("force", "local_authority").defer(
             "force__boundary", "force__boundary_map"
         ),
         pk=pk,
@@ -196,6 +214,7 @@ def archive_report(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "report": report,
             "programme_type": archive_selectors.programme_type_label(report.programme_type),
+            "is_joint": archive.is_joint(report.programme_type, report.title),
             "can_curate": permissions.can_curate(request.user),
             **archive_selectors.archive_report_detail(report),
         },
@@ -283,8 +302,17 @@ class DetailsForm(forms.Form):
         required=False,
         empty_label="None: a national or multi-force report",
     )
+    local_authority = forms.ModelChoiceField(
+        label="Local authority area",
+        queryset=LocalAuthority.objects.order_by("name"),
+        required=False,
+        empty_label="None",
+        help_text="For a joint inspection (a JTAI or a JICPA): the area inspected. With an "
+        "area and no force, the force is the area's.",
+    )
     seen_programme_type = forms.CharField(required=False, widget=forms.HiddenInput)
     seen_force = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    seen_local_authority = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 @login_required
@@ -298,8 +326,10 @@ def archive_details(request: HttpRequest, pk: int) -> HttpResponse:
         initial={
             "programme_type": report.programme_type,
             "force": report.force_id,
+            "local_authority": report.local_authority_id,
             "seen_programme_type": report.programme_type,
             "seen_force": report.force_id,
+            "seen_local_authority": report.local_authority_id,
         },
     )
     return _report_change(
@@ -311,10 +341,15 @@ def archive_details(request: HttpRequest, pk: int) -> HttpResponse:
             report=report,
             programme_type=data["programme_type"],
             force=data["force"],
-            seen=(data["seen_programme_type"] or "", data["seen_force"]),
+            local_authority=data["local_authority"],
+            seen=(
+                data["seen_programme_type"] or "",
+                data["seen_force"],
+                data["seen_local_authority"],
+            ),
         ),
         template="themes/archive_details.html",
-        saved="The type and force are saved; its statements follow.",
+        saved="The type, force and area are saved; its statements follow.",
     )
 
 

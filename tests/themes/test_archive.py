@@ -40,7 +40,7 @@ from apps.themes.models import (
     ThemeCode,
     ThemeCodeChange,
 )
-from tests.factories import ForceFactory
+from tests.factories import ForceFactory, LocalAuthorityFactory
 
 SYSTEM = SystemActor("tests")
 SAMPLES = Path(settings.BASE_DIR) / "data" / "themes" / "archive_samples"
@@ -1129,6 +1129,7 @@ def test_the_command_imports_each_file_and_suggests_themes(tmp_path):
         (["--force", "nowhere"], "--force: no force has the slug 'nowhere'"),
         (["--type", "peel"], "--type: 'peel' is not a programme type"),
         (["--published", "14/03/2019"], "--published: '14/03/2019' is not a date"),
+        (["--area", "Atlantis"], "--area: no local authority has the name or ONS code 'Atlantis'"),
     ],
 )
 def test_the_command_refuses_bad_options_before_importing(options, problem):
@@ -1753,13 +1754,13 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
     force = ForceFactory(name="Eastvale Police (test)")
     with pytest.raises(ValidationError) as refused:
         archive_services.archive_report_details(
-            actor=analyst, report=report, programme_type="bogus", force=force, seen=("", None)
+            actor=analyst, report=report, programme_type="bogus", force=force, seen=("", None, None)
         )
     assert "programme_type" in refused.value.message_dict
     other = report.statements.exclude(pk=kept.pk).order_by("pk").first()
     read_before = other.version
     archive_services.archive_report_details(
-        actor=analyst, report=report, programme_type="jtai", force=force, seen=("", None)
+        actor=analyst, report=report, programme_type="jtai", force=force, seen=("", None, None)
     )
     # A correction form read before the change is refused, not saving the old agency back.
     with pytest.raises(archive_services.StaleStatement):
@@ -1784,10 +1785,14 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
     # Back to an NCPI: about the police again, the corrected one still as corrected.
     with pytest.raises(archive_services.StaleArchiveReport):
         archive_services.archive_report_details(
-            actor=analyst, report=report, programme_type="ncpi", force=None, seen=("", None)
+            actor=analyst, report=report, programme_type="ncpi", force=None, seen=("", None, None)
         )
     archive_services.archive_report_details(
-        actor=analyst, report=report, programme_type="ncpi", force=None, seen=("jtai", force.pk)
+        actor=analyst,
+        report=report,
+        programme_type="ncpi",
+        force=None,
+        seen=("jtai", force.pk, None),
     )
     agencies = dict(report.statements.values_list("pk", "agency"))
     assert agencies.pop(kept.pk) == "health" and set(agencies.values()) == {"police"}
@@ -1823,3 +1828,204 @@ def test_the_import_knows_the_same_joint_programme_types_as_the_inspections():
         "ncpi", "A joint inspection"
     )
     assert archive.is_joint("", "Joint targeted area inspection of the response in Southvale")
+
+
+# A joint inspection's local authority area ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Joint targeted area inspection in York", "York"),
+        ("Joint targeted area inspection in North Yorkshire", "North Yorkshire"),
+        ("JTAI of the response to exploitation in Cheshire West and Chester", "CWAC"),
+        ("JTAI: children living with domestic abuse in Kingston upon Hull", "Hull"),
+        ("Joint targeted area inspection in Durham", "Durham"),
+        ("Joint targeted area inspection in County Durham", "Durham"),
+        ("Joint targeted area inspection in St Helens", "St Helens"),
+        ("Arolygiad ar y cyd: Casnewydd", "Newport"),
+        ("Joint targeted area inspection in Bournemouth, Christchurch and Poole", "BCP"),
+        ("Joint inspection in Reading", "Reading"),
+        ("Joint inspection: reading the signs of neglect", None),  # a word, not the area
+        ("Joint inspection of child protection arrangements in Newport and Cardiff", None),
+        ("Joint targeted area inspection in Southvale", None),
+    ],
+)
+def test_the_area_a_joint_inspections_title_names(title, expected):
+    areas = [
+        ("York", archive.area_names("York")),
+        ("North Yorkshire", archive.area_names("North Yorkshire")),
+        ("CWAC", archive.area_names("Cheshire West and Chester")),
+        ("Cheshire East", archive.area_names("Cheshire East")),
+        ("Hull", archive.area_names("Kingston upon Hull, City of")),
+        ("Durham", archive.area_names("County Durham")),
+        ("St Helens", archive.area_names("St. Helens")),
+        ("Newport", archive.area_names("Newport", "Casnewydd")),
+        ("Cardiff", archive.area_names("Cardiff", "Caerdydd")),
+        ("BCP", archive.area_names("Bournemouth, Christchurch and Poole")),
+        ("Poole", ["Poole"]),  # within a longer name the title gives: not on its own
+        ("Reading", archive.area_names("Reading")),
+    ]
+    assert archive.area_in_title(title, areas) == expected
+
+
+@pytest.mark.django_db
+def test_a_joint_inspections_area_is_the_one_given_or_the_one_its_title_names():
+    southvale = LocalAuthorityFactory(name="Southvale", force=ForceFactory(name="Vale Police"))
+    other = ForceFactory(name="Hillshire Police")
+    # Named in its title, no force given: the area's, and the area's force.
+    report = archive_services.archive_import(
+        actor=SYSTEM, file_name="southvale-jtai-2019.html", data=sample("southvale-jtai-2019.html")
+    )
+    assert (report.local_authority, report.force) == (southvale, southvale.force)
+    assert set(report.statements.values_list("force", flat=True)) == {southvale.force_id}
+    report.delete()
+    # A force given that does not police the area the title names: the title's area is a
+    # guess, so it is not taken; the force given stands.
+    report = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="southvale-jtai-2019.html",
+        data=sample("southvale-jtai-2019.html"),
+        force=other,
+    )
+    assert (report.local_authority, report.force) == (None, other)
+    report.delete()
+    before = stored()
+    # An area given with a force that does not police it: refused, naming the force.
+    with pytest.raises(ValidationError) as refused:
+        archive_services.archive_import(
+            actor=SYSTEM,
+            file_name="southvale-jtai-2019.html",
+            data=sample("southvale-jtai-2019.html"),
+            force=other,
+            local_authority=southvale,
+        )
+    assert refused.value.message_dict["force"] == [
+        "Southvale is policed by Vale Police, not Hillshire Police: choose Vale Police, or "
+        "leave the force empty to take the area's."
+    ]
+    # An area for a report that is not a joint inspection's: refused, naming the area.
+    with pytest.raises(ValidationError) as refused:
+        archive_services.archive_import(
+            actor=SYSTEM,
+            file_name="eastmarch-ncpi-2025.html",
+            data=sample("eastmarch-ncpi-2025.html"),
+            programme_type="ncpi",
+            local_authority=southvale,
+        )
+    assert "Only a joint inspection" in refused.value.message_dict["local_authority"][0]
+    assert stored() == before  # nothing stored
+    # An NCPI whose title happens to name an area is of no area.
+    report = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="southvale-jtai-2019.html",
+        data=sample("southvale-jtai-2019.html"),
+        programme_type="ncpi",
+    )
+    assert (report.local_authority, report.force) == (None, None)
+
+
+@pytest.mark.django_db
+def test_the_command_takes_a_joint_inspections_area(tmp_path):
+    southvale = LocalAuthorityFactory(
+        name="Southvale", code="E06999999", force=ForceFactory(name="Vale Police")
+    )
+    out = io.StringIO()
+    call_command(
+        "themes_import",
+        str(SAMPLES / "southvale-jtai-2019.html"),
+        "--type",
+        "jtai",
+        "--area",
+        "E06999999",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    report = ArchiveReport.objects.get()
+    assert (report.local_authority, report.force) == (southvale, southvale.force)
+    assert "area Southvale, force Vale Police" in out.getvalue()
+
+
+def test_a_curator_sets_an_imports_area_and_its_force_follows(fw):
+    analyst = fw.users["analyst"]
+    north = ForceFactory(slug="northshire")  # the fixture's
+    south = ForceFactory(slug="southshire")
+    southvale = LocalAuthorityFactory(name="Southvale Borough", force=north)
+    report = archive_services.archive_import(
+        actor=analyst, file_name="southvale-jtai-2019.html", data=sample("southvale-jtai-2019.html")
+    )
+    assert (report.local_authority, report.force, report.programme_type) == (None, None, "")
+    client = client_for(analyst)
+    page = client.get(reverse("themes:archive-report", args=[report.pk])).content.decode()
+    # A joint inspection's page says its area (not known yet), with a link to change it.
+    assert "Local authority area" in page and "the local authority area" in page
+    url = reverse("themes:archive-details", args=[report.pk])
+    posted = {
+        "programme_type": "jtai",
+        "force": "",
+        "local_authority": southvale.pk,
+        "seen_programme_type": "",
+        "seen_force": "",
+        "seen_local_authority": "",
+    }
+    assert client.post(url, posted).status_code == 302
+    report.refresh_from_db()
+    assert (report.local_authority, report.force) == (southvale, north)
+    assert set(report.statements.values_list("force", flat=True)) == {north.pk}
+    page = client.get(reverse("themes:archive-report", args=[report.pk])).content.decode()
+    assert "Southvale Borough" in page
+    listed = client.get(reverse("themes:archive")).content.decode()
+    assert "Southvale Borough" in listed
+    # The same form again: someone else has changed it since; refused, nothing changes.
+    again = client.post(url, {**posted, "local_authority": ""})
+    assert again.status_code == 400
+    assert "Someone else changed the report&#x27;s type, force or area" in again.content.decode()
+    # A force that does not police the area: refused, naming the force.
+    wrong = client.post(
+        url,
+        {
+            **posted,
+            "force": south.pk,
+            "seen_programme_type": "jtai",
+            "seen_force": north.pk,
+            "seen_local_authority": southvale.pk,
+        },
+    )
+    assert wrong.status_code == 400
+    assert "Southvale Borough is policed by Northshire Police" in wrong.content.decode()
+    # An area for an NCPI: refused, naming the area.
+    ncpi = client.post(
+        url,
+        {
+            **posted,
+            "programme_type": "ncpi",
+            "seen_programme_type": "jtai",
+            "seen_force": north.pk,
+            "seen_local_authority": southvale.pk,
+        },
+    )
+    assert ncpi.status_code == 400 and 'href="#id_local_authority"' in ncpi.content.decode()
+    report.refresh_from_db()
+    assert (report.programme_type, report.local_authority) == ("jtai", southvale)
+
+
+def test_the_import_page_says_the_area_its_title_names(fw):
+    north = ForceFactory(slug="northshire")  # the fixture's
+    southvale = LocalAuthorityFactory(name="Southvale", force=north)
+    client = client_for(fw.users["analyst"])
+    form = client.get(reverse("themes:archive-import")).content.decode()
+    assert 'name="local_authority"' in form and "Southvale</option>" in form
+    upload = SimpleUploadedFile(
+        "southvale-jtai-2019.html", sample("southvale-jtai-2019.html"), content_type="text/html"
+    )
+    response = client.post(
+        reverse("themes:archive-import"),
+        {"file": upload, "force": "", "programme_type": "jtai", "local_authority": ""},
+        follow=True,
+    )
+    report = ArchiveReport.objects.get()
+    assert (report.local_authority, report.force) == (southvale, north)
+    assert (
+        "Its title names the area Southvale: the report is recorded as of that area, and of "
+        "its force, Northshire Police. If that is wrong, change it on the report&#x27;s page."
+    ) in response.content.decode()

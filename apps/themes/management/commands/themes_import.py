@@ -1,11 +1,13 @@
 """``python manage.py themes_import FILE [FILE ...] [--force SLUG] [--type TYPE]
-[--published YYYY-MM-DD] [--url URL]``
+[--area NAME] [--published YYYY-MM-DD] [--url URL]``
 
 Imports published reports (HTML or PDF) from the archive into the statement corpus, each file
 its own all-or-nothing import: a file that cannot be imported is reported, naming it and
 why, and the others still are. Prints the statements found in each by kind, then has the
 current classifier suggest themes for the new statements (loading the codebook first if
-none is loaded). Exits with an error if any file was not imported.
+none is loaded). A joint inspection's report is of the local authority area `--area` names
+(its name or ONS code), or else of the one its title names; its force is the area's unless
+`--force` is given. Exits with an error if any file was not imported.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 
 from apps.core.audit import SystemActor
 from apps.inspections.models import ProgrammeType
-from apps.reference.models import Force
+from apps.reference.models import Force, LocalAuthority
 from apps.themes import archive, archive_selectors, archive_services, services
 from apps.themes.archive import ArchiveError
 from apps.themes.codebook import CodebookError
@@ -50,6 +53,12 @@ class Command(BaseCommand):
             metavar="TYPE",
             help=f"The programme type: {', '.join(ProgrammeType.values)}",
         )
+        parser.add_argument(
+            "--area",
+            metavar="NAME",
+            help="A joint inspection's local authority area: its name or ONS code "
+            "(else the one its title names)",
+        )
         parser.add_argument("--published", metavar="YYYY-MM-DD", help="The publication date")
         parser.add_argument("--url", default="", help="Where the report is published")
 
@@ -71,11 +80,20 @@ class Command(BaseCommand):
                 f"--type: {options['programme_type']!r} is not a programme type: use one of "
                 f"{', '.join(ProgrammeType.values)}."
             )
+        area = None
+        if options["area"]:
+            wanted = options["area"].strip()
+            area = LocalAuthority.objects.filter(Q(code=wanted) | Q(name__iexact=wanted)).first()
+            if area is None:
+                raise CommandError(
+                    f"--area: no local authority has the name or ONS code {wanted!r} "
+                    "(see the reference data, e.g. manage.py load_reference)."
+                )
         published = _date(options["published"]) if options["published"] else None
         imported: list[ArchiveReport] = []
         failed: list[str] = []
         for path in options["files"]:
-            report = self._import(path, force, options, published)
+            report = self._import(path, force, area, options, published)
             if report is None:
                 failed.append(path.name)
             else:
@@ -91,6 +109,7 @@ class Command(BaseCommand):
         self,
         path: Path,
         force: Force | None,
+        area: LocalAuthority | None,
         options: dict[str, Any],
         published: dt.date | None,
     ) -> ArchiveReport | None:
@@ -111,6 +130,7 @@ class Command(BaseCommand):
                 file_name=path.name,
                 data=path.read_bytes(),
                 force=force,
+                local_authority=area,
                 programme_type=options["programme_type"],
                 published_on=published,
                 source_url=options["url"],
@@ -129,6 +149,11 @@ class Command(BaseCommand):
                 f"published {report.published_on:%-d %B %Y}, "
                 if report.published_on
                 else "no publication date: in no period until it is given on the report's page, "
+            )
+            + (
+                f"area {report.local_authority.name}, force {report.force}, "
+                if report.local_authority
+                else ""
             )
             + f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
             f"{archive_selectors.kinds_in_words(kinds)}."
