@@ -1251,6 +1251,91 @@ def is_joint(programme_type: str, title: str) -> bool:
     )
 
 
+# A point a report makes twice ----------------------------------------------------------------
+#
+# Reports state a point in their summary and again in the body ("We found that the force
+# manages registered sex offenders effectively." / "The force manages registered sex offenders
+# effectively."), and list their recommendations there and again in each section. Counted
+# twice, one report weighs double in a theme's prevalence. Two statements of one report make
+# the same point when their words, bar stop words and the reports' own phrasing ("we found
+# that", "within three months, the force should make sure"), are largely the same: at least
+# REPEAT_ALIKE of all their words shared (Jaccard), or the shorter's words nearly all
+# (REPEAT_WITHIN) in the longer. A recommendation repeats only a recommendation: one worded
+# like the finding it answers is a different statement. On the six samples (invented, and
+# looked at while these rules were set, so the figures are optimistic): the three repeats of
+# one kind are found, and none of the 33 pairs of different points whose words overlap most
+# (a finding and the recommendation it leads to; "Caseloads in the children's social care
+# assessment teams are high" and "Children's social care assessments are timely"). Two areas
+# for improvement that the report's recommendations repeat with a deadline stay, by the
+# recommendation rule.
+REPEAT_ALIKE = 0.6
+REPEAT_WITHIN = 0.9
+REPEAT_MIN_WORDS = 3
+_REPORT_WORDS = frozenset(
+    {
+        "concerned",
+        "constabulary",
+        "ensure",
+        "force",
+        "forces",
+        "immediately",
+        "make",
+        "makes",
+        "month",
+        "months",
+        "recommend",
+        "recommends",
+        "six",
+        "sure",
+        "three",
+        "twelve",
+        "weeks",
+    }
+)
+
+
+def _point_words(text: str) -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # only when importing
+
+    words = re.findall(r"[a-z]{2,}", text.lower().replace("\u2019", "'"))
+    return frozenset(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in words
+        if w not in ENGLISH_STOP_WORDS and w not in _REPORT_WORDS and w != "found"
+    )
+
+
+def _same_point(a: frozenset[str], b: frozenset[str]) -> bool:
+    if min(len(a), len(b)) < REPEAT_MIN_WORDS:
+        return False
+    shared = len(a & b)
+    return shared / len(a | b) >= REPEAT_ALIKE or shared / min(len(a), len(b)) >= REPEAT_WITHIN
+
+
+def repeats(statements: Sequence[FoundStatement]) -> dict[int, int]:
+    """The statements of one report (in reading order) that repeat another of them: the
+    index of each repeat, to the index of the one that stays and counts. Of two statements
+    making one point, the one read under a stage of the child's journey stays (the body's,
+    usually, not the summary's), else the first. A statement repeating one that repeats
+    another repeats that one."""
+    words = [_point_words(s.text) for s in statements]
+    out: dict[int, int] = {}
+    for j in range(len(statements)):
+        for i in range(j):
+            if i in out or j in out:
+                continue
+            a, b = statements[i], statements[j]
+            if (a.kind == "recommendation") != (b.kind == "recommendation"):
+                continue
+            if not _same_point(words[i], words[j]):
+                continue
+            if b.stage and not a.stage:
+                out[i] = j
+            else:
+                out[j] = i
+    return out
+
+
 # The local authority area a joint inspection's title names ("...children living with
 # domestic abuse in Kingston upon Hull"). The reference data has the Office for National
 # Statistics' names, which reports shorten: "Kingston upon Hull, City of" is "Kingston upon

@@ -90,13 +90,19 @@ def archive_report_detail(report: ArchiveReport) -> dict[str, Any]:
         to_attr="current",
     )
     statements: QuerySet[Statement] = (
-        Statement.objects.filter(archive_report=report).prefetch_related(codes).order_by("id")
+        Statement.objects.filter(archive_report=report)
+        .select_related("repeat_of__paragraph")
+        .prefetch_related(codes)
+        .order_by("id")
     )
     by_paragraph: dict[int | None, list[Statement]] = {}
     kinds: Counter[str] = Counter()
-    decided = set_aside = 0
+    decided = set_aside = repeats = 0
     for statement in statements:
         by_paragraph.setdefault(statement.paragraph_id, []).append(statement)
+        if statement.repeat_of_id is not None:  # listed, marked, counted where it stays
+            repeats += 1
+            continue
         if statement.set_aside:  # listed, marked, but not counted
             set_aside += 1
             continue
@@ -120,6 +126,7 @@ def archive_report_detail(report: ArchiveReport) -> dict[str, Any]:
         "kinds": kinds_in_words(kinds),
         "decided": decided,
         "set_aside": set_aside,
+        "repeats": repeats,
     }
 
 

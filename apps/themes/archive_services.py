@@ -213,7 +213,10 @@ def archive_import(
                 batch_size=1000,
             )
             paragraph_ids = dict(report.paragraphs.values_list("number", "pk"))
-            Statement.objects.bulk_create(
+            # A point the report makes twice counts once: the repeat is set aside, pointing
+            # to the statement that stays (a curator can take it back).
+            repeated = archive.repeats(found)
+            created = Statement.objects.bulk_create(
                 [
                     Statement(
                         source=Statement.Source.ARCHIVE,
@@ -228,11 +231,17 @@ def archive_import(
                         force=force,
                         programme_type=programme_type,
                         agency=archive.agency_of(s.text) if joint else Agency.POLICE,
+                        set_aside=n in repeated,
                     )
-                    for s in found
+                    for n, s in enumerate(found)
                 ],
                 batch_size=1000,
             )
+            if repeated:
+                repeats = [created[n] for n in repeated]
+                for n, statement in zip(repeated, repeats, strict=True):
+                    statement.repeat_of = created[repeated[n]]
+                Statement.objects.bulk_update(repeats, ["repeat_of"])
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.CREATE,
@@ -242,6 +251,11 @@ def archive_import(
                     f"Imported {name} ({parsed.format.upper()}): {len(parsed.paragraphs)} "
                     f"paragraphs, {len(found)} statements "
                     f"({kinds_in_words(Counter(s.kind for s in found))})"
+                    + (
+                        f", of which {len(repeated)} repeat another and are set aside"
+                        if repeated
+                        else ""
+                    )
                 ),
             )
             data_changed("themes")
@@ -531,6 +545,8 @@ def statement_correct(
             agency,
             set_aside,
         )
+        if not set_aside:
+            locked.repeat_of = None  # a repeat taken back counts as a statement of its own
         locked.corrected_by = user
         locked.corrected_at = timezone.now()
         locked.version += 1
@@ -540,6 +556,7 @@ def statement_correct(
                 "stage",
                 "agency",
                 "set_aside",
+                "repeat_of",
                 "corrected_by",
                 "corrected_at",
                 "version",

@@ -226,3 +226,10 @@ class ReadingForm(forms.Form):
         agency = self.fields["agency"]
         assert isinstance(agency, forms.ChoiceField)
         agency.choices = Agency.choices
+        if statement.repeat_of_id is not None:
+            repeat = self.fields["set_aside"]
+            repeat.label = "A repeat of a point the report makes elsewhere: leave it out"
+            repeat.help_text = (
+                "The import found that the report makes this point in another statement too, "
+                "which counts it. Untick if it is a point of its own: it then counts as well."
+            )

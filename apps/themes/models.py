@@ -235,6 +235,15 @@ class Statement(models.Model):
     # its kind, stage or agency, or that it is not a statement at all (set aside: left out
     # of the corpus, so of every figure, the review queue and discovery; its codes kept).
     set_aside = models.BooleanField(default=False)
+    # Set aside by the import as a point its report makes twice (archive.repeats): the
+    # statement of the report that stays and counts. Cleared when a curator takes it back.
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeated_by",
+    )
     corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

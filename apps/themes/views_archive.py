@@ -157,7 +157,8 @@ def archive_import(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            count = report.statements.count()
+            count = report.statements.filter(set_aside=False).count()
+            repeats = report.statements.filter(repeat_of__isnull=False).count()
             note = _suggest(request, report)
             when = (
                 f", published {report.published_on:%-d %B %Y}"
@@ -168,7 +169,14 @@ def archive_import(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported \u201c{report.title}\u201d{when}: {count} statement"
-                f"{'s' if count != 1 else ''}.{note}",
+                f"{'s' if count != 1 else ''}"
+                + (
+                    f" (and {repeats} that {'repeats a point' if repeats == 1 else 'repeat points'}"
+                    " made in another, set aside so that each point counts once)"
+                    if repeats
+                    else ""
+                )
+                + f".{note}",
             )
             if report.local_authority and not data["local_authority"]:
                 messages.info(

@@ -1088,9 +1088,9 @@ def test_the_command_imports_each_file_and_suggests_themes(tmp_path):
     assert "westmere-ncpi-2021.pdf: imported \u201cWestmere Constabulary" in printed
     westmere = ArchiveReport.objects.get(file_name="westmere-ncpi-2021.pdf")
     assert (
-        f"(report {westmere.pk}, published 9 September 2021, 58 paragraphs): 52 statements: "
-        "20 findings, 20 strengths, 6 "
-        "recommendations, 3 areas for improvement, 2 causes of concern, 1 promising practice."
+        f"(report {westmere.pk}, published 9 September 2021, 58 paragraphs): 51 statements: "
+        "20 findings, 20 strengths, 6 recommendations, 3 areas for improvement, 1 cause of "
+        "concern, 1 promising practice; 1 more repeat points made in another and are set aside."
     ) in printed
     assert "eastmarch-ncpi-2025.html: imported" in printed
     assert "missing.pdf: cannot be read" in err.getvalue()
@@ -1105,9 +1105,9 @@ def test_the_command_imports_each_file_and_suggests_themes(tmp_path):
     # The classifier suggested themes for every new statement (the codebook loaded first).
     suggested = ThemeCode.objects.filter(status="suggested", classifier__isnull=False)
     assert set(suggested.values_list("statement_id", flat=True)) == set(
-        statements.values_list("pk", flat=True)
+        statements.filter(set_aside=False).values_list("pk", flat=True)
     )
-    assert "themes suggested for 83 statements" in printed
+    assert "themes suggested for 82 statements" in printed  # not the repeat
 
     # The same file again: refused, naming it, and nothing else changes.
     err = io.StringIO()
@@ -1210,7 +1210,7 @@ def test_the_list_shows_each_report_and_makes_a_fixed_number_of_queries(fw, impo
     with CaptureQueriesContext(connection) as one:
         page = analyst.get(reverse("themes:archive"))
     row = page.context["reports"][0]
-    assert row.report == imported and row.statements == 51
+    assert row.report == imported and row.statements == 49  # 51, of which 2 repeats
     assert row.programme_type == "National child protection inspection"
     body = page.content.decode()
     assert "14 March 2017" in body and "National or several forces" in body
@@ -1249,8 +1249,11 @@ def test_the_report_page_sets_statements_beside_their_paragraphs_in_fixed_querie
         page = client.get(reverse("themes:archive-report", args=[imported.pk]))
     assert len(many.captured_queries) == len(few.captured_queries)
     body = page.content.decode()
-    assert len(page.context["rows"]) == 70 and page.context["statement_count"] == 51
+    assert len(page.context["rows"]) == 70 and page.context["statement_count"] == 49
     assert page.context["decided"] == 1
+    # Two points made in the summary and again in the body: listed, marked, counted once.
+    assert page.context["repeats"] == 2 and page.context["set_aside"] == 0
+    assert body.count(">Repeat</strong>") == 2 and "2 repeat points the report makes" in body
     number = statement.paragraph.number
     assert f'id="p{number}"' in body and 'id="p70"' in body
     assert reverse("themes:statement", args=[statement.pk]) in body
@@ -1662,10 +1665,11 @@ def test_a_statement_set_aside_counts_nowhere_until_taken_back(fw, imported):
     # The imported report lists it, marked, and counts it apart.
     report_page = client.get(reverse("themes:archive-report", args=[imported.pk]))
     assert "Set aside" in report_page.content.decode()
+    counted = imported.statements.filter(repeat_of__isnull=True).count()
     assert report_page.context["set_aside"] == 1
-    assert report_page.context["statement_count"] == imported.statements.count() - 1
+    assert report_page.context["statement_count"] == counted - 1
     listed = client.get(reverse("themes:archive")).context["reports"]
-    assert [r.statements for r in listed] == [imported.statements.count() - 1]
+    assert [r.statements for r in listed] == [counted - 1]
     # Taken back, it counts again.
     archive_services.statement_correct(
         actor=analyst,
@@ -2029,3 +2033,130 @@ def test_the_import_page_says_the_area_its_title_names(fw):
         "Its title names the area Southvale: the report is recorded as of that area, and of "
         "its force, Northshire Police. If that is wrong, change it on the report&#x27;s page."
     ) in response.content.decode()
+
+
+# A point a report makes twice ------------------------------------------------------------------
+
+
+def _found(*statements: tuple[str, str, str]) -> list[archive.FoundStatement]:
+    return [archive.FoundStatement(n + 1, t, k, s) for n, (t, k, s) in enumerate(statements)]
+
+
+def test_a_point_a_report_makes_twice_is_found_and_the_fuller_one_stays():
+    summary = "We found that the force manages registered sex offenders effectively."
+    body = "The force manages registered sex offenders effectively."
+    recommendation = (
+        "Within three months, the force should make sure that every referral to children's "
+        "social care is made within a day."
+    )
+    # The summary's has no stage, the body's has: the body's stays and counts.
+    assert archive.repeats(
+        _found((summary, "strength", ""), (body, "strength", "Managing those posing a risk"))
+    ) == {0: 1}
+    # Neither has a stage: the first stays. Three times over: both later ones repeat it.
+    assert archive.repeats(
+        _found(
+            (recommendation, "recommendation", ""),
+            ("Something else entirely about custody suites.", "finding", ""),
+            (recommendation.replace("Within three months, t", "T"), "recommendation", ""),
+            (recommendation, "recommendation", ""),
+        )
+    ) == {2: 0, 3: 0}
+    # A recommendation worded like the finding it answers is a statement of its own.
+    assert (
+        archive.repeats(
+            _found(
+                ("The force's referrals to children's social care were often late.", "finding", ""),
+                (
+                    "The force should make sure that referrals to children's social care are "
+                    "not late.",
+                    "recommendation",
+                    "",
+                ),
+            )
+        )
+        == {}
+    )
+    # Different points whose words overlap; statements too short to judge.
+    assert (
+        archive.repeats(
+            _found(
+                ("Children's social care assessments are timely.", "strength", ""),
+                (
+                    "Caseloads in the children's social care assessment teams are high.",
+                    "finding",
+                    "",
+                ),
+                ("Supervision is good.", "strength", ""),
+                ("Supervision is good.", "strength", ""),
+            )
+        )
+        == {}
+    )
+
+
+def test_an_imports_repeats_are_set_aside_counted_once_and_can_be_taken_back(fw, imported):
+    from apps.themes import synthesis
+
+    services.codebook_load(actor=SYSTEM)
+    analyst = fw.users["analyst"]
+    repeats = list(imported.statements.filter(repeat_of__isnull=False).order_by("pk"))
+    assert [(r.text, r.repeat_of.text) for r in repeats] == [
+        (
+            "We found that the force manages registered sex offenders effectively.",
+            "The force manages registered sex offenders effectively.",
+        ),
+        (
+            "We are concerned that officers attending domestic abuse incidents do not "
+            "consistently speak to, or record the views of, the children present.",
+            "Officers attending domestic abuse incidents do not consistently speak to the "
+            "children present, or record their views, behaviour and living conditions. As a "
+            "result, risks to children are missed and referrals to partner agencies lack the "
+            "information they need.",
+        ),
+    ]
+    assert all(r.set_aside and r.corrected_at is None for r in repeats)
+    assert all(r.repeat_of.stage and not r.stage for r in repeats)  # the body's stays
+    event = AuditEvent.objects.get(object_type="themes.archivereport", action="create")
+    assert "of which 2 repeat another and are set aside" in event.summary
+    counted = {r.statement_id for r in synthesis.corpus(synthesis.Scope()).rows}
+    assert not counted & {r.pk for r in repeats} and {r.repeat_of_id for r in repeats} <= counted
+    # Its page says so, links to the statement that counts it, and the form offers it back.
+    client = client_for(analyst)
+    first = repeats[0]
+    page = client.get(reverse("themes:statement", args=[first.pk])).content.decode()
+    assert "Set aside at import: it repeats a point its report makes in" in page
+    assert reverse("themes:statement", args=[first.repeat_of_id]) in page
+    assert "A repeat of a point the report makes elsewhere: leave it out" in page
+    # Taken back: a point of its own, counted, no longer a repeat.
+    response = client.post(
+        reverse("themes:statement-reading", args=[first.pk]),
+        {k: v for k, v in _reading(first).items() if k != "reading-set_aside"},
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert (first.set_aside, first.repeat_of, first.corrected_by) == (False, None, analyst)
+    assert first.pk in {r.statement_id for r in synthesis.corpus(synthesis.Scope()).rows}
+
+
+def test_the_migration_sets_aside_earlier_imports_repeats_bar_curators_corrections(fw, imported):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    set_aside_repeats = import_module(
+        "apps.themes.migrations.0009_statement_repeat_of"
+    ).set_aside_repeats
+    repeats = dict(
+        imported.statements.filter(repeat_of__isnull=False).values_list("pk", "repeat_of")
+    )
+    assert len(repeats) == 2
+    # As an import before repeats were found left them; a curator has corrected one.
+    Statement.objects.filter(pk__in=repeats).update(set_aside=False, repeat_of=None)
+    corrected = min(repeats)
+    Statement.objects.filter(pk=corrected).update(corrected_at=dt.datetime.now(dt.UTC))
+    set_aside_repeats(apps, None)
+    now = dict(imported.statements.filter(repeat_of__isnull=False).values_list("pk", "repeat_of"))
+    assert now == {pk: kept for pk, kept in repeats.items() if pk != corrected}
+    assert Statement.objects.get(pk=max(repeats)).version == 2  # open forms are refused
+    assert not Statement.objects.get(pk=corrected).set_aside

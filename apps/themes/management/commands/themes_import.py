@@ -142,7 +142,8 @@ class Command(BaseCommand):
             for field, problems in error.message_dict.items():
                 self.stderr.write(f"{path.name}: {field}: {' '.join(problems)}")
             return None
-        kinds = Counter(report.statements.values_list("kind", flat=True))
+        kinds = Counter(report.statements.filter(set_aside=False).values_list("kind", flat=True))
+        repeats = report.statements.filter(repeat_of__isnull=False).count()
         self.stdout.write(
             f"{path.name}: imported \u201c{report.title}\u201d (report {report.pk}, "
             + (
@@ -156,7 +157,12 @@ class Command(BaseCommand):
                 else ""
             )
             + f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
-            f"{archive_selectors.kinds_in_words(kinds)}."
+            f"{archive_selectors.kinds_in_words(kinds)}"
+            + (
+                f"; {repeats} more repeat points made in another and are set aside."
+                if repeats
+                else "."
+            )
         )
         return report
 
