@@ -1385,7 +1385,9 @@ _AGENCY_WORDS: list[tuple[str, re.Pattern[str]]] = [
     (
         "police",
         re.compile(
-            r"\bpolice\b|(?<!probation )(?<!health )(?<!welfare )\bofficers?\b|"
+            # "Officers from the local authority and the police": whose officers, the words
+            # after say.
+            r"\bpolice\b|(?<!probation )(?<!health )(?<!welfare )\bofficers?\b(?!\s+(from|of)\b)|"
             r"\bconstabulary\b|\bforce'?s?\b|\bcustody\b|"
             r"\bdetectives?\b|\bPCSOs?\b|\bcontrol room\b|\bbody-worn\b|\bbail\b|"
             r"\bprotection orders?\b|\binvestigat(ion|ions|ors?|e|ed|ing)\b",

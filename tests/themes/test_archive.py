@@ -1494,6 +1494,11 @@ def test_whom_a_joint_letters_statements_are_about_against_their_labels(capsys):
         ("Social workers and police officers jointly investigate most cases.", "multi_agency"),
         ("Health visitors and police officers share information in the MASH.", "multi_agency"),
         ("Managers in children\u2019s services review every plan.", "social_care"),
+        # Whose officers: the words after say.
+        ("Officers from the local authority and the police visit together.", "multi_agency"),
+        ("Officers from probation check the records.", "probation"),
+        ("Officers of the force respond to every notification.", "police"),
+        ("Officers attend incidents promptly.", "police"),
     ],
 )
 def test_whom_a_statement_is_about_from_its_words(text, agency):
