@@ -375,7 +375,7 @@ def archive_report_details(
     programme_type: str,
     force: Force | None,
     seen: tuple[str, int | None, int | None],
-    local_authority: LocalAuthority | None = None,
+    local_authority: LocalAuthority | None,
 ) -> ArchiveReport:
     """A report's programme type, force and (a joint inspection's) local authority area, set
     or corrected after its import, and its statements' type and force with them (what the

@@ -180,11 +180,17 @@ def _labels(vectors: np.ndarray, max_distance: float) -> np.ndarray:
 
 def _words_and_pairs(stop: set[str]) -> Callable[[str], list[str]]:
     """A text's terms: its words that are not in `stop`, and each two such words that are
-    next to each other in it."""
+    next to each other in it, with no punctuation or number between them."""
     word = re.compile(WORD_PATTERN)
+    # Punctuation and numbers part words as stop words do: "are late. Children wait" and
+    # "Section 47 enquiries" make no pair.
+    breaks = re.compile(r"[^\w\s'\u2019-]|[\d_]+")
 
     def terms(text: str) -> list[str]:
-        kept = [w if w not in stop else "" for w in word.findall(text.lower())]
+        kept: list[str] = []
+        for run in breaks.split(text.lower()):
+            kept += [w if w not in stop else "" for w in word.findall(run)]
+            kept.append("")
         return [w for w in kept if w] + [f"{a} {b}" for a, b in itertools.pairwise(kept) if a and b]
 
     return terms

@@ -162,6 +162,8 @@ POLICE_AGENCIES = (Agency.POLICE, Agency.MULTI_AGENCY)
 _CODE_STAGES = {
     "managing_risk": "Managing those posing a risk to children",
     "progress": "Progress against the recommendations",
+    "multi_agency_working": "Partnership working",  # JICPA's
+    "protecting_children": "Managing those posing a risk to children",  # the 2020 thematic's
 }
 
 

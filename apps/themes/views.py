@@ -20,6 +20,7 @@ from .codebook import CodebookError
 from .forms import DecideForm, ReadingForm
 from .models import Statement
 from .navigation import back_link, return_to
+from .views_archive import suggest_for
 
 
 @login_required
@@ -75,7 +76,7 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_coder(request)
     item = get_object_or_404(
         selectors.coding_corpus(set_aside=True).select_related(
-            "inspection", "paragraph", "corrected_by"
+            "inspection", "paragraph", "corrected_by", "repeat_of"
         ),
         pk=pk,
     )
@@ -133,6 +134,12 @@ def _statement_page(
     curator, an imported statement's reading to correct."""
     if reading is None and item.archive_report_id and permissions.can_curate(request.user):
         reading = ReadingForm(statement=item)
+    # The statements of its report that repeat its point (set aside, so that it counts once).
+    repeats = (
+        list(item.repeated_by.select_related("paragraph").order_by("pk"))
+        if item.archive_report_id
+        else []
+    )
     return render(
         request,
         "themes/statement.html",
@@ -142,6 +149,7 @@ def _statement_page(
             "reading": reading,
             "themes": themes,
             "held": held,
+            "repeats": repeats,
             "back": back_link(request, reverse("themes:review"), "Back to the review queue"),
             # Where a finding can be read: its place in the published report.
             "published_at": synthesis.source_links([item]).get(item.pk)
@@ -162,7 +170,7 @@ def statement_reading(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(
         selectors.coding_corpus(set_aside=True)
         .filter(source=Statement.Source.ARCHIVE)
-        .select_related("inspection", "paragraph", "corrected_by"),
+        .select_related("inspection", "paragraph", "corrected_by", "repeat_of"),
         pk=pk,
     )
     reading = ReadingForm(request.POST, statement=item)
@@ -186,16 +194,32 @@ def statement_reading(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(reading, error)
         else:
+            taken_back = item.set_aside and not corrected.set_aside
             messages.success(
                 request,
                 "Set aside: it counts in no figure and is not in the review queue."
                 if corrected.set_aside and not item.set_aside
                 else "Taken back: it counts again."
-                if item.set_aside and not corrected.set_aside
+                if taken_back
                 else "Correction saved."
                 if corrected.version != item.version
                 else "Nothing to change: it was already read that way.",
             )
+            repeats = corrected.repeated_by.count()
+            if corrected.set_aside and not item.set_aside and repeats:
+                messages.info(
+                    request,
+                    f"The report makes this point again in {repeats} other "
+                    f"statement{'s' if repeats != 1 else ''}, set aside as "
+                    f"{'repeats' if repeats != 1 else 'a repeat'} of it: "
+                    f"{'they stay' if repeats != 1 else 'it stays'} set aside. If the point "
+                    "should count, take one back on its page.",
+                )
+            if taken_back and not corrected.codes.exists():
+                # A repeat was set aside at import, before themes were suggested.
+                note = suggest_for(request, Statement.objects.filter(pk=corrected.pk))
+                if note:
+                    messages.info(request, note)
             return redirect(page + (f"?{urlencode({'back': back})}" if back else ""))
     detail = selectors.statement_detail(item)
     form, themes = _coding(request, item, detail, bound=False)  # the reading was posted

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -26,7 +27,7 @@ from . import archive, archive_selectors, archive_services, permissions
 from .archive import ArchiveError
 from .codebook import CodebookError
 from .corpus import CorpusError
-from .models import ArchiveReport
+from .models import ArchiveReport, Statement
 from .services import StaleCodes
 
 
@@ -116,18 +117,20 @@ def archive_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _suggest(request: HttpRequest, report: ArchiveReport) -> str:
-    """The classifier's themes for the new statements: what to tell the person."""
-    from . import coding  # the model's libraries: loaded only when a report comes in
+def suggest_for(request: HttpRequest, statements: QuerySet[Statement]) -> str:
+    """The classifier's themes for new statements (a report's, or one taken back into the
+    corpus): what to tell the person."""
+    from . import coding  # the model's libraries: loaded only when there are some
 
     try:
-        result = coding.suggest(actor=request.user, statements=report.statements.all())
+        result = coding.suggest(actor=request.user, statements=statements)
     except (CodebookError, CorpusError, ImproperlyConfigured, StaleCodes) as error:
         messages.warning(request, f"Themes could not be suggested for its statements yet: {error}")
         return ""
     return (
         f" The classifier (version {result.classifier}) suggested themes for "
-        f"{result.statements} of them: check them in the review queue."
+        f"{result.statements} statement{'s' if result.statements != 1 else ''}: check them in "
+        "the review queue."
     )
 
 
@@ -159,7 +162,7 @@ def archive_import(request: HttpRequest) -> HttpResponse:
         else:
             count = report.statements.filter(set_aside=False).count()
             repeats = report.statements.filter(repeat_of__isnull=False).count()
-            note = _suggest(request, report)
+            note = suggest_for(request, report.statements.all())
             when = (
                 f", published {report.published_on:%-d %B %Y}"
                 + ("" if data["published_on"] else " (the date the report gives)")

@@ -1090,7 +1090,8 @@ def test_the_command_imports_each_file_and_suggests_themes(tmp_path):
     assert (
         f"(report {westmere.pk}, published 9 September 2021, 58 paragraphs): 51 statements: "
         "20 findings, 20 strengths, 6 recommendations, 3 areas for improvement, 1 cause of "
-        "concern, 1 promising practice; 1 more repeat points made in another and are set aside."
+        "concern, 1 promising practice; 1 more repeats a point made in another statement, set "
+        "aside."
     ) in printed
     assert "eastmarch-ncpi-2025.html: imported" in printed
     assert "missing.pdf: cannot be read" in err.getvalue()
@@ -1763,13 +1764,23 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
     force = ForceFactory(name="Eastvale Police (test)")
     with pytest.raises(ValidationError) as refused:
         archive_services.archive_report_details(
-            actor=analyst, report=report, programme_type="bogus", force=force, seen=("", None, None)
+            actor=analyst,
+            report=report,
+            programme_type="bogus",
+            force=force,
+            seen=("", None, None),
+            local_authority=None,
         )
     assert "programme_type" in refused.value.message_dict
     other = report.statements.exclude(pk=kept.pk).order_by("pk").first()
     read_before = other.version
     archive_services.archive_report_details(
-        actor=analyst, report=report, programme_type="jtai", force=force, seen=("", None, None)
+        actor=analyst,
+        report=report,
+        programme_type="jtai",
+        force=force,
+        seen=("", None, None),
+        local_authority=None,
     )
     # A correction form read before the change is refused, not saving the old agency back.
     with pytest.raises(archive_services.StaleStatement):
@@ -1794,7 +1805,12 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
     # Back to an NCPI: about the police again, the corrected one still as corrected.
     with pytest.raises(archive_services.StaleArchiveReport):
         archive_services.archive_report_details(
-            actor=analyst, report=report, programme_type="ncpi", force=None, seen=("", None, None)
+            actor=analyst,
+            report=report,
+            programme_type="ncpi",
+            force=None,
+            seen=("", None, None),
+            local_authority=None,
         )
     archive_services.archive_report_details(
         actor=analyst,
@@ -1802,6 +1818,7 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
         programme_type="ncpi",
         force=None,
         seen=("jtai", force.pk, None),
+        local_authority=None,
     )
     agencies = dict(report.statements.values_list("pk", "agency"))
     assert agencies.pop(kept.pk) == "health" and set(agencies.values()) == {"police"}
@@ -1946,7 +1963,7 @@ def test_the_command_takes_a_joint_inspections_area(tmp_path):
         "--type",
         "jtai",
         "--area",
-        "E06999999",
+        "southvale",  # as reports name it, in any case
         stdout=out,
         stderr=io.StringIO(),
     )
@@ -2047,7 +2064,7 @@ def _found(*statements: tuple[str, str, str]) -> list[archive.FoundStatement]:
     return [archive.FoundStatement(n + 1, t, k, s) for n, (t, k, s) in enumerate(statements)]
 
 
-def test_a_point_a_report_makes_twice_is_found_and_the_fuller_one_stays():
+def test_a_point_a_report_makes_twice_is_found_and_the_one_under_a_stage_stays():
     summary = "We found that the force manages registered sex offenders effectively."
     body = "The force manages registered sex offenders effectively."
     recommendation = (
@@ -2082,6 +2099,35 @@ def test_a_point_a_report_makes_twice_is_found_and_the_fuller_one_stays():
         )
         == {}
     )
+    # Said and denied, or praised and faulted: not one point, however alike the words.
+    share = "Officers in the MASH share information with partners promptly."
+    assert (
+        archive.repeats(
+            _found(
+                (share, "finding", ""),
+                (share.replace("share", "do not share"), "finding", ""),
+                (share, "strength", ""),
+            )
+        )
+        == {}
+    )
+    # Three times (summary, the list of recommendations, the section): both point to the
+    # section's, which stays, never to one set aside.
+    assert archive.repeats(
+        _found(
+            (recommendation, "recommendation", ""),
+            (recommendation, "recommendation", ""),
+            (recommendation, "recommendation", "Initial contact"),
+        )
+    ) == {0: 2, 1: 2}
+    # One a person has coded stays, whatever its place.
+    assert archive.repeats(
+        _found(
+            (summary, "strength", ""),
+            (body, "strength", "Managing those posing a risk"),
+        ),
+        coded=[True, False],
+    ) == {1: 0}
     # Different points whose words overlap; statements too short to judge.
     assert (
         archive.repeats(
@@ -2133,15 +2179,41 @@ def test_an_imports_repeats_are_set_aside_counted_once_and_can_be_taken_back(fw,
     assert "Set aside at import: it repeats a point its report makes in" in page
     assert reverse("themes:statement", args=[first.repeat_of_id]) in page
     assert "A repeat of a point the report makes elsewhere: leave it out" in page
-    # Taken back: a point of its own, counted, no longer a repeat.
+    # The statement that stays lists it.
+    kept = client.get(reverse("themes:statement", args=[first.repeat_of_id])).content.decode()
+    link = reverse("themes:statement", args=[first.pk])
+    assert (
+        f'again in <a class="govuk-link" href="{link}">paragraph {first.paragraph.number}</a>: '
+        "set aside as a repeat"
+    ) in kept
+    # Taken back: a point of its own, counted, no longer a repeat, with suggested themes
+    # (set aside at import, it had none).
+    assert not first.codes.exists()
     response = client.post(
         reverse("themes:statement-reading", args=[first.pk]),
         {k: v for k, v in _reading(first).items() if k != "reading-set_aside"},
+        follow=True,
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "suggested themes for 1 statement:" in response.content.decode()
     first.refresh_from_db()
     assert (first.set_aside, first.repeat_of, first.corrected_by) == (False, None, analyst)
     assert first.pk in {r.statement_id for r in synthesis.corpus(synthesis.Scope()).rows}
+    assert first.codes.filter(status="suggested", classifier__isnull=False).exists()
+    # The other's kept statement set aside as not a statement: its repeat stays set aside,
+    # and both pages say so.
+    second = repeats[1]
+    stays = Statement.objects.get(pk=second.repeat_of_id)
+    response = client.post(
+        reverse("themes:statement-reading", args=[stays.pk]),
+        _reading(stays, set_aside="on"),
+        follow=True,
+    )
+    assert "The report makes this point again in 1 other statement" in (response.content.decode())
+    second.refresh_from_db()
+    assert second.set_aside and second.repeat_of_id == stays.pk
+    page = client.get(reverse("themes:statement", args=[second.pk])).content.decode()
+    assert "which is itself set aside" in page
 
 
 def test_the_migration_sets_aside_earlier_imports_repeats_bar_curators_corrections(fw, imported):
@@ -2165,3 +2237,8 @@ def test_the_migration_sets_aside_earlier_imports_repeats_bar_curators_correctio
     assert now == {pk: kept for pk, kept in repeats.items() if pk != corrected}
     assert Statement.objects.get(pk=max(repeats)).version == 2  # open forms are refused
     assert not Statement.objects.get(pk=corrected).set_aside
+    event = AuditEvent.objects.get(action="system", object_id=str(imported.pk))
+    assert event.summary.startswith("1 statements set aside as repeats")
+    # Undone: the repeats count again.
+    import_module("apps.themes.migrations.0009_statement_repeat_of").take_back_repeats(apps, None)
+    assert not imported.statements.filter(set_aside=True).exists()

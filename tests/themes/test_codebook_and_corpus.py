@@ -98,6 +98,9 @@ def test_same_statement_ignores_case_and_spacing():
         ("managing_risk", "Managing those posing a risk to children"),
         ("initial_response", "Initial contact"),
         ("child_sexual_abuse", "Child sexual abuse"),
+        ("multi_agency_working", "Partnership working"),  # JICPA's
+        ("partnership_working", "Partnership working"),  # the 2024 NCPI's
+        ("protecting_children", "Managing those posing a risk to children"),  # a thematic's
         ("Workforce and training", "Workforce and training"),
         ("", ""),
     ],

@@ -622,3 +622,9 @@ def test_a_pair_of_words_is_two_words_next_to_each_other():
     assert "risks children" not in vocabulary
     assert "missed safety" not in vocabulary  # "by the" stood between them
     assert not any(w in {"to", "the", "by", "for", "was"} for t in vocabulary for w in t.split())
+    # Nor across punctuation or a number.
+    _, terms = _vocabulary(
+        ["Section 47 enquiries are late. Children wait, officers say.", "Officers say so."]
+    )
+    pairs = {t for t in terms.tolist() if " " in t}
+    assert pairs == {"children wait", "officers say"}, pairs

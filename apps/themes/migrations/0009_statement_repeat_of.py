@@ -6,28 +6,61 @@ from django.db import migrations, models
 
 def set_aside_repeats(apps, schema_editor):
     """Reports imported before repeats were found: each point a report makes twice counted
-    once now, by the same rules as an import (archive.repeats), among the statements no
-    curator has corrected or set aside."""
+    once now, by the same rules as an import (archive.repeats; of two, the one a person has
+    coded stays), among the statements no curator has corrected or set aside. One audit event
+    a report changed; cached pages are made stale."""
+    from apps.core.cache import data_changed
     from apps.themes import archive
 
     Statement = apps.get_model("themes", "Statement")
+    ThemeCode = apps.get_model("themes", "ThemeCode")
+    AuditEvent = apps.get_model("core", "AuditEvent")
+    coded = set(
+        ThemeCode.objects.filter(
+            statement__source="archive", set_by__isnull=False
+        ).values_list("statement_id", flat=True)
+    )
     by_report: dict[int, list] = {}
     for statement in Statement.objects.filter(
         source="archive", corrected_at__isnull=True, set_aside=False
-    ).order_by("id").only("pk", "archive_report_id", "text", "kind", "stage", "version"):
+    ).order_by("id").only("pk", "archive_report_id", "report_title", "text", "kind", "stage", "version"):
         by_report.setdefault(statement.archive_report_id, []).append(statement)
     changed = []
-    for statements in by_report.values():
-        found = [
-            archive.FoundStatement(0, s.text, s.kind, s.stage) for s in statements
-        ]
-        for repeat, kept in archive.repeats(found).items():
+    for report_id, statements in by_report.items():
+        found = [archive.FoundStatement(0, s.text, s.kind, s.stage) for s in statements]
+        repeated = archive.repeats(found, coded=[s.pk in coded for s in statements])
+        for repeat, kept in repeated.items():
             statement = statements[repeat]
             statement.set_aside, statement.repeat_of_id = True, statements[kept].pk
-            statement.version += 1
+            statement.version += 1  # a form read before is refused
             changed.append(statement)
+        if repeated:
+            AuditEvent.objects.create(
+                actor=None,
+                actor_label="migration themes 0009",
+                action="system",
+                object_type="themes.archivereport",
+                object_id=str(report_id),
+                object_repr=statements[0].report_title[:300],
+                summary=f"{len(repeated)} statements set aside as repeats of a point the "
+                "report makes in another",
+                changes={
+                    "repeat_of": [None, {str(statements[r].pk): statements[k].pk
+                                         for r, k in repeated.items()}]
+                },
+            )
     Statement.objects.bulk_update(
         changed, ["set_aside", "repeat_of", "version"], batch_size=1000
+    )
+    if changed:
+        data_changed("themes")
+
+
+def take_back_repeats(apps, schema_editor):
+    """Undone: the statements set aside as repeats (not by a curator) count again."""
+    Statement = apps.get_model("themes", "Statement")
+    Statement.objects.filter(repeat_of__isnull=False, corrected_at__isnull=True).update(
+        set_aside=False
     )
 
 
@@ -35,6 +68,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('themes', '0008_archive_local_authority'),
+        ('core', '0002_audit_append_only_triggers'),
     ]
 
     operations = [
@@ -43,5 +77,5 @@ class Migration(migrations.Migration):
             name='repeat_of',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='repeated_by', to='themes.statement'),
         ),
-        migrations.RunPython(set_aside_repeats, migrations.RunPython.noop),
+        migrations.RunPython(set_aside_repeats, take_back_repeats),
     ]

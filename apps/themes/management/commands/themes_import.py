@@ -19,7 +19,6 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
 from apps.core.audit import SystemActor
 from apps.inspections.models import ProgrammeType
@@ -56,8 +55,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--area",
             metavar="NAME",
-            help="A joint inspection's local authority area: its name or ONS code "
-            "(else the one its title names)",
+            help="A joint inspection's local authority area: its name (as reports give it, "
+            "'Kingston upon Hull', or the ONS's) or ONS code (else the one its title names)",
         )
         parser.add_argument("--published", metavar="YYYY-MM-DD", help="The publication date")
         parser.add_argument("--url", default="", help="Where the report is published")
@@ -83,7 +82,16 @@ class Command(BaseCommand):
         area = None
         if options["area"]:
             wanted = options["area"].strip()
-            area = LocalAuthority.objects.filter(Q(code=wanted) | Q(name__iexact=wanted)).first()
+            area = next(
+                (
+                    a
+                    for a in LocalAuthority.objects.order_by("name")
+                    if wanted.upper() == a.code
+                    or wanted.casefold()
+                    in {n.casefold() for n in archive.area_names(a.name, a.name_welsh)}
+                ),
+                None,
+            )
             if area is None:
                 raise CommandError(
                     f"--area: no local authority has the name or ONS code {wanted!r} "
@@ -159,7 +167,8 @@ class Command(BaseCommand):
             + f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
             f"{archive_selectors.kinds_in_words(kinds)}"
             + (
-                f"; {repeats} more repeat points made in another and are set aside."
+                f"; {repeats} more {'repeats a point' if repeats == 1 else 'repeat points'} "
+                "made in another statement, set aside."
                 if repeats
                 else "."
             )
