@@ -1264,9 +1264,10 @@ def is_joint(programme_type: str, title: str) -> bool:
 # like the finding it answers is a different statement; likewise a strength (or good
 # practice) repeats only a strength, a weakness (an area for improvement, a cause of concern)
 # only a weakness, and a plain finding only a finding: "Officers share information promptly"
-# and "Officers do not share information promptly" overlap in all but one word, so of two
-# statements one negated and one not, neither repeats the other. Words of negation and
-# degree ("not", "well", "always", "rarely") count, though stop-word lists drop them. On the
+# and "Officers do not share information promptly" overlap in all but one word, so two
+# statements repeat each other only if they have the same words of negation and degree
+# ("not", "fail", "few", "well", "always", "rarely"; `_POLARITY_WORDS`), bar those the longer
+# adds after its first sentence. On the
 # six samples (invented, and looked at while these rules were set, so the figures are
 # optimistic): of the 37 pairs of statements whose words overlap most (Jaccard
 # 0.35 or more, or 60% of the shorter's words within the longer), the three repeats of one
@@ -1299,14 +1300,21 @@ _REPORT_WORDS = frozenset(
         "weeks",
     }
 )
-# Stop words that say whether, or how well, something is done.
+# Words that say whether, or how well, something is done: two statements make one point only
+# if they have the same of these ("share" is not "do not share", "fail to share", "rarely
+# share"; "always record" is not "sometimes record"). Some are stop words, kept here.
 _POLARITY_WORDS = frozenset(
     {
         "always",
         "cannot",
+        "consistently",
         "enough",
+        "fail",
         "few",
         "hardly",
+        "inconsistently",
+        "insufficient",
+        "lack",
         "less",
         "little",
         "more",
@@ -1319,14 +1327,18 @@ _POLARITY_WORDS = frozenset(
         "nothing",
         "often",
         "only",
+        "poor",
+        "poorly",
         "rarely",
         "seldom",
-        "should",
+        "sometimes",
         "too",
+        "unable",
         "well",
         "without",
     }
 )
+_POLARITY_FORMS = {"fails": "fail", "failed": "fail", "lacks": "lack", "lacking": "lack"}
 _KIND_FAMILY = {
     "strength": "strength",
     "promising_practice": "strength",
@@ -1340,23 +1352,42 @@ _KIND_FAMILY = {
 def _point_words(text: str) -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # only when importing
 
-    words = re.findall(r"[a-z]{2,}", text.lower().replace("\u2019", "'"))
+    text = re.sub(r"can't\b", "cannot", text.lower().replace("\u2019", "'"))
+    words = [
+        _POLARITY_FORMS.get(w, w) for w in re.findall(r"[a-z]{2,}", re.sub(r"n't\b", " not", text))
+    ]
     return frozenset(
-        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        w  # as it is: "always" and "fails" are not plurals
+        if w in _POLARITY_WORDS
+        else w[:-1]
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss")
+        else w
         for w in words
         if (w not in ENGLISH_STOP_WORDS or w in _POLARITY_WORDS) and w not in _REPORT_WORDS
     )
 
 
-_NEGATIONS = frozenset(
-    {"cannot", "hardly", "never", "no", "none", "nor", "not", "nothing", "rarely", "seldom"}
-)
+@dataclass(frozen=True)
+class _Point:
+    words: frozenset[str]  # the statement's words, as `_point_words` keeps them
+    opening: frozenset[str]  # its first sentence's words of negation and degree
 
 
-def _same_point(a: frozenset[str], b: frozenset[str]) -> bool:
+def _point(text: str) -> _Point:
+    first = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+    return _Point(_point_words(text), _point_words(first) & _POLARITY_WORDS)
+
+
+def _same_point(p: _Point, q: _Point) -> bool:
+    a, b = p.words, q.words
     if min(len(a), len(b)) < REPEAT_MIN_WORDS:
         return False
-    if bool(a & _NEGATIONS) != bool(b & _NEGATIONS):  # "do not share" is not "share"
+    # The same words of negation and degree ("do not share" is not "share"), bar those a
+    # longer one adds after its first sentence, with its consequences ("As a result,
+    # agencies lack the information they need").
+    shorter, longer = (p, q) if len(a) <= len(b) else (q, p)
+    said, more = shorter.words & _POLARITY_WORDS, longer.words & _POLARITY_WORDS
+    if not said <= more or (more - said) & longer.opening:
         return False
     shared = len(a & b)
     return shared / len(a | b) >= REPEAT_ALIKE or shared / min(len(a), len(b)) >= REPEAT_WITHIN
@@ -1370,7 +1401,7 @@ def repeats(
     repeat). Of two statements making one point, the one a person has coded stays (`coded`,
     one flag a statement; none at import), else the one read under a stage of the child's
     journey (the body's, usually, not the summary's), else the first."""
-    words = [_point_words(s.text) for s in statements]
+    points = [_point(s.text) for s in statements]
     family = [_KIND_FAMILY.get(s.kind, s.kind) for s in statements]
     flags = list(coded) if coded is not None else [False] * len(statements)
 
@@ -1382,7 +1413,7 @@ def repeats(
         for i in range(j):
             if i in out or j in out or family[i] != family[j]:
                 continue
-            if not _same_point(words[i], words[j]):
+            if not _same_point(points[i], points[j]):
                 continue
             kept, repeat = (i, j) if rank(i) >= rank(j) else (j, i)
             out[repeat] = kept
@@ -1441,9 +1472,11 @@ _AGENCY_WORDS: list[tuple[str, re.Pattern[str]]] = [
     (
         "police",
         re.compile(
-            # "Officers from the local authority and the police": whose officers, the words
-            # after say.
-            r"\bpolice\b|(?<!probation )(?<!health )(?<!welfare )\bofficers?\b(?!\s+(from|of)\b)|"
+            # "Officers from the local authority and the police": another agency's officers
+            # (but "officers of all ranks", "officers from the response team" are police).
+            r"\bpolice\b|(?<!probation )(?<!health )(?<!welfare )\bofficers?\b"
+            r"(?!\s+(from|of)\s+(the\s+)?(local authority|probation|health|children|social|"
+            r"schools?|education|youth|partner|other)\b)|"
             r"\bconstabulary\b|\bforce'?s?\b|\bcustody\b|"
             r"\bdetectives?\b|\bPCSOs?\b|\bcontrol room\b|\bbody-worn\b|\bbail\b|"
             r"\bprotection orders?\b|\binvestigat(ion|ions|ors?|e|ed|ing)\b",
@@ -1489,6 +1522,7 @@ _TOGETHER = re.compile(
     r"\bstrategy (discussion|meeting)s?\b",
     re.IGNORECASE,
 )
+_WHOSE_OFFICERS = re.compile(r"officers?\s+(from|of)\b", re.IGNORECASE)
 OPENING_WORDS = 3  # "Probation officers check...", "Health practitioners in the MASH..."
 SUBJECT_WORDS = 8  # a statement's subject: what its first words name
 
@@ -1508,7 +1542,8 @@ def agency_of(text: str) -> str:
     words = text.replace("\u2019", "'").split()  # a curly apostrophe as a straight one
     text = " ".join(words)
     opening = " ".join(words[:OPENING_WORDS])
-    named = _agencies(opening)
+    # "Officers from the local authority...": whose officers, the subject's next words say.
+    named = [] if _WHOSE_OFFICERS.match(text) else _agencies(opening)
     # "Social workers and police officers jointly...": the opening starts a list of agencies.
     listing = bool(re.search(r"\band\b|,", opening))
     if len(named) == 1 and not _TOGETHER.search(opening) and not listing:

@@ -219,7 +219,7 @@ def statement_reading(request: HttpRequest, pk: int) -> HttpResponse:
                 # A repeat was set aside at import, before themes were suggested.
                 note = suggest_for(request, Statement.objects.filter(pk=corrected.pk))
                 if note:
-                    messages.info(request, note)
+                    messages.info(request, note.strip())
             return redirect(page + (f"?{urlencode({'back': back})}" if back else ""))
     detail = selectors.statement_detail(item)
     form, themes = _coding(request, item, detail, bound=False)  # the reading was posted

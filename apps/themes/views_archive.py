@@ -125,7 +125,7 @@ def suggest_for(request: HttpRequest, statements: QuerySet[Statement]) -> str:
     try:
         result = coding.suggest(actor=request.user, statements=statements)
     except (CodebookError, CorpusError, ImproperlyConfigured, StaleCodes) as error:
-        messages.warning(request, f"Themes could not be suggested for its statements yet: {error}")
+        messages.warning(request, f"Themes could not be suggested yet: {error}")
         return ""
     return (
         f" The classifier (version {result.classifier}) suggested themes for "

@@ -1500,6 +1500,8 @@ def test_whom_a_joint_letters_statements_are_about_against_their_labels(capsys):
         ("Officers from probation check the records.", "probation"),
         ("Officers of the force respond to every notification.", "police"),
         ("Officers attend incidents promptly.", "police"),
+        ("Officers of all ranks understand their duties.", "police"),
+        ("Officers from the response team attend quickly.", "police"),
     ],
 )
 def test_whom_a_statement_is_about_from_its_words(text, agency):
@@ -2111,6 +2113,24 @@ def test_a_point_a_report_makes_twice_is_found_and_the_one_under_a_stage_stays()
         )
         == {}
     )
+    # Nor when one qualifies what the other says: "don't", "fail to", "few", "sometimes".
+    for qualified in (
+        "Officers don't share information with partners promptly.",
+        "Officers fail to share information with partners promptly.",
+        "Few officers share information with partners promptly.",
+        "Officers sometimes share information with partners promptly.",
+    ):
+        assert archive.repeats(_found((share, "finding", ""), (qualified, "finding", ""))) == {}
+    # Two recommendations alike but for what they are about.
+    assert (
+        archive.repeats(
+            _found(
+                ("The force should ensure supervisors review cases.", "recommendation", ""),
+                ("The force should ensure supervisors review plans.", "recommendation", ""),
+            )
+        )
+        == {}
+    )
     # Three times (summary, the list of recommendations, the section): both point to the
     # section's, which stays, never to one set aside.
     assert archive.repeats(
@@ -2183,8 +2203,8 @@ def test_an_imports_repeats_are_set_aside_counted_once_and_can_be_taken_back(fw,
     kept = client.get(reverse("themes:statement", args=[first.repeat_of_id])).content.decode()
     link = reverse("themes:statement", args=[first.pk])
     assert (
-        f'again in <a class="govuk-link" href="{link}">paragraph {first.paragraph.number}</a>: '
-        "set aside as a repeat"
+        f'again in <a class="govuk-link" href="{link}">the statement of paragraph '
+        f"{first.paragraph.number}</a>, set aside as a repeat so that the point counts once."
     ) in kept
     # Taken back: a point of its own, counted, no longer a repeat, with suggested themes
     # (set aside at import, it had none).
@@ -2214,6 +2234,10 @@ def test_an_imports_repeats_are_set_aside_counted_once_and_can_be_taken_back(fw,
     assert second.set_aside and second.repeat_of_id == stays.pk
     page = client.get(reverse("themes:statement", args=[second.pk])).content.decode()
     assert "which is itself set aside" in page
+    report_page = client.get(reverse("themes:archive-report", args=[imported.pk]))
+    assert "itself set aside</span>" in report_page.content.decode()
+    kept = client.get(reverse("themes:statement", args=[stays.pk])).content.decode()
+    assert "This statement is set aside too, so the point counts nowhere." in kept
 
 
 def test_the_migration_sets_aside_earlier_imports_repeats_bar_curators_corrections(fw, imported):
@@ -2238,7 +2262,9 @@ def test_the_migration_sets_aside_earlier_imports_repeats_bar_curators_correctio
     assert Statement.objects.get(pk=max(repeats)).version == 2  # open forms are refused
     assert not Statement.objects.get(pk=corrected).set_aside
     event = AuditEvent.objects.get(action="system", object_id=str(imported.pk))
-    assert event.summary.startswith("1 statements set aside as repeats")
+    assert event.summary.startswith("1 statement set aside as repeating a point")
+    assert event.actor_label == "system:migration themes 0009"
     # Undone: the repeats count again.
     import_module("apps.themes.migrations.0009_statement_repeat_of").take_back_repeats(apps, None)
     assert not imported.statements.filter(set_aside=True).exists()
+    assert AuditEvent.objects.filter(summary__startswith="Migration undone: 1 statement").exists()

@@ -37,13 +37,13 @@ def set_aside_repeats(apps, schema_editor):
         if repeated:
             AuditEvent.objects.create(
                 actor=None,
-                actor_label="migration themes 0009",
+                actor_label="system:migration themes 0009",
                 action="system",
                 object_type="themes.archivereport",
                 object_id=str(report_id),
                 object_repr=statements[0].report_title[:300],
-                summary=f"{len(repeated)} statements set aside as repeats of a point the "
-                "report makes in another",
+                summary=f"{len(repeated)} statement{'s' if len(repeated) != 1 else ''} set "
+                "aside as repeating a point the report makes in another",
                 changes={
                     "repeat_of": [None, {str(statements[r].pk): statements[k].pk
                                          for r, k in repeated.items()}]
@@ -57,11 +57,28 @@ def set_aside_repeats(apps, schema_editor):
 
 
 def take_back_repeats(apps, schema_editor):
-    """Undone: the statements set aside as repeats (not by a curator) count again."""
+    """Undone: the statements set aside as repeats count again (a curator can only have
+    kept a repeat set aside, not set it aside; one who took it back cleared `repeat_of`)."""
+    from django.db.models import F
+
+    from apps.core.cache import data_changed
+
     Statement = apps.get_model("themes", "Statement")
-    Statement.objects.filter(repeat_of__isnull=False, corrected_at__isnull=True).update(
-        set_aside=False
+    AuditEvent = apps.get_model("core", "AuditEvent")
+    taken = Statement.objects.filter(repeat_of__isnull=False).update(
+        set_aside=False, version=F("version") + 1
     )
+    if taken:
+        AuditEvent.objects.create(
+            actor=None,
+            actor_label="system:migration themes 0009",
+            action="system",
+            object_type="themes.statement",
+            summary=f"Migration undone: {taken} statement{'s' if taken != 1 else ''} set "
+            "aside as repeats counted again",
+            changes={},
+        )
+        data_changed("themes")
 
 
 class Migration(migrations.Migration):
