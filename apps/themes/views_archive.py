@@ -31,6 +31,18 @@ from .models import ArchiveReport, Statement
 from .services import StaleCodes
 
 
+def _area_field(empty_label: str, left_empty: str = "") -> forms.ModelChoiceField:
+    """A joint inspection's local authority area, in the import's and the change's forms."""
+    return forms.ModelChoiceField(
+        label="Local authority area",
+        queryset=LocalAuthority.objects.order_by("name"),
+        required=False,
+        empty_label=empty_label,
+        help_text="For a joint inspection (a JTAI or a JICPA): the area inspected. "
+        f"{left_empty}With an area and no force, the force is the area's.",
+    )
+
+
 class ArchiveImportForm(forms.Form):
     file = forms.FileField(
         label="Report file",
@@ -48,14 +60,9 @@ class ArchiveImportForm(forms.Form):
         empty_label="None: a national or multi-force report",
         help_text="Leave as none for a thematic or national report covering several forces.",
     )
-    local_authority = forms.ModelChoiceField(
-        label="Local authority area",
-        queryset=LocalAuthority.objects.order_by("name"),
-        required=False,
-        empty_label="None, or the one its title names",
-        help_text="For a joint inspection (a JTAI or a JICPA): the area inspected. Left "
-        "empty, it is the area the report's title names, if it names one. With an area and "
-        "no force, the force is the area's.",
+    local_authority = _area_field(
+        "None, or the one its title names",
+        "Left empty, it is the area the report's title names, if it names one. ",
     )
     programme_type = forms.ChoiceField(
         label="Type of inspection",
@@ -313,14 +320,7 @@ class DetailsForm(forms.Form):
         required=False,
         empty_label="None: a national or multi-force report",
     )
-    local_authority = forms.ModelChoiceField(
-        label="Local authority area",
-        queryset=LocalAuthority.objects.order_by("name"),
-        required=False,
-        empty_label="None",
-        help_text="For a joint inspection (a JTAI or a JICPA): the area inspected. With an "
-        "area and no force, the force is the area's.",
-    )
+    local_authority = _area_field("None")
     seen_programme_type = forms.CharField(required=False, widget=forms.HiddenInput)
     seen_force = forms.IntegerField(required=False, widget=forms.HiddenInput)
     seen_local_authority = forms.IntegerField(required=False, widget=forms.HiddenInput)
