@@ -1278,28 +1278,46 @@ def is_joint(programme_type: str, title: str) -> bool:
 REPEAT_ALIKE = 0.6
 REPEAT_WITHIN = 0.9
 REPEAT_MIN_WORDS = 3
-_REPORT_WORDS = frozenset(
+# The reports' own phrasing that statements of every kind share ("We recommend that the force
+# makes sure...", "Officers did not..."): no clue to what a statement is about (discovery's
+# terms, and repeats here).
+REPORT_PHRASING = frozenset(
     {
-        "concerned",
         "constabulary",
+        "did",
+        "does",
         "ensure",
+        "ensures",
         "force",
         "forces",
-        "found",
-        "immediately",
         "make",
         "makes",
-        "month",
-        "months",
         "recommend",
         "recommends",
-        "six",
         "sure",
-        "three",
-        "twelve",
-        "weeks",
     }
 )
+# And what a summary adds to a point it repeats: "We found that...", "We are concerned
+# that...", "Within three months...".
+_REPEAT_IGNORED = REPORT_PHRASING | {
+    "concerned",
+    "found",
+    "immediately",
+    "month",
+    "months",
+    "six",
+    "three",
+    "twelve",
+    "weeks",
+}
+
+
+def singular(word: str) -> str:
+    """A plain English plural's singular, enough to tell "inspector" and "inspectors" are
+    one word; other words as they are."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 # Words that say whether, or how well, something is done: two statements make one point only
 # if they have the same of these ("share" is not "do not share", "fail to share", "rarely
 # share"; "always record" is not "sometimes record"). Some are stop words, kept here.
@@ -1357,13 +1375,9 @@ def _point_words(text: str) -> frozenset[str]:
         _POLARITY_FORMS.get(w, w) for w in re.findall(r"[a-z]{2,}", re.sub(r"n't\b", " not", text))
     ]
     return frozenset(
-        w  # as it is: "always" and "fails" are not plurals
-        if w in _POLARITY_WORDS
-        else w[:-1]
-        if len(w) > 3 and w.endswith("s") and not w.endswith("ss")
-        else w
+        w if w in _POLARITY_WORDS else singular(w)  # "always", "fails": not plurals
         for w in words
-        if (w not in ENGLISH_STOP_WORDS or w in _POLARITY_WORDS) and w not in _REPORT_WORDS
+        if (w not in ENGLISH_STOP_WORDS or w in _POLARITY_WORDS) and w not in _REPEAT_IGNORED
     )
 
 

@@ -29,6 +29,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from apps.core.cache import cached_read
 
 from . import selectors
+from .archive import REPORT_PHRASING, singular
 from .classifier import unit_rows
 from .coding import embed_cached
 from .models import CodebookVersion, Statement, ThemeCode
@@ -68,29 +69,14 @@ NEARLY_EVERY_FROM = 10
 # are not what its cluster shares.
 MIN_TERM_STATEMENTS = 2
 # Letters only (numbers and single letters are not terms); stop words are scikit-learn's
-# English list, and the reports' own phrasing that every kind of statement shares ("We
-# recommend that the force makes sure...", "Officers did not..."), which otherwise named
-# clusters of recommendations "Sure and force". A pair of words is two words next to each
-# other in the statement, neither a stop word. BERTopic's CountVectorizer removes the stop
-# words first and pairs what is left, which made pairs no statement says: "risks to
-# children" gave "risks children", and a cluster was named "Risks children".
+# English list, and the reports' own phrasing that every kind of statement shares
+# (archive.REPORT_PHRASING: "We recommend that the force makes sure...", "Officers did
+# not..."), which otherwise named clusters of recommendations "Sure and force". A pair of
+# words is two words next to each other in the statement, neither a stop word. BERTopic's
+# CountVectorizer removes the stop words first and pairs what is left, which made pairs no
+# statement says: "risks to children" gave "risks children", and a cluster was named "Risks
+# children".
 WORD_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
-REPORT_STOP_WORDS = frozenset(
-    {
-        "constabulary",
-        "did",
-        "does",
-        "ensure",
-        "ensures",
-        "force",
-        "forces",
-        "make",
-        "makes",
-        "recommend",
-        "recommends",
-        "sure",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -119,24 +105,18 @@ class Cluster:
         return working_name(self.terms)
 
 
-def _singular(word: str) -> str:
-    """A plain English plural's singular, enough to tell "inspector" and "inspectors" are
-    one word; other words as they are."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
 def _joined(a: list[str], b: list[str]) -> list[str] | None:
     """One term standing for both, if there is one: the one that contains the other
     (singular or plural: "sex offender" and "offenders"), or the two chained ("female
     genital" and "genital mutilation")."""
-    a_words, b_words = {_singular(w) for w in a}, {_singular(w) for w in b}
+    a_words, b_words = {singular(w) for w in a}, {singular(w) for w in b}
     if b_words <= a_words:
         return a
     if a_words <= b_words:
         return b
-    if _singular(a[-1]) == _singular(b[0]):
+    if singular(a[-1]) == singular(b[0]):
         return a + b[1:]
-    if _singular(b[-1]) == _singular(a[0]):
+    if singular(b[-1]) == singular(a[0]):
         return b + a[1:]
     return None
 
@@ -199,7 +179,7 @@ def _words_and_pairs(stop: set[str]) -> Callable[[str], list[str]]:
 def _vocabulary(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
     """Each text's counts of words and pairs of words, and the terms: stop words, and words
     in nearly every statement, are neither terms nor part of a pair."""
-    stop = set(ENGLISH_STOP_WORDS | REPORT_STOP_WORDS)
+    stop = set(ENGLISH_STOP_WORDS | REPORT_PHRASING)
     empty = sp.csr_matrix((len(texts), 0), dtype=np.int64), np.array([], dtype=str)
     try:
         if len(texts) >= NEARLY_EVERY_FROM:
