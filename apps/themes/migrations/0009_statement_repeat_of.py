@@ -4,6 +4,13 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _audit(apps, **fields):
+    """A system audit event of this migration's (core's audit_record needs today's models)."""
+    apps.get_model("core", "AuditEvent").objects.create(
+        actor=None, actor_label="system:migration themes 0009", action="system", **fields
+    )
+
+
 def set_aside_repeats(apps, schema_editor):
     """Reports imported before repeats were found: each point a report makes twice counted
     once now, by the same rules as an import (archive.repeats; of two, the one a person has
@@ -14,7 +21,6 @@ def set_aside_repeats(apps, schema_editor):
 
     Statement = apps.get_model("themes", "Statement")
     ThemeCode = apps.get_model("themes", "ThemeCode")
-    AuditEvent = apps.get_model("core", "AuditEvent")
     coded = set(
         ThemeCode.objects.filter(
             statement__source="archive", set_by__isnull=False
@@ -35,10 +41,8 @@ def set_aside_repeats(apps, schema_editor):
             statement.version += 1  # a form read before is refused
             changed.append(statement)
         if repeated:
-            AuditEvent.objects.create(
-                actor=None,
-                actor_label="system:migration themes 0009",
-                action="system",
+            _audit(
+                apps,
                 object_type="themes.archivereport",
                 object_id=str(report_id),
                 object_repr=statements[0].report_title[:300],
@@ -64,15 +68,12 @@ def take_back_repeats(apps, schema_editor):
     from apps.core.cache import data_changed
 
     Statement = apps.get_model("themes", "Statement")
-    AuditEvent = apps.get_model("core", "AuditEvent")
     taken = Statement.objects.filter(repeat_of__isnull=False).update(
         set_aside=False, version=F("version") + 1
     )
     if taken:
-        AuditEvent.objects.create(
-            actor=None,
-            actor_label="system:migration themes 0009",
-            action="system",
+        _audit(
+            apps,
             object_type="themes.statement",
             summary=f"Migration undone: {taken} statement{'s' if taken != 1 else ''} set "
             "aside as repeats counted again",
