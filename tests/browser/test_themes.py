@@ -92,7 +92,17 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     expect(analyst.locator("#p1")).to_be_visible()
     assert analyst.get_by_text(re.compile(r"\(suggested, 0\.\d\d\)")).count() > 5
     axe.check(analyst, "imported report")
-    analyst.get_by_role("link", name="Back to the imported reports").click()
+    # A point the report makes twice: the summary's is set aside as a repeat, and the
+    # statement that stays lists it.
+    assert analyst.get_by_text("Repeat", exact=True).count() == 2
+    analyst.get_by_role("link", name=re.compile("^We found that the force manages")).click()
+    expect(analyst.locator(".govuk-warning-text")).to_contain_text("Set aside at import")
+    axe.check(analyst, "a repeat set aside at import")
+    analyst.get_by_role("link", name="another statement").click()
+    expect(analyst.get_by_text("The report makes this point again in")).to_be_visible()
+    axe.check(analyst, "a statement with its repeats")
+    analyst.get_by_role("link", name="Themes", exact=True).click()
+    analyst.get_by_role("link", name=re.compile("^Archive")).click()
     _import(analyst, "westmere-ncpi-2021.pdf", "ncpi")
     assert analyst.get_by_text(re.compile(r"\(page \d+\)")).count() > 5
 
