@@ -97,6 +97,18 @@ QUALIFIERS = [
 ]
 
 
+BENCH_STAGES = (
+    "initial_contact",
+    "Initial contact",
+    "investigation",
+    "trusted_adult",
+    "Trusted adults",
+    "Leadership and management",
+    "Domestic abuse",
+    "",
+)
+
+
 def corpus(n: int, seed: int = 2026, style: str = "report") -> list[str]:
     """`n` distinct statements: "report" (lead-in, statement, for half a short qualifier) or
     "long" (lead-in, statement, for a third a clause of another statement)."""
@@ -184,11 +196,14 @@ def main() -> None:
                         text=t,
                         text_sha256=text_digest(t),
                         kind="finding",
+                        # Stages as findings (methodology codes) and imports (words) give
+                        # them, and none, for the analysis by stage in bench/themes_pages.py.
+                        stage=BENCH_STAGES[(start + n) % len(BENCH_STAGES)],
                         report_title=report.title,
                         year=report.published_on.year,
                         programme_type="ncpi",
                     )
-                    for t in chunk[start : start + 50]
+                    for n, t in enumerate(chunk[start : start + 50])
                 ]
             )
             ids += [s.pk for s in made]

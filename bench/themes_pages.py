@@ -93,6 +93,7 @@ def main() -> None:
     pages = [
         ("analysis, by year", "/themes/analysis/?from=2018&to=2025&by=year"),
         ("analysis, by kind", "/themes/analysis/?from=2018&to=2025&by=kind"),
+        ("analysis, by stage", "/themes/analysis/?from=2018&to=2025&by=stage"),
         ("evidence, largest theme", f"/themes/analysis/evidence/?theme={theme}"),
         (
             "evidence, its reports",
