@@ -17,10 +17,11 @@ from the phrases below, in the register of real reports but naming no one.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import time
 from collections.abc import Mapping, Sequence
+
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.audit import SystemActor, audit_record
@@ -299,7 +300,7 @@ class Reporting:
 
     def _publish(self, inspection: Inspection, report: Report, lead: User) -> None:
         change = inspection.state_changes.filter(to_state=State.PUBLISHED).first()
-        on = change.on if change else inspection.state_changed_on or dt.date.today()
+        on = change.on if change else inspection.state_changed_on or timezone.localdate()
         report.inspection = inspection
         content = report_content(report)
         due: dict[int, str | None] = {}

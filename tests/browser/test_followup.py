@@ -32,6 +32,7 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from . import test_fieldwork as fw
@@ -95,7 +96,7 @@ def server_json(code: str) -> object:
 
 def test_follow_up_walk_through(person):
     axe = Axe()
-    today = dt.date.today()
+    today = timezone.localdate()
 
     # 1. Reminders: two runs, one notice ---------------------------------------------------
     first = server_manage("send_reminders", "--now", "--today", DEMO_TODAY)

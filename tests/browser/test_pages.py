@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from .conftest import assert_accessible, sign_in
@@ -90,7 +91,7 @@ def test_programme_manager_pages_and_journey(page):
         label="NCPI 2024 (graded topics, five-point scale)"
     )
     page.get_by_label("Force or forces inspected").select_option(label="Cumbria Constabulary")
-    start = dt.date.today() + dt.timedelta(days=90)  # the notice (today) must come first
+    start = timezone.localdate() + dt.timedelta(days=90)  # the notice (today) must come first
     page.get_by_label("Fieldwork starts").fill(start.isoformat())
     page.get_by_label("Fieldwork ends").fill((start + dt.timedelta(days=11)).isoformat())
     page.get_by_role("button", name="Plan the inspection").click()

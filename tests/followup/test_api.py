@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
@@ -380,7 +381,10 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(pub, api_nor
 def test_a_closed_recommendation_takes_no_update(pub, api_north, status):
     with transaction.atomic():
         services.status_record(
-            actor=SystemActor("tests"), recommendation=pub.later, status=status, on=dt.date.today()
+            actor=SystemActor("tests"),
+            recommendation=pub.later,
+            status=status,
+            on=timezone.localdate(),
         )
     response = api_north.post(f"/recommendations/{pub.later.pk}/updates", {"text": "More work."})
     assert response.status_code == 409

@@ -30,6 +30,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import resolve, reverse
+from django.utils import timezone
 
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding, RecommendationStatusChange
@@ -86,7 +87,6 @@ NOBODY: frozenset[str] = frozenset()
 REFUSED = (403, 404, 405)
 MISSING = 999_999
 TXT = b"Audit of 40 cases: officers recorded the child's views in 38.\n"
-TODAY = dt.date.today()
 
 
 def expected(
@@ -400,7 +400,7 @@ def assess_data(_: World | None = None) -> dict[str, Any]:
         "outcome": "partly_achieved",
         "reasoning": "Better in two commands of three.",
         "public_note": "",
-        "on": TODAY.isoformat(),
+        "on": timezone.localdate().isoformat(),  # the server's date when posted
     }
 
 

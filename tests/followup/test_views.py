@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from apps.core.models import AuditEvent
@@ -99,7 +100,7 @@ def test_the_inspector_assesses_and_the_history_shows_it(pub, client_for):
             "outcome": "partly_achieved",
             "reasoning": "Supervision is better in two commands of three.",
             "public_note": "Progress in two of three commands.",
-            "on": dt.date.today().isoformat(),
+            "on": timezone.localdate().isoformat(),
         },
     )
     assert page.status_code == 302

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind, RecommendationStatusChange
@@ -398,7 +399,7 @@ def test_a_future_publication_date_is_refused(drafted):
         services.report_publish(
             actor=drafted.users["manager"],
             report=drafted.report,
-            on=dt.date.today() + dt.timedelta(days=3),
+            on=timezone.localdate() + dt.timedelta(days=3),
         )
 
 

@@ -26,6 +26,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
@@ -867,7 +868,7 @@ def test_a_file_that_cannot_be_imported_is_refused_naming_it(file_name, data, pr
     ("fields", "field"),
     [
         ({"programme_type": "peel"}, "programme_type"),
-        ({"published_on": dt.date.today() + dt.timedelta(days=2)}, "published_on"),
+        ({"published_on": timezone.localdate() + dt.timedelta(days=2)}, "published_on"),
         ({"source_url": "ftp://example.org/report"}, "source_url"),
         ({"source_url": "not a web address"}, "source_url"),
         ({"title": "x" * 301}, "title"),
