@@ -311,3 +311,37 @@ REPLACEMENT_REASONS: tuple[str, ...] = (
     "Opened outside the period the case list covers.",
     "The file is held by the Crown Prosecution Service for a trial.",
 )
+
+
+# How the demo's findings and follow-up name the work of a stage of the child's journey: a
+# word that reads before "teams", "cases", "records" and "work" ("the custody teams",
+# "offender management cases"), since a stage's title often does not ("trusted adult
+# cases", "leadership records"). By the stage's code in the methodologies, one word for each
+# stage of a methodology (so no two findings read alike); a stage not here is named by its
+# title.
+STAGE_WORK: dict[str, str] = {
+    "leadership": "child protection",
+    "progress": "child protection",
+    "responding_to_risk": "public protection",
+    "recognising_risk": "vulnerability",
+    "initial_contact": "initial contact",
+    "initial_response": "response",
+    "front_door": "front door",
+    "assessment_and_help": "assessment",
+    "risk_assessment_and_referral": "referral",
+    "investigation": "investigation",
+    "decision_making": "public protection",
+    "trusted_adult": "safeguarding",
+    "managing_risk": "offender management",
+    "protecting_children": "offender management",
+    "custody": "custody",
+    "police_detention": "custody",
+    "partnership_working": "multi-agency",
+    "multi_agency_working": "multi-agency",
+    "deep_dive": "deep-dive",
+}
+
+
+def stage_work(code: str, title: str = "") -> str:
+    """The word for a stage's work, as it reads before "teams" or "cases"."""
+    return STAGE_WORK.get(code) or title.lower() or "child protection"

@@ -69,6 +69,7 @@ from apps.followup.models import (
 from apps.inspections.models import Inspection, ProgrammeType, State, TeamMember, TeamRole
 from apps.reference.models import Force, Inspectorate
 
+from .catalogue import stage_work
 from .schedule import DAY, PlannedInspection, weekday_on_or_after, weekday_on_or_before
 
 ACTOR = SystemActor("generate_programme")
@@ -118,7 +119,7 @@ RESPONSES = (
     "Every open {stage} case has been reviewed by a detective inspector since the report was "
     "published. Cases needing further action have been reallocated, and the outcome of each "
     "review is recorded on the file.",
-    "A briefing has gone to every officer and supervisor working in {stage}, and a daily "
+    "A briefing has gone to every officer and supervisor working on {stage} cases, and a daily "
     "check of new cases is in place until the permanent changes in our action plan are made.",
     "The chief officer lead for child protection has set up a gold group to oversee the "
     "response. All {stage} cases from the last three months have been re-checked and "
@@ -142,22 +143,22 @@ REVISED_SUMMARY = (
 # (action, expected impact, evidence measure), in the words of a force's action plan.
 PLANNED_ACTIONS = (
     (
-        "Issue revised guidance to all officers and supervisors in {stage}, setting the "
+        "Issue revised guidance to all officers and supervisors in the {stage} teams, setting the "
         "minimum standard for recording the risk to each child, and brief every team on it.",
-        "Every child in {stage} has the risk to them assessed and recorded, so decisions to "
+        "Every child in a {stage} case has the risk to them assessed and recorded, so decisions to "
         "protect them are sound and can be checked.",
         "Monthly dip sample of 30 {stage} records by the public protection audit team; 90% "
         "meeting the standard by the target date, reported to the vulnerability board.",
     ),
     (
-        "Review the demand on {stage} and the resources given to it, and move posts to the "
-        "teams with the longest waiting times.",
+        "Review the demand on the {stage} teams and the resources given to them, and move "
+        "posts to the teams with the longest waiting times.",
         "Children are seen and helped without delay.",
         "Time from referral to first contact, reported weekly on the performance dashboard; "
         "median under 24 hours.",
     ),
     (
-        "Agree an information-sharing protocol for {stage} with the local safeguarding "
+        "Agree an information-sharing protocol for {stage} cases with the local safeguarding "
         "partnerships and build it into the multi-agency safeguarding hub's procedures.",
         "Partner agencies hear about children at risk the same day, so they can act together.",
         "Quarterly partnership audit of 20 shared cases: the share passed on within one "
@@ -166,8 +167,8 @@ PLANNED_ACTIONS = (
     (
         "Introduce a quarterly audit of {stage} cases by the detective chief inspector for "
         "public protection, with the findings and actions reviewed at the vulnerability board.",
-        "Leaders know how well children are protected in {stage} and act where practice falls "
-        "short.",
+        "Leaders know how well children are protected in {stage} cases and act where practice "
+        "falls short.",
         "Audit results and completed actions in the force improvement log; improvement over "
         "three consecutive quarters.",
     ),
@@ -179,7 +180,7 @@ PLANNED_ACTIONS = (
         "child's views.",
     ),
     (
-        "Make supervisory review of {stage} investigations mandatory at set points, with a "
+        "Make supervisory review of {stage} cases mandatory at set points, with a "
         "prompt in the records management system.",
         "Investigations involving children are directed and progressed consistently across "
         "the force area.",
@@ -203,8 +204,8 @@ PROGRESS = (
     "{m} teams. The remaining teams will be briefed this month.",
     "This month's dip sample of {stage} records found {p}% recorded the risk to the child, "
     "up from {q}% when we started. Supervisors have had feedback on the cases that fell short.",
-    "Two detective sergeant posts have moved into {stage}. One has been filled; the other is "
-    "being advertised.",
+    "Two detective sergeant posts have moved into the {stage} teams. One has been filled; the "
+    "other is being advertised.",
     "The vulnerability board reviewed progress on this recommendation this month and agreed "
     "the next steps in the action plan.",
     "Training on the voice of the child has now reached {p}% of frontline officers. Sessions "
@@ -213,8 +214,9 @@ PROGRESS = (
     "the third will sign it at its next meeting.",
     "The change to the records management system that prompts supervisory review went live "
     "this month. Early reports show reviews are completed on time in most districts.",
-    "Progress has been slower than planned because of vacancies in {stage}. We have moved the "
-    "target date for this action back two months, and the chief officer lead is monitoring it.",
+    "Progress has been slower than planned because of vacancies in the {stage} teams. We have "
+    "moved the target date for this action back two months, and the chief officer lead is "
+    "monitoring it.",
     "The quarterly audit of {stage} cases is complete: {p}% of the cases met the standard. "
     "The actions from the audit are in the improvement log.",
 )
@@ -343,9 +345,9 @@ RATIONALE_REVIEW = (
     "up with the force's leaders."
 )
 BRIEFING = (
-    "Briefing note: {stage}\n\n"
+    "Briefing note: the risk to children in {stage} cases\n\n"
     "Issued by the head of public protection to all officers and staff.\n\n"
-    "1. From the date of this note, every record in {stage} must set out the risk to each "
+    "1. From the date of this note, every {stage} record must set out the risk to each "
     "child and the action taken.\n"
     "2. Supervisors review each new case within 24 hours and record their direction.\n"
     "3. The public protection audit team samples 30 records a month and reports to the "
@@ -505,7 +507,7 @@ class _Context:
         return self.rng.choice(self.force_side)
 
     def stage(self, finding: Finding) -> str:
-        return self.stage_names.get(finding.stage, "child protection").lower()
+        return stage_work(finding.stage, self.stage_names.get(finding.stage, ""))
 
     def day(self, after: dt.date, low: int, high: int) -> dt.date:
         return _weekday(after + self.rng.randint(low, high) * DAY)

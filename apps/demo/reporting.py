@@ -27,6 +27,7 @@ from apps.accounts.models import User
 from apps.core.audit import SystemActor, audit_record
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
+from apps.demo.catalogue import stage_work
 from apps.findings.models import (
     EvidenceItem,
     Finding,
@@ -53,12 +54,13 @@ AFTER_FIELDWORK = frozenset(
 )
 PUBLISHED = frozenset({State.PUBLISHED, State.FOLLOW_UP, State.CLOSED})
 
+# {work}: the stage's work, as it reads before "teams", "cases", "records" (stage_work).
 STRENGTHS = (
-    "Officers in the {stage} teams understand the risks children face and act on them quickly.",
-    "Supervisors review {stage} work promptly and record clear directions.",
-    "The force works well with partner agencies in {stage}, sharing information at once.",
-    "Specialist officers in {stage} are well trained and have manageable workloads.",
-    "Officers record the child's views and demeanour well in {stage}.",
+    "Officers in the {work} teams understand the risks children face and act on them quickly.",
+    "Supervisors review {work} work promptly and record clear directions.",
+    "The force works well with partner agencies on {work} cases, sharing information at once.",
+    "Officers in the {work} teams are well trained and have manageable workloads.",
+    "Officers record the child's views and demeanour well in {work} cases.",
 )
 PROMISING = (
     "A dedicated officer in the multi-agency safeguarding hub reviews every police notification "
@@ -69,25 +71,27 @@ PROMISING = (
     "is missed, and supervisors check it on every shift.",
 )
 IMPROVEMENTS = (
-    "The force should make sure that {stage} records show how decisions about children were "
+    "The force should make sure that {work} records show how decisions about children were "
     "reached.",
-    "Supervision of {stage} work is not consistent across the force area.",
-    "Officers do not always tell children's social care about children at risk in {stage}.",
-    "The force's performance information on {stage} does not show leaders how well children "
-    "are protected.",
+    "Supervision of {work} work is not consistent across the force area.",
+    "Officers do not always tell children's social care about children at risk in {work} cases.",
+    "The force's performance information on {work} work does not show leaders how well "
+    "children are protected.",
 )
 CONCERNS = (
-    "Too many children wait too long for the help they need because {stage} is slow.",
-    "The force does not identify the risks to children in {stage} often enough, so some "
+    "Too many children wait too long for the help they need because the {work} teams cannot "
+    "keep up with demand.",
+    "The force does not identify the risks to children in {work} cases often enough, so some "
     "children are left at risk.",
-    "Decisions in {stage} are not recorded well enough to show that children are safe.",
+    "Decisions in {work} cases are not recorded well enough to show that children are safe.",
 )
 RECOMMENDATIONS = (
-    "Make sure that officers in {stage} assess and record the risk to every child, and that "
-    "supervisors check they have.",
-    "Review how {stage} is resourced, so that children are seen and helped without delay.",
-    "Work with partner agencies to agree how information about children in {stage} is shared.",
-    "Audit {stage} cases every quarter and act on what the audits find.",
+    "Make sure that officers in the {work} teams assess and record the risk to every child, "
+    "and that supervisors check they have.",
+    "Review how the {work} teams are resourced, so that children are seen and helped without "
+    "delay.",
+    "Work with partner agencies to agree how information about children in {work} cases is shared.",
+    "Audit {work} cases every quarter and act on what the audits find.",
 )
 NARRATIVES = (
     "We looked at policies, spoke to officers and staff, and audited case files. In most of the "
@@ -106,8 +110,12 @@ EVIDENCE = (
 )
 
 
-def _text(options: Sequence[str], rng: random.Random, stage: str) -> str:
-    return rng.choice(options).format(stage=stage.lower())
+def _text(options: Sequence[str], rng: random.Random, stage: dict) -> str:
+    return _worded(rng.choice(options), stage)
+
+
+def _worded(text: str, stage: dict) -> str:
+    return text.format(work=stage_work(stage["code"], stage["name"]))
 
 
 class _CarryOver:
@@ -216,15 +224,25 @@ class Reporting:
             made.append(finding)
             return finding
 
+        recommended: set[str] = set()
+
         def recommend(stage: dict, cause: Finding | None = None) -> None:
             nonlocal number
             number += 1
+            # Not the same recommendation twice while another is left: a drawn one already made
+            # gives way to the next of the list (drawing again would change the demo's stream).
+            pick = rng.randrange(len(RECOMMENDATIONS))
+            headline = _worded(RECOMMENDATIONS[pick], stage)
+            for step in range(1, len(RECOMMENDATIONS)):
+                if headline not in recommended:
+                    break
+                headline = _worded(RECOMMENDATIONS[(pick + step) % len(RECOMMENDATIONS)], stage)
             months = rng.choice((3, 6, 6, 12))
             immediate = rng.random() < 0.15
-            add(
+            made_now = add(
                 Kind.RECOMMENDATION,
                 stage,
-                _text(RECOMMENDATIONS, rng, stage["name"]),
+                headline,
                 number=number,
                 cause_of_concern=cause,
                 to_force=True,
@@ -232,22 +250,23 @@ class Reporting:
                 timescale=Timescale.IMMEDIATELY if immediate else Timescale.MONTHS,
                 timescale_months=None if immediate else months,
             )
+            recommended.add(made_now.headline)  # a carried-over one keeps its own words
 
         # Worse inspections (higher latent quality means worse grades) have more concerns.
         concerns = max(0, min(3, round(1 + quality * 1.5 + rng.uniform(-0.7, 0.7))))
         for stage, text in rng.sample(
             [(s, t) for s in stages for t in STRENGTHS], rng.randint(2, 4)
         ):
-            add(Kind.STRENGTH, stage, text.format(stage=stage["name"].lower()))
+            add(Kind.STRENGTH, stage, _worded(text, stage))
         if rng.random() < 0.6:
             stage = rng.choice(stages)
             add(Kind.PROMISING_PRACTICE, stage, rng.choice(PROMISING))
         pairs = [(s, t) for s in stages for t in IMPROVEMENTS]
         for stage, text in rng.sample(pairs, rng.randint(2, 4)):
-            add(Kind.AREA_FOR_IMPROVEMENT, stage, text.format(stage=stage["name"].lower()))
+            add(Kind.AREA_FOR_IMPROVEMENT, stage, _worded(text, stage))
         for _ in range(concerns):
             stage = rng.choice(stages)
-            cause = add(Kind.CAUSE_OF_CONCERN, stage, _text(CONCERNS, rng, stage["name"]))
+            cause = add(Kind.CAUSE_OF_CONCERN, stage, _text(CONCERNS, rng, stage))
             stage = by_code.get(cause.stage, stage)  # a carried-over cause keeps its stage
             for _ in range(rng.randint(1, 2)):
                 recommend(stage, cause)

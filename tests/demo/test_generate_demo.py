@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -13,7 +14,7 @@ from django.db import transaction
 from apps.accounts.models import Organisation, Role, User
 from apps.core.models import AuditEvent
 from apps.demo import generator
-from apps.demo.catalogue import DEMO_CAST, DEMO_PASSWORD, SIGN_INS
+from apps.demo.catalogue import DEMO_CAST, DEMO_PASSWORD, SIGN_INS, STAGE_WORK, stage_work
 from apps.demo.generator import GenerationError, generate_programme
 from apps.demo.models import DemoProgramme
 from apps.fieldwork.models import (
@@ -25,6 +26,8 @@ from apps.fieldwork.models import (
     Sample,
     SampledCase,
 )
+from apps.findings.models import Finding, Kind
+from apps.frameworks.models import MethodologyVersion
 from apps.inspections.models import Inspection, ProgrammeType, State, TeamMember, TeamRole
 from apps.inspections.permissions import inspections_visible_to
 from apps.inspections.selectors import staff_home
@@ -455,3 +458,31 @@ def test_a_failure_part_way_leaves_nothing(programme_inputs, monkeypatch):
 def test_bad_today_is_refused(db):
     with pytest.raises(CommandError, match="not a date"):
         call_command("generate_programme", "--today", "11/03/2026")
+
+
+def test_every_stage_of_a_methodology_has_its_own_word_for_its_work(methodologies):
+    """The demo's findings name a stage's work before "teams", "cases" and "records"; within a
+    methodology each stage needs its own word, or two stages' findings would read alike."""
+    for version in MethodologyVersion.objects.all():
+        codes = [stage["code"] for stage in version.stages]
+        assert set(codes) <= set(STAGE_WORK), (version, set(codes) - set(STAGE_WORK))
+        words = [stage_work(code) for code in codes]
+        assert len(set(words)) == len(words), (version, words)
+    assert stage_work("a_new_stage", "Sexual Harm") == "sexual harm"
+
+
+def test_the_findings_read_as_sentences_and_no_recommendation_is_made_twice(demo):
+    findings = Finding.objects.filter(inspection__isnull=False)
+    assert findings.count() > 50
+    titles = {
+        stage["name"].lower()
+        for version in MethodologyVersion.objects.all()
+        for stage in version.stages
+        if stage["name"].lower() not in set(STAGE_WORK.values())
+    }
+    for finding in findings:
+        # No stage title dropped into a sentence ("because trusted adult is slow").
+        assert not any(title in finding.headline.lower() for title in titles), finding.headline
+        assert "{" not in finding.headline, finding.headline
+    made = Counter((f.inspection_id, f.headline) for f in findings.filter(kind=Kind.RECOMMENDATION))
+    assert made and max(made.values()) == 1, made.most_common(3)
