@@ -1975,6 +1975,26 @@ def test_the_command_takes_a_joint_inspections_area(tmp_path):
     assert "area Southvale, force Vale Police" in out.getvalue()
 
 
+@pytest.mark.django_db
+def test_the_command_names_an_area_as_reports_do():
+    hull = LocalAuthorityFactory(
+        name="Kingston upon Hull, City of", code="E06999998", force=ForceFactory(name="Humber")
+    )
+    out = io.StringIO()
+    call_command(
+        "themes_import",
+        str(SAMPLES / "southvale-jtai-2019.html"),
+        "--type",
+        "jtai",
+        "--area",
+        hull.code,
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert ArchiveReport.objects.get().local_authority == hull
+    assert "area Kingston upon Hull, force Humber, " in out.getvalue()
+
+
 def test_a_curator_sets_an_imports_area_and_its_force_follows(fw):
     analyst = fw.users["analyst"]
     north = ForceFactory(slug="northshire")  # the fixture's

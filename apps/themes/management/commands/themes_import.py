@@ -160,7 +160,9 @@ class Command(BaseCommand):
                 else "no publication date: in no period until it is given on the report's page, "
             )
             + (
-                f"area {report.local_authority.name}, force {report.force}, "
+                # The area as reports name it ("Kingston upon Hull", not the ONS's "Kingston
+                # upon Hull, City of", whose comma would run into the message's)
+                f"area {archive.area_names(report.local_authority.name)[0]}, force {report.force}, "
                 if report.local_authority
                 else ""
             )
