@@ -21,7 +21,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.findings.models import Finding, RecommendationStatus
+from apps.frameworks.loaders import COMPARABLE_SCALE
 from apps.inspections.models import ProgrammeType
+from apps.portal.selectors import grade_counts, listed_publications, report_url
 from apps.reference.models import Country, LocalAuthority
 from apps.reports.models import Publication
 
@@ -1134,6 +1136,77 @@ def analysis_context(data: Corpus, *, facet: str = "year") -> dict[str, Any]:
     }
 
 
+def case_files(data: Corpus) -> dict[str, Any] | None:
+    """The case file grades of the scope's inspections, as their reports published them on
+    the common scale (frameworks.loaders.COMPARABLE_SCALE), each linked to its report; None
+    if no inspection of the scope has any. A count the report withholds (fewer than 5, or
+    one that would reveal such a count) stays withheld, and the totals take only the
+    inspections whose counts are all published, so no withheld count can be worked out from
+    them. One query."""
+    ids = {
+        int(r.report.removeprefix("inspection:"))
+        for r in data.rows
+        if r.report.startswith("inspection:")
+    }
+    if not ids:
+        return None
+    bands = [label for _, label in COMPARABLE_SCALE]
+    rows: list[dict[str, Any]] = []
+    other_scale: list[dict[str, Any]] = []
+    for publication in (
+        listed_publications()
+        .filter(inspection_id__in=ids)
+        .order_by("published_on", "slug")
+        .only("slug", "language", "title", "published_on", "data")
+    ):
+        grades = grade_counts(publication.data or {})
+        if grades is None:
+            continue
+        row = {
+            "reference": (publication.data or {}).get("reference") or publication.slug,
+            "title": publication.title,
+            "published_on": publication.published_on,
+            "link": report_url(publication.slug, publication.language),
+            "cases": grades.total,
+        }
+        if grades.comparable is None:
+            other_scale.append(row)
+            continue
+        row["counts"] = [
+            {"band": band, "count": count}
+            for band, count in zip(bands, grades.comparable, strict=True)
+        ]
+        row["complete"] = all(count is not None for count in grades.comparable)
+        rows.append(row)
+    if not rows and not other_scale:
+        return None
+    complete = [r for r in rows if r["complete"]]
+    sums = [sum(r["counts"][i]["count"] for r in complete) for i in range(len(bands))]
+    cases = sum(sums)
+    totals = [
+        {"band": band, "count": n, "share": n / cases if cases else 0.0}
+        for band, n in zip(bands, sums, strict=True)
+    ]
+    return {
+        "bands": bands,
+        "rows": rows,
+        "other_scale": other_scale,
+        "graded": len(rows) + len(other_scale),
+        "totals": totals,
+        "cases": cases,
+        "inspections": len(complete),
+        "withheld": len(rows) - len(complete),
+        "chart": analysis.bar_chart_svg(
+            [(t["band"], t["share"], None, None) for t in totals],
+            title=f"Cases by grade, {cases:,} cases from {len(complete)} "
+            f"inspection{'s' if len(complete) != 1 else ''}",
+            chart_id="case-files-chart",
+        )
+        if cases
+        else "",
+    }
+
+
 def report_context(data: Corpus) -> dict[str, Any]:
     """Everything a thematic report shows: per theme, its prevalence, trend, representative
     statements, good practice, and the recommendations made with their follow-up status.
@@ -1189,8 +1262,10 @@ def report_context(data: Corpus) -> dict[str, Any]:
         ]
     emerging = [t for t in trends.values() if t["direction"] == "emerging"]
     declining = [t for t in trends.values() if t["direction"] == "declining"]
+    cases = case_files(data)
     return {
         "summary": _summary(data),
+        "case_files": cases,
         "overall": overall,
         "overall_chart": analysis.bar_chart_svg(
             [(c["name"], c["share"], c["low"], c["high"]) for c in overall],
@@ -1204,6 +1279,7 @@ def report_context(data: Corpus) -> dict[str, Any]:
         "pairs": [p for p in pairs if p["significant"]][:15],
         "contents": [
             {"id": "summary", "title": "Summary"},
+            *([{"id": "case-files", "title": "Case files"}] if cases else []),
             *({"id": s["id"], "title": s["name"]} for s in sections),
             {"id": "co-occurrence", "title": "Themes found together"},
             {"id": "method", "title": "How the figures were made"},

@@ -236,7 +236,15 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     expect(analyst.get_by_role("heading", level=1)).to_have_text(
         "Missing and exploited children, 2016 to 2026"
     )
-    axe.check(analyst, "thematic report")
+    axe.check(analyst, "thematic report")  # its case files among it
+    # The case files: the demo's published grade counts, each inspection's to its report.
+    files = analyst.locator("section#case-files")
+    expect(files).to_contain_text("cases were graded")
+    report_link = files.locator("#case-files-by-inspection tbody a").first
+    reference = report_link.inner_text()
+    report_link.click()
+    expect(analyst.locator("main")).to_contain_text(reference)
+    analyst.go_back()
     quote = analyst.locator("blockquote.app-quote").first
     expect(quote).to_be_visible()
     link = analyst.locator("section[id^=theme-] p a[href*='/themes/analysis/evidence/']").first

@@ -1,0 +1,132 @@
+"""The thematic report's case files: the grades of its inspections' audited cases, as their
+published reports give them, each linked to its report, with withheld counts kept withheld."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.accounts.models import Role
+from apps.core.audit import SystemActor
+from apps.inspections.models import Inspection, State
+from apps.portal.selectors import report_url
+from apps.themes import services, synthesis
+from tests.factories import UserFactory
+from tests.portal.conftest import GRADES, Publisher, publisher  # noqa: F401
+from tests.themes.test_synthesis import _pdf_links
+
+SYSTEM = SystemActor("tests")
+ALL_PUBLISHED = {
+    "scale": ["good", "requires improvement", "inadequate"],
+    "counts": {"good": 12, "requires improvement": 30, "inadequate": 8},
+    "total": 50,
+    "comparable": {"good": 12, "requires_improvement": 30, "inadequate": 8},
+}
+
+
+def _published(publisher: Publisher, grades, on: dt.date, n: int):  # noqa: F811
+    made = publisher.publish(
+        grades=grades,
+        published_on=on,
+        recommendations=[f"Make sure that supervisors review every referral, number {n}."],
+    )
+    Inspection.objects.filter(pk=made.inspection.pk).update(
+        state=State.PUBLISHED, state_changed_on=on
+    )
+    return made
+
+
+@pytest.fixture
+def four(publisher):  # noqa: F811
+    """Four published inspections: every count published; one withheld (the portal's
+    GRADES); graded on a scale with no common bands; and no case grades at all."""
+    other_scale = {**ALL_PUBLISHED, "comparable": None, "total": 17}
+    made = [
+        _published(publisher, grades, dt.date(2024, 3, n), n)
+        for n, grades in enumerate((ALL_PUBLISHED, GRADES, other_scale, None), start=1)
+    ]
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    return made
+
+
+def test_the_case_files_are_the_published_counts_and_totals_leave_out_a_withheld_one(four):
+    full, withheld, other, ungraded = four
+    files = synthesis.case_files(synthesis.corpus(synthesis.Scope()))
+    assert files is not None
+    assert [r["reference"] for r in files["rows"]] == [
+        full.inspection.reference,
+        withheld.inspection.reference,
+    ]
+    first, second = files["rows"]
+    assert [c["count"] for c in first["counts"]] == [12, 30, 8]
+    assert first["complete"] and first["cases"] == 50
+    assert first["link"] == report_url(full.slug)
+    # The portal's GRADES withhold "inadequate": kept withheld, and out of the totals.
+    assert [c["count"] for c in second["counts"]] == [20, 31, None]
+    assert not second["complete"]
+    assert [t["count"] for t in files["totals"]] == [12, 30, 8]
+    assert files["cases"] == 50 and files["inspections"] == 1 and files["withheld"] == 1
+    assert [round(t["share"], 2) for t in files["totals"]] == [0.24, 0.6, 0.16]
+    assert [r["reference"] for r in files["other_scale"]] == [other.inspection.reference]
+    assert files["graded"] == 3
+    assert ungraded.inspection.reference not in str(files)
+
+
+def test_the_case_files_follow_the_scope(four):
+    _, withheld, *_ = four
+    only = synthesis.Scope(inspections=(withheld.inspection.pk,))
+    files = synthesis.case_files(synthesis.corpus(only))
+    assert files is not None
+    assert [r["reference"] for r in files["rows"]] == [withheld.inspection.reference]
+    assert files["cases"] == 0 and files["chart"] == ""  # nothing complete to total
+    assert synthesis.case_files(synthesis.corpus(synthesis.Scope(year_from=2025))) is None
+
+
+def test_the_case_files_are_one_query_whatever_the_number_of_inspections(publisher):  # noqa: F811
+    def queries() -> int:
+        data = synthesis.corpus(synthesis.Scope())
+        with CaptureQueriesContext(connection) as ctx:
+            assert synthesis.case_files(data) is not None
+        return len(ctx.captured_queries)
+
+    services.codebook_load(actor=SYSTEM)
+    _published(publisher, ALL_PUBLISHED, dt.date(2024, 3, 1), 1)
+    services.statements_sync()
+    one = queries()
+    for n in range(2, 6):
+        _published(publisher, ALL_PUBLISHED, dt.date(2024, 3, n), n)
+    services.statements_sync()
+    assert queries() == one == 1
+
+
+def test_the_thematic_report_shows_the_case_files_and_links_each_report(four):
+    full, withheld, other, _ = four
+    analyst = UserFactory(role=Role.ANALYST)
+    report = services.thematic_report_save(
+        actor=analyst, report=None, title="Referrals", year_from=2023, year_to=2024
+    )
+    client = Client()
+    client.force_login(analyst)
+    body = client.get(reverse("themes:report", args=[report.pk])).content.decode()
+    section = body.split('id="case-files"')[1].split("</section>")[0]
+    assert "50 cases were graded: 24% good or better, 60% requires improvement or adequate and" in (
+        " ".join(section.split())
+    )
+    assert "1 inspection withholds a count" in " ".join(section.split())
+    for made in (full, withheld, other):
+        assert f'href="{report_url(made.slug)}">{made.inspection.reference}</a>' in section
+    assert section.count("withheld</td>") == 1
+    contents = synthesis.report_context(synthesis.corpus(synthesis.Scope.of_report(report)))
+    assert {"id": "case-files", "title": "Case files"} in contents["contents"]  # the PDF's
+    # The PDF: its links to the reports absolute.
+    pdf = client.get(reverse("themes:report-pdf", args=[report.pk]))
+    assert pdf.status_code == 200
+    links = set(_pdf_links(pdf.content))
+    for made in (full, withheld, other):
+        assert f"http://testserver{report_url(made.slug)}" in links
