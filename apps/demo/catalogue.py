@@ -336,9 +336,9 @@ STAGE_WORK: dict[str, str] = {
     "protecting_children": "offender management",
     "custody": "custody",
     "police_detention": "custody",
-    "partnership_working": "multi-agency",
-    "multi_agency_working": "multi-agency",
-    "deep_dive": "deep-dive",
+    "partnership_working": "safeguarding hub",
+    "multi_agency_working": "safeguarding hub",
+    "deep_dive": "specialist",
 }
 
 

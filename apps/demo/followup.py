@@ -145,8 +145,8 @@ PLANNED_ACTIONS = (
     (
         "Issue revised guidance to all officers and supervisors in the {stage} teams, setting the "
         "minimum standard for recording the risk to each child, and brief every team on it.",
-        "Every child in a {stage} case has the risk to them assessed and recorded, so decisions to "
-        "protect them are sound and can be checked.",
+        "In every {stage} case the risk to each child is assessed and recorded, so decisions "
+        "to protect children are sound and can be checked.",
         "Monthly dip sample of 30 {stage} records by the public protection audit team; 90% "
         "meeting the standard by the target date, reported to the vulnerability board.",
     ),

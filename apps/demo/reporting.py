@@ -59,7 +59,7 @@ STRENGTHS = (
     "Officers in the {work} teams understand the risks children face and act on them quickly.",
     "Supervisors review {work} work promptly and record clear directions.",
     "The force works well with partner agencies on {work} cases, sharing information at once.",
-    "Officers in the {work} teams are well trained and have manageable workloads.",
+    "Staff in the {work} teams are well trained and have manageable workloads.",
     "Officers record the child's views and demeanour well in {work} cases.",
 )
 PROMISING = (
@@ -108,10 +108,6 @@ EVIDENCE = (
     ("document", "Force performance data on referrals"),
     ("interview", "Interview with the chief officer lead for child protection"),
 )
-
-
-def _text(options: Sequence[str], rng: random.Random, stage: dict) -> str:
-    return _worded(rng.choice(options), stage)
 
 
 def _worded(text: str, stage: dict) -> str:
@@ -205,6 +201,8 @@ class Reporting:
             nonlocal order
             order += 1
             source = carry.take(kind)
+            if source is not None and source.headline in used.get(kind, ()):
+                source = None  # carried over already as another's words: this one is new
             if source is not None:
                 stage = by_code[source.stage]
                 headline = source.headline
@@ -222,27 +220,32 @@ class Reporting:
             )
             finding.evidence.set(rng.sample(evidence, rng.randint(1, 2)))
             made.append(finding)
+            used.setdefault(kind, set()).add(headline)
             return finding
 
-        recommended: set[str] = set()
+        # The causes of concern and recommendations made so far, by kind: one is not made
+        # twice while the list has another for its stage.
+        used: dict[str, set[str]] = {}
+
+        def fresh(kind: str, options: Sequence[str], stage: dict) -> str:
+            """One of `options` for `stage`, drawn as rng.choice would draw it (so the demo's
+            stream is as before), or the next of the list if that one is made already."""
+            pick = rng.randrange(len(options))
+            for step in range(len(options)):
+                headline = _worded(options[(pick + step) % len(options)], stage)
+                if headline not in used.get(kind, ()):
+                    return headline
+            return _worded(options[pick], stage)
 
         def recommend(stage: dict, cause: Finding | None = None) -> None:
             nonlocal number
             number += 1
-            # Not the same recommendation twice while another is left: a drawn one already made
-            # gives way to the next of the list (drawing again would change the demo's stream).
-            pick = rng.randrange(len(RECOMMENDATIONS))
-            headline = _worded(RECOMMENDATIONS[pick], stage)
-            for step in range(1, len(RECOMMENDATIONS)):
-                if headline not in recommended:
-                    break
-                headline = _worded(RECOMMENDATIONS[(pick + step) % len(RECOMMENDATIONS)], stage)
             months = rng.choice((3, 6, 6, 12))
             immediate = rng.random() < 0.15
-            made_now = add(
+            add(
                 Kind.RECOMMENDATION,
                 stage,
-                headline,
+                fresh(Kind.RECOMMENDATION, RECOMMENDATIONS, stage),
                 number=number,
                 cause_of_concern=cause,
                 to_force=True,
@@ -250,7 +253,6 @@ class Reporting:
                 timescale=Timescale.IMMEDIATELY if immediate else Timescale.MONTHS,
                 timescale_months=None if immediate else months,
             )
-            recommended.add(made_now.headline)  # a carried-over one keeps its own words
 
         # Worse inspections (higher latent quality means worse grades) have more concerns.
         concerns = max(0, min(3, round(1 + quality * 1.5 + rng.uniform(-0.7, 0.7))))
@@ -266,7 +268,7 @@ class Reporting:
             add(Kind.AREA_FOR_IMPROVEMENT, stage, _worded(text, stage))
         for _ in range(concerns):
             stage = rng.choice(stages)
-            cause = add(Kind.CAUSE_OF_CONCERN, stage, _text(CONCERNS, rng, stage))
+            cause = add(Kind.CAUSE_OF_CONCERN, stage, fresh(Kind.CAUSE_OF_CONCERN, CONCERNS, stage))
             stage = by_code.get(cause.stage, stage)  # a carried-over cause keeps its stage
             for _ in range(rng.randint(1, 2)):
                 recommend(stage, cause)

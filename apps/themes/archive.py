@@ -1461,6 +1461,13 @@ def area_names(name: str, welsh: str = "") -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def area_display(name: str) -> str:
+    """A local authority's name as a sentence gives it: as reports name it ("Kingston upon
+    Hull", not the ONS's "Kingston upon Hull, City of", whose comma runs into the
+    sentence's)."""
+    return (area_names(name) or [name])[0]
+
+
 def area_in_title(title: str, areas: Iterable[tuple[_K, Sequence[str]]]) -> _K | None:
     """The one area (the key of one of `areas`, each with its `area_names`) whose name the
     title gives, as whole words with its capitals ("Reading" names the area, "reading" does

@@ -112,8 +112,9 @@ def _area_and_force(joint: bool, area: LocalAuthority | None, force: Force | Non
     if force is not None and force.pk != area.force_id:
         raise ValidationError(
             {
-                "force": f"{area.name} is policed by {area.force.name}, not {force.name}: "
-                f"choose {area.force.name}, or leave the force empty to take the area's."
+                "force": f"{archive.area_display(area.name)} is policed by "
+                f"{area.force.name}, not {force.name}: choose {area.force.name}, or leave the "
+                "force empty to take the area's."
             }
         )
     return area.force

@@ -191,8 +191,9 @@ def archive_import(request: HttpRequest) -> HttpResponse:
             if report.local_authority and not data["local_authority"]:
                 messages.info(
                     request,
-                    f"Its title names the area {report.local_authority.name}: the report is "
-                    f"recorded as of that area"
+                    f"Its title names the area "
+                    f"{archive.area_display(report.local_authority.name)}: the report is "
+                    "recorded as of that area"
                     + ("" if data["force"] else f", and of its force, {report.force}")
                     + ". If that is wrong, change it on the report's page.",
                 )

@@ -1993,6 +1993,9 @@ def test_the_command_names_an_area_as_reports_do():
     )
     assert ArchiveReport.objects.get().local_authority == hull
     assert "area Kingston upon Hull, force Humber, " in out.getvalue()
+    assert archive.area_display("Kingston upon Hull, City of") == "Kingston upon Hull"
+    assert archive.area_display("Bristol, City of") == "Bristol"
+    assert archive.area_display("") == ""
 
 
 def test_a_curator_sets_an_imports_area_and_its_force_follows(fw):
