@@ -336,8 +336,8 @@ STAGE_WORK: dict[str, str] = {
     "protecting_children": "offender management",
     "custody": "custody",
     "police_detention": "custody",
-    "partnership_working": "safeguarding hub",
-    "multi_agency_working": "safeguarding hub",
+    "partnership_working": "partnership",
+    "multi_agency_working": "partnership",
     "deep_dive": "specialist",
 }
 

@@ -25,7 +25,7 @@ from apps.frameworks.loaders import COMPARABLE_SCALE
 from apps.inspections.models import ProgrammeType
 from apps.portal.selectors import grade_counts, listed_publications, report_url
 from apps.reference.models import Country, LocalAuthority
-from apps.reports.models import Publication
+from apps.reports.models import Language, Publication
 
 from . import analysis
 from .analysis import CodedRow
@@ -1139,10 +1139,13 @@ def analysis_context(data: Corpus, *, facet: str = "year") -> dict[str, Any]:
 def case_files(data: Corpus) -> dict[str, Any] | None:
     """The case file grades of the scope's inspections, as their reports published them on
     the common scale (frameworks.loaders.COMPARABLE_SCALE), each linked to its report; None
-    if no inspection of the scope has any. A count the report withholds (fewer than 5, or
-    one that would reveal such a count) stays withheld, and the totals take only the
+    if no inspection of the scope has any. One query.
+
+    A count the report withholds (fewer than 5, or one that would reveal such a count) stays
+    withheld. So does an inspection's number of cases graded when only one of its counts is
+    withheld, since the others and that number would give it away. The totals take only the
     inspections whose counts are all published, so no withheld count can be worked out from
-    them. One query."""
+    them."""
     ids = {
         int(r.report.removeprefix("inspection:"))
         for r in data.rows
@@ -1151,32 +1154,46 @@ def case_files(data: Corpus) -> dict[str, Any] | None:
     if not ids:
         return None
     bands = [label for _, label in COMPARABLE_SCALE]
-    rows: list[dict[str, Any]] = []
-    other_scale: list[dict[str, Any]] = []
+    # One publication an inspection: its English report, or its Welsh one if it has only that
+    # (two languages can have two addresses if its forces changed between them).
+    chosen: dict[int, Publication] = {}
     for publication in (
         listed_publications()
         .filter(inspection_id__in=ids)
-        .order_by("published_on", "slug")
-        .only("slug", "language", "title", "published_on", "data")
+        .only("inspection_id", "slug", "language", "title", "published_on", "data")
     ):
+        have = chosen.get(publication.inspection_id)
+        if have is None or (
+            have.language != Language.ENGLISH and publication.language == Language.ENGLISH
+        ):
+            chosen[publication.inspection_id] = publication
+    rows: list[dict[str, Any]] = []
+    other_scale: list[dict[str, Any]] = []
+    for publication in sorted(chosen.values(), key=lambda p: (p.published_on, p.slug)):
         grades = grade_counts(publication.data or {})
         if grades is None:
             continue
-        row = {
+        row: dict[str, Any] = {
             "reference": (publication.data or {}).get("reference") or publication.slug,
             "title": publication.title,
+            "language": publication.language,
             "published_on": publication.published_on,
             "link": report_url(publication.slug, publication.language),
             "cases": grades.total,
         }
-        if grades.comparable is None:
-            other_scale.append(row)
+        comparable = grades.comparable
+        if comparable is None or (
+            None not in comparable and not sum(c or 0 for c in comparable) and grades.total
+        ):
+            other_scale.append(row)  # graded on a scale with no common bands
             continue
+        withheld = sum(1 for count in comparable if count is None)
+        if withheld == 1:
+            row["cases"] = None
         row["counts"] = [
-            {"band": band, "count": count}
-            for band, count in zip(bands, grades.comparable, strict=True)
+            {"band": band, "count": count} for band, count in zip(bands, comparable, strict=True)
         ]
-        row["complete"] = all(count is not None for count in grades.comparable)
+        row["complete"] = not withheld
         rows.append(row)
     if not rows and not other_scale:
         return None
@@ -1198,8 +1215,8 @@ def case_files(data: Corpus) -> dict[str, Any] | None:
         "withheld": len(rows) - len(complete),
         "chart": analysis.bar_chart_svg(
             [(t["band"], t["share"], None, None) for t in totals],
-            title=f"Cases by grade, {cases:,} cases from {len(complete)} "
-            f"inspection{'s' if len(complete) != 1 else ''}",
+            title=f"Cases by grade, {cases:,} case{'s' if cases != 1 else ''} from "
+            f"{len(complete)} inspection{'s' if len(complete) != 1 else ''}",
             chart_id="case-files-chart",
         )
         if cases

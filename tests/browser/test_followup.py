@@ -95,8 +95,9 @@ def server_json(code: str) -> object:
     return json.loads(lines[-1])
 
 
-def _clear_of_midnight(minutes: int = 5) -> None:
-    """Wait out the last minutes of the server's day: the walk-through compares the dates the
+def _clear_of_midnight(minutes: int = 15) -> None:
+    """Wait out the last minutes of the server's day (more than the walk-through takes, about
+    two): the walk-through compares the dates the
     server stamps with today's, and a form filled before midnight and saved after it is
     refused ("before the last status")."""
     now = timezone.localtime()

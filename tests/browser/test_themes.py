@@ -241,9 +241,9 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     files = analyst.locator("section#case-files")
     expect(files).to_contain_text("cases were graded")
     report_link = files.locator("#case-files-by-inspection tbody a").first
-    reference = report_link.inner_text()
+    title = report_link.inner_text()
     report_link.click()
-    expect(analyst.locator("main")).to_contain_text(reference)
+    expect(analyst.get_by_role("heading", level=1)).to_have_text(title)
     analyst.go_back()
     quote = analyst.locator("blockquote.app-quote").first
     expect(quote).to_be_visible()

@@ -162,7 +162,7 @@ class Command(BaseCommand):
             + (
                 # The area as reports name it ("Kingston upon Hull", not the ONS's "Kingston
                 # upon Hull, City of", whose comma would run into the message's)
-                f"area {archive.area_names(report.local_authority.name)[0]}, force {report.force}, "
+                f"area {archive.area_display(report.local_authority.name)}, force {report.force}, "
                 if report.local_authority
                 else ""
             )
