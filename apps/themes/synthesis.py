@@ -950,6 +950,24 @@ def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
 HELD_OUT_MACRO_F1 = 0.66
 
 
+def _reports_by_type(data: Corpus) -> list[dict[str, Any]]:
+    """How many of the scope's reports are of each programme type, as a national thematic
+    says what it draws on ("64 inspections: 17 NCPIs, 21 reviews, 26 JTAIs"), each number
+    linked to those reports; the types in the vocabulary's order, "Not known" last."""
+    reports: dict[str, set[str]] = {}
+    for row in data.rows:
+        reports.setdefault(analysis.group_label(row, "programme_type"), set()).add(row.report)
+    order = {code: n for n, code in enumerate(ProgrammeType.values)}
+    return [
+        {
+            "label": label("programme_type", value if value != analysis.NOT_KNOWN else ""),
+            "reports": len(reports[value]),
+            "link": evidence_link(data, Figure(facet="programme_type", value=value), reports=True),
+        }
+        for value in sorted(reports, key=lambda v: (order.get(v, len(order)), v))
+    ]
+
+
 def _summary(data: Corpus) -> dict[str, Any]:
     return {
         # When the figures were worked out, and from what: they change as people code and
@@ -973,6 +991,7 @@ def _summary(data: Corpus) -> dict[str, Any]:
         "all_link": evidence_link(data, Figure()),
         "reports_link": evidence_link(data, Figure(), reports=True),
         "checked_link": evidence_link(data, Figure(checked="yes")) if data.checked else "",
+        "by_type": _reports_by_type(data),
         # No theme yet: a codebook revision withdrew the classifier's suggestions and
         # themes have not been suggested again, or none fits; counted in no theme.
         "themeless": sum(1 for r in data.rows if not r.themes),

@@ -21,7 +21,7 @@ from apps.portal.selectors import report_url
 from apps.themes import services, synthesis
 from tests.factories import UserFactory
 from tests.portal.conftest import GRADES, Publisher, publisher  # noqa: F401
-from tests.themes.test_synthesis import _pdf_links
+from tests.themes.test_synthesis import _check_numbered, _numbered_links, _pdf_links
 
 SYSTEM = SystemActor("tests")
 ALL_PUBLISHED = {
@@ -128,6 +128,12 @@ def test_the_thematic_report_shows_the_case_files_and_links_each_report(four):
         assert f'href="{report_url(made.slug)}"><span>{title}</span></a>' in section
     assert section.count("withheld</td>") == 2  # the count, and the cases graded
     assert ">55<" not in section
+    # The summary says what kinds of report it draws on, each number linked to its reports.
+    by_type = body.split('id="reports-by-type"')[1].split("</table>")[0]
+    assert "National child protection inspection" in by_type
+    numbered = _numbered_links(by_type)
+    assert [n for _, n in numbered] == [4]  # the four, graded or not
+    _check_numbered(client, numbered)
     # The PDF: the section in its contents and its text, its links to the reports absolute.
     pdf = client.get(reverse("themes:report-pdf", args=[report.pk]))
     assert pdf.status_code == 200
