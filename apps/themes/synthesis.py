@@ -991,7 +991,6 @@ def _summary(data: Corpus) -> dict[str, Any]:
         "all_link": evidence_link(data, Figure()),
         "reports_link": evidence_link(data, Figure(), reports=True),
         "checked_link": evidence_link(data, Figure(checked="yes")) if data.checked else "",
-        "by_type": _reports_by_type(data),
         # No theme yet: a codebook revision withdrew the classifier's suggestions and
         # themes have not been suggested again, or none fits; counted in no theme.
         "themeless": sum(1 for r in data.rows if not r.themes),
@@ -1259,11 +1258,15 @@ def report_context(data: Corpus) -> dict[str, Any]:
             continue
         key = theme["key"]
         coded = rows_for(data, theme=key)
-        wanted[key] = (key, pick(data, coded, key, REPRESENTATIVE))
         good = [r for r in coded if r.kind in STRENGTH_KINDS]
-        wanted[f"good:{key}"] = (key, pick(data, good, key, 3))
+        wanted[f"good:{key}"] = (key, good_picked := pick(data, good, key, 3))
         recommendations = [r for r in coded if r.kind == "recommendation"]
-        wanted[f"rec:{key}"] = (key, pick(data, recommendations, key, 5))
+        wanted[f"rec:{key}"] = (key, rec_picked := pick(data, recommendations, key, 5))
+        # What inspectors found: the theme's other statements, none quoted twice in the
+        # section (good practice and the recommendations are quoted under their own heads).
+        below = {r.statement_id for r in (*good_picked, *rec_picked)}
+        others = [r for r in coded if r.statement_id not in below]
+        wanted[key] = (key, pick(data, others, key, REPRESENTATIVE))
         counted, untracked = status_counts(recommendations, statuses)
         sections.append(
             {
@@ -1300,7 +1303,8 @@ def report_context(data: Corpus) -> dict[str, Any]:
     declining = [t for t in trends.values() if t["direction"] == "declining"]
     cases = case_files(data)
     return {
-        "summary": _summary(data),
+        # The report says what it draws on by programme type; the analysis page has facets.
+        "summary": {**_summary(data), "by_type": _reports_by_type(data)},
         "case_files": cases,
         "overall": overall,
         "overall_chart": analysis.bar_chart_svg(

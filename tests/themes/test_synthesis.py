@@ -405,6 +405,65 @@ def test_a_thematic_report_is_saved_and_a_stale_save_refused(coded):
     assert (report.title, report.version) == ("Online abuse of children", 2)
 
 
+@pytest.mark.django_db
+def test_a_theme_quotes_each_statement_once(pub):
+    """A strength is quoted as good practice and a recommendation among the recommendations,
+    not again among what inspectors found, which quotes the theme's other statements (and
+    is left out when there are none)."""
+    services.codebook_load(actor=SYSTEM)
+    themes = {t.key: t for t in services.current_codebook().themes.all()}
+    analyst = pub.users["analyst"]
+    report = _archive(1, 2022)
+    made = {}
+    for n, (kind, key) in enumerate(
+        [
+            ("strength", "workforce"),
+            ("recommendation", "workforce"),
+            ("area_for_improvement", "workforce"),
+            ("strength", "custody_detention"),
+        ]
+    ):
+        paragraph = ArchiveParagraph.objects.create(report=report, number=n + 1, text=f"P {n}")
+        made[kind, key] = statement = Statement.objects.create(
+            source=Statement.Source.ARCHIVE,
+            archive_report=report,
+            paragraph=paragraph,
+            text=f"Statement {n}.",
+            text_sha256=text_digest(f"Statement {n}."),
+            kind=kind,
+            report_title=report.title,
+            year=2022,
+            programme_type="ncpi",
+        )
+        ThemeCode.objects.create(
+            statement=statement,
+            theme=themes[key],
+            status=ThemeCode.Status.CONFIRMED,
+            set_by=analyst,
+            set_by_label=analyst.username,
+            set_at=timezone.now(),
+        )
+    context = synthesis.report_context(synthesis.corpus(synthesis.Scope()))
+    sections = {s["key"]: s for s in context["sections"]}
+
+    def quoted(section: dict, part: str) -> list[int]:
+        return [(q[0] if isinstance(q, tuple) else q).statement.pk for q in section[part]]
+
+    workforce = sections["workforce"]
+    assert quoted(workforce, "good_practice") == [made["strength", "workforce"].pk]
+    assert quoted(workforce, "recommendation_quotes") == [made["recommendation", "workforce"].pk]
+    assert quoted(workforce, "quotes") == [made["area_for_improvement", "workforce"].pk]
+    custody = sections["custody_detention"]
+    assert quoted(custody, "good_practice") == [made["strength", "custody_detention"].pk]
+    assert quoted(custody, "quotes") == []
+    report = services.thematic_report_save(
+        actor=analyst, report=None, title="Workforce", year_from=2022, year_to=2022
+    )
+    page = client_for(analyst).get(reverse("themes:report", args=[report.pk])).content.decode()
+    custody_part = page.split('id="theme-custody_detention"')[1].split('id="theme-')[0]
+    assert "Good practice" in custody_part and "What inspectors found" not in custody_part
+
+
 def test_a_chosen_report_the_scope_would_leave_out_is_refused_by_name(coded):
     """Never dropped quietly: an imported report with no date or outside the period, an
     inspection outside the period or of a programme type not chosen."""
@@ -509,6 +568,17 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
     assert "suggested by the classifier" not in body
     good = body.split('<h3 class="govuk-heading-m">Good practice</h3>')[1].split("<h3")[0]
     assert "coded by a person" in good
+    # No statement is quoted twice in a theme: what inspectors found is of the statements
+    # not quoted as good practice or as a recommendation.
+    sections = page.context["sections"]
+    assert any(s["good_practice"] for s in sections)
+    for section in sections:
+        quoted = [
+            *(q.statement.pk for q in section["quotes"]),
+            *(q.statement.pk for q in section["good_practice"]),
+            *(q.statement.pk for q, _ in section["recommendation_quotes"]),
+        ]
+        assert quoted and len(quoted) == len(set(quoted)), section["key"]
     # Quotations link to their statement and to the paragraph of their report.
     statement_links = re.findall(r'href="/themes/statements/(\d+)/"', body)
     assert statement_links
