@@ -1251,6 +1251,60 @@ def is_joint(programme_type: str, title: str) -> bool:
     )
 
 
+# The type of inspection a report says it is ----------------------------------------------------
+#
+# Its title ("Northshire Police: National child protection post-inspection review") or its
+# opening paragraphs ("This report sets out the findings of our national child protection
+# inspection of ...") name it. The programme types' values (inspections.models.ProgrammeType,
+# as this module imports no Django; a test keeps them the same), each with the words that
+# name it. No two overlap: "national child protection inspection" does not match a
+# "national child protection post-inspection review" or "re-inspection".
+_PROGRAMME_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("ncpi_review", re.compile(r"\bpost[- ]inspection review\b", re.I)),
+    ("ncpi_reinspection", re.compile(r"\bchild protection re-?inspection\b", re.I)),
+    ("ncpi", re.compile(r"\bnational child protection inspection\b", re.I)),
+    ("jtai", re.compile(r"\bjoint targeted area inspection\b|\bJTAI\b", re.I)),
+    (
+        "jicpa",
+        re.compile(r"\bjoint inspection of child protection arrangements\b|\bJICPA\b", re.I),
+    ),
+    ("thematic", re.compile(r"\bthematic (inspection|report|review)\b", re.I)),
+]
+# Where a report says what it is: its first pages (front matter, summary, introduction).
+PROGRAMME_SEARCH_PARAGRAPHS = 12
+
+
+def _first_programme_named(text: str) -> str:
+    found = [
+        (match.start(), value)
+        for value, words in _PROGRAMME_WORDS
+        if (match := words.search(text)) is not None
+    ]
+    return min(found)[1] if found else ""
+
+
+def programme_type_stated(title: str, paragraphs: Sequence[ParsedParagraph]) -> str:
+    """The programme type a report names itself by: in its title, else the one named first
+    in its opening paragraphs ("" if neither names one). The first one named, because a
+    report says what it is before it mentions others ("This thematic inspection draws on
+    our national child protection inspections")."""
+    if found := _first_programme_named(title):
+        return found
+    for paragraph in paragraphs[:PROGRAMME_SEARCH_PARAGRAPHS]:
+        for text in (paragraph.heading, paragraph.text):
+            if found := _first_programme_named(text):
+                return found
+    return ""
+
+
+def force_names(name: str) -> list[str]:
+    """The names a report's title may give a force ("Devon & Cornwall Police" or "Devon and
+    Cornwall Police")."""
+    plain = " ".join(name.split())
+    names = [plain, plain.replace(" & ", " and "), plain.replace(" and ", " & ")]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 # A point a report makes twice ----------------------------------------------------------------
 #
 # Reports state a point in their summary and again in the body ("We found that the force

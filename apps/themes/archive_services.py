@@ -96,6 +96,16 @@ def _area_named(title: str) -> LocalAuthority | None:
     return areas[found] if found is not None else None
 
 
+def _force_named(title: str) -> Force | None:
+    """The one force a report's title names ("Lancashire Constabulary: National child
+    protection inspection"), if it names one."""
+    forces = {f.pk: f for f in Force.objects.defer("boundary", "boundary_map")}
+    found = archive.area_in_title(
+        title, ((pk, archive.force_names(f.name)) for pk, f in forces.items())
+    )
+    return forces[found] if found is not None else None
+
+
 def _area_and_force(joint: bool, area: LocalAuthority | None, force: Force | None) -> Force | None:
     """The force of a report of `area` (the area's, if none is given). Refused with
     ValidationError naming the field: an area for a report that is not a joint inspection's,
@@ -134,9 +144,11 @@ def archive_import(
 ) -> ArchiveReport:
     """The report in `data` stored with its paragraphs and statements (their year the year
     of `published_on`, or of the date the report says it was published if none is given;
-    their force and programme type the report's). A joint inspection's report is of the
-    `local_authority` area given, or else of the one its title names (unless `force` does
-    not police it); with no `force` given, its force is the area's. Nothing is stored if
+    their force and programme type the report's). With no `programme_type` given, it is the
+    type the report names itself by (`archive.programme_type_stated`), if any. A joint
+    inspection's report is of the `local_authority` area given, or else of the one its title
+    names (unless `force` does not police it); with no `force` given, its force is the
+    area's, or with no area the one force its title names, if any. Nothing is stored if
     anything is wrong: a field (ValidationError naming it: an area for a report that is not
     a joint inspection's, a force that does not police the area given), or the file
     (ArchiveError naming it: not HTML or PDF, empty, too large, encrypted, image-only, no
@@ -177,6 +189,8 @@ def archive_import(
         if stated is not None and stated.year >= 1990 and stated <= timezone.localdate():
             published_on = stated
     year = published_on.year if published_on else None
+    # The type of inspection the report says it is, where none is given.
+    programme_type = programme_type or archive.programme_type_stated(title, parsed.paragraphs)
     # A joint inspection's letter speaks of every agency of the area: each statement is
     # marked with whom it is about. Every other report is the police inspectorate's own.
     joint = archive.is_joint(programme_type, title)
@@ -185,6 +199,8 @@ def archive_import(
         if named is not None and (force is None or force.pk == named.force_id):
             local_authority = named
     force = _area_and_force(joint, local_authority, force)
+    if force is None and local_authority is None:
+        force = _force_named(title)
     try:
         with transaction.atomic():
             report = ArchiveReport.objects.create(

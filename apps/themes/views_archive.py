@@ -57,8 +57,12 @@ class ArchiveImportForm(forms.Form):
         label="Force inspected",
         queryset=Force.objects.defer("boundary", "boundary_map").order_by("name"),
         required=False,
-        empty_label="None: a national or multi-force report",
-        help_text="Leave as none for a thematic or national report covering several forces.",
+        empty_label="None, or the one its title names",
+        help_text=(
+            "Left empty, it is the force the report's title names (such as \u201cLancashire "
+            "Constabulary: National child protection inspection\u201d), if it names one; else "
+            "none, as for a thematic or national report covering several forces."
+        ),
     )
     local_authority = _area_field(
         "None, or the one its title names",
@@ -67,7 +71,11 @@ class ArchiveImportForm(forms.Form):
     programme_type = forms.ChoiceField(
         label="Type of inspection",
         required=False,
-        choices=[("", "Not known"), *ProgrammeType.choices],
+        choices=[("", "The one the report names itself by, if any"), *ProgrammeType.choices],
+        help_text=(
+            "Left empty, it is the type the report's title or opening paragraphs name (such "
+            "as \u201cnational child protection post-inspection review\u201d), if they name one."
+        ),
     )
     published_on = forms.DateField(
         label="Date published",
@@ -196,6 +204,25 @@ def archive_import(request: HttpRequest) -> HttpResponse:
                     "recorded as of that area"
                     + ("" if data["force"] else f", and of its force, {report.force}")
                     + ". If that is wrong, change it on the report's page.",
+                )
+            taken = [
+                *(
+                    [f"its type, {archive_selectors.programme_type_label(report.programme_type)}"]
+                    if report.programme_type and not data["programme_type"]
+                    else []
+                ),
+                *(
+                    [f"its force, {report.force}"]
+                    if report.force and not data["force"] and not report.local_authority
+                    else []
+                ),
+            ]
+            if taken:
+                messages.info(
+                    request,
+                    f"Taken from the report: {' and '.join(taken)}. If "
+                    f"{'that is' if len(taken) == 1 else 'either is'} wrong, change it on the "
+                    "report's page.",
                 )
             if report.published_on is None:
                 messages.warning(

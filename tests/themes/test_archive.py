@@ -1215,18 +1215,20 @@ def test_the_list_shows_each_report_and_makes_a_fixed_number_of_queries(fw, impo
     assert row.report == imported and row.statements == 49  # 51, of which 2 repeats
     assert row.programme_type == "National child protection inspection"
     body = page.content.decode()
-    assert "14 March 2017" in body and "National or several forces" in body
+    # Its force is the one its title names (Northshire Police).
+    assert "14 March 2017" in body and "Northshire Police" in body
     force = ForceFactory(name="Westvale Police (test)")
     for n in range(4):
         archive_services.archive_import(
             actor=SYSTEM,
             file_name=f"extra-{n}.html",
             data=report_html(f"Extra report {n}", findings=n + 1),
-            force=force,
+            force=force if n else None,
         )
     with CaptureQueriesContext(connection) as five:
         more = analyst.get(reverse("themes:archive"))
     assert len(more.context["reports"]) == 5 and "Westvale Police (test)" in more.content.decode()
+    assert "National or several forces" in more.content.decode()  # Extra report 0's
     assert len(five.captured_queries) == len(one.captured_queries)
 
 
@@ -1751,7 +1753,8 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
         file_name="eastmarch-ncpi-2025.html",
         data=sample("eastmarch-ncpi-2025.html"),
     )
-    assert report.programme_type == "" and set(
+    # Its type as it names itself (an NCPI): its statements are about the police.
+    assert report.programme_type == "ncpi" and set(
         report.statements.values_list("agency", flat=True)
     ) == {"police"}
     kept = report.statements.order_by("pk").first()
@@ -1771,7 +1774,7 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
             report=report,
             programme_type="bogus",
             force=force,
-            seen=("", None, None),
+            seen=("ncpi", None, None),
             local_authority=None,
         )
     assert "programme_type" in refused.value.message_dict
@@ -1782,7 +1785,7 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
         report=report,
         programme_type="jtai",
         force=force,
-        seen=("", None, None),
+        seen=("ncpi", None, None),
         local_authority=None,
     )
     # A correction form read before the change is refused, not saving the old agency back.
@@ -1812,7 +1815,7 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
             report=report,
             programme_type="ncpi",
             force=None,
-            seen=("", None, None),
+            seen=("ncpi", None, None),
             local_authority=None,
         )
     archive_services.archive_report_details(
@@ -1833,7 +1836,12 @@ def test_who_may_change_an_imports_type_and_force(fw, imported):
     for name in ALL_ROLES:
         expected = 200 if name in CURATORS else 403
         assert client_for(users[name]).get(url).status_code == expected, name
-    posted = {"programme_type": "ncpi_review", "force": "", "seen_programme_type": "ncpi"}
+    posted = {
+        "programme_type": "ncpi_review",
+        "force": "",
+        "seen_programme_type": "ncpi",
+        "seen_force": imported.force_id,
+    }
     for name in ALL_ROLES - CURATORS:
         assert client_for(users[name]).post(url, posted).status_code == 403, name
     analyst = client_for(users["analyst"])
@@ -2003,7 +2011,8 @@ def test_a_curator_sets_an_imports_area_and_its_force_follows(fw):
     report = archive_services.archive_import(
         actor=analyst, file_name="southvale-jtai-2019.html", data=sample("southvale-jtai-2019.html")
     )
-    assert (report.local_authority, report.force, report.programme_type) == (None, None, "")
+    # Of no area its title names (none of that name yet); a JTAI, as the report says.
+    assert (report.local_authority, report.force, report.programme_type) == (None, None, "jtai")
     client = client_for(analyst)
     page = client.get(reverse("themes:archive-report", args=[report.pk])).content.decode()
     # A joint inspection's page says its area (not known yet), with a link to change it.
@@ -2013,7 +2022,7 @@ def test_a_curator_sets_an_imports_area_and_its_force_follows(fw):
         "programme_type": "jtai",
         "force": "",
         "local_authority": southvale.pk,
-        "seen_programme_type": "",
+        "seen_programme_type": "jtai",
         "seen_force": "",
         "seen_local_authority": "",
     }
@@ -2078,6 +2087,156 @@ def test_the_import_page_says_the_area_its_title_names(fw):
         "Its title names the area Southvale: the report is recorded as of that area, and of "
         "its force, Northshire Police. If that is wrong, change it on the report&#x27;s page."
     ) in response.content.decode()
+
+
+# The type and force a report names itself by ----------------------------------------------------
+
+
+def _paragraphs(*texts: str) -> list[archive.ParsedParagraph]:
+    return [archive.ParsedParagraph(n + 1, "", t) for n, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize(
+    ("title", "opening", "expected"),
+    [
+        ("Lancashire Constabulary: National child protection inspection", (), "ncpi"),
+        (
+            "Northshire Police \u2013 National child protection post-inspection review",
+            (),
+            "ncpi_review",
+        ),
+        ("National child protection post inspection review: Kent Police", (), "ncpi_review"),
+        ("Cleveland Police: national child protection re-inspection", (), "ncpi_reinspection"),
+        ("Joint targeted area inspection of the response to neglect in York", (), "jtai"),
+        ("JTAI: children living with domestic abuse in Hull", (), "jtai"),
+        ("Joint inspection of child protection arrangements: Bridgend", (), "jicpa"),
+        ("JICPA Cardiff", (), "jicpa"),
+        # The title says nothing: the first one the opening paragraphs name.
+        (
+            "An inspection of how well Eastmarch Police protects children",
+            ("Published 11 June 2025", "This is our national child protection inspection of it."),
+            "ncpi",
+        ),
+        (
+            "Missing and exploited",
+            ("This thematic inspection draws on our national child protection inspections.",),
+            "thematic",
+        ),
+        # The title wins over what the text mentions.
+        (
+            "Northshire Police \u2013 National child protection post-inspection review",
+            ("It follows our national child protection inspection of 2017.",),
+            "ncpi_review",
+        ),
+        ("Online and offline: protecting children", ("We inspected six forces.",), ""),
+        # Said only after the opening pages: not what the report says it is.
+        (
+            "A report",
+            ("Nothing.",) * archive.PROGRAMME_SEARCH_PARAGRAPHS
+            + ("Unlike a joint targeted area inspection, ...",),
+            "",
+        ),
+    ],
+)
+def test_the_type_of_inspection_a_report_names_itself_by(title, opening, expected):
+    assert archive.programme_type_stated(title, _paragraphs(*opening)) == expected
+
+
+def test_the_types_a_report_may_name_are_the_inspections_programme_types():
+    from apps.inspections.models import ProgrammeType
+
+    assert {value for value, _ in archive._PROGRAMME_WORDS} <= set(ProgrammeType.values)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("eastmarch-ncpi-2025.html", "ncpi"),
+        ("northshire-ncpi-2017.html", "ncpi"),
+        ("northshire-post-inspection-review-2018.html", "ncpi_review"),
+        ("southvale-jtai-2019.html", "jtai"),
+        ("thematic-missing-exploited-2023.pdf", "thematic"),
+        ("westmere-ncpi-2021.pdf", "ncpi"),
+    ],
+)
+def test_each_sample_names_its_own_type(file_name, expected):
+    parsed = archive.parse_report(file_name, sample(file_name))
+    assert archive.programme_type_stated(parsed.title, parsed.paragraphs) == expected
+
+
+@pytest.mark.django_db
+def test_an_import_takes_its_type_and_force_from_the_report_unless_given():
+    devon = ForceFactory(name="Devon & Cornwall Police")
+    north = ForceFactory(name="Northshire Police")
+    hill = ForceFactory(name="Hillshire Police")
+    # Neither given: the type the report names itself by, the force its title names.
+    report = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="northshire-post-inspection-review-2018.html",
+        data=sample("northshire-post-inspection-review-2018.html"),
+    )
+    assert (report.programme_type, report.force) == ("ncpi_review", north)
+    assert set(report.statements.values_list("programme_type", "force")) == {
+        ("ncpi_review", north.pk)
+    }
+    # Given: kept, whatever the report says.
+    report = archive_services.archive_import(
+        actor=SYSTEM,
+        file_name="northshire-ncpi-2017.html",
+        data=sample("northshire-ncpi-2017.html"),
+        programme_type="other",
+        force=hill,
+    )
+    assert (report.programme_type, report.force) == ("other", hill)
+    # A force by another spelling of its name; none when the title names two, or none.
+    for title, force in [
+        ("Devon and Cornwall Police: National child protection inspection", devon),
+        ("Northshire Police and Hillshire Police: a joint review", None),
+        ("Protecting children online", None),
+    ]:
+        report = archive_services.archive_import(
+            actor=SYSTEM, file_name="r.html", data=report_html(title, findings=1), title=title
+        )
+        assert report.force == force, title
+        report.delete()
+
+
+def test_the_import_page_and_command_say_what_they_took_from_the_report(fw, tmp_path):
+    client = client_for(fw.users["analyst"])
+    upload = SimpleUploadedFile(
+        "northshire-ncpi-2017.html", sample("northshire-ncpi-2017.html"), content_type="text/html"
+    )
+    response = client.post(
+        reverse("themes:archive-import"),
+        {"file": upload, "force": "", "programme_type": "", "local_authority": ""},
+        follow=True,
+    )
+    report = ArchiveReport.objects.get()
+    assert (report.programme_type, report.force.name) == ("ncpi", "Northshire Police")
+    assert (
+        "Taken from the report: its type, National child protection inspection and its force, "
+        "Northshire Police. If either is wrong, change it on the report&#x27;s page."
+    ) in response.content.decode()
+    # Given, nothing is said to be taken from it.
+    upload = SimpleUploadedFile(
+        "westmere.html",
+        report_html("Westmere: a thematic report", findings=2),
+        content_type="text/html",
+    )
+    response = client.post(
+        reverse("themes:archive-import"),
+        {"file": upload, "force": "", "programme_type": "other", "local_authority": ""},
+        follow=True,
+    )
+    assert "Taken from the report" not in response.content.decode()
+    path = tmp_path / "northshire-post-inspection-review-2018.html"
+    path.write_bytes(sample(path.name))
+    out = io.StringIO()
+    call_command("themes_import", str(path), stdout=out)
+    assert (
+        "NCPI post-inspection review (as the report says), force Northshire Police (as its "
+        "title says)"
+    ) in out.getvalue()
 
 
 # A point a report makes twice ------------------------------------------------------------------

@@ -166,6 +166,17 @@ class Command(BaseCommand):
                 if report.local_authority
                 else ""
             )
+            + (
+                f"{archive_selectors.programme_type_label(report.programme_type)} "
+                "(as the report says), "
+                if report.programme_type and not options["programme_type"]
+                else ""
+            )
+            + (
+                f"force {report.force} (as its title says), "
+                if report.force and force is None and not report.local_authority
+                else ""
+            )
             + f"{report.paragraphs.count()} paragraphs): {sum(kinds.values())} statements: "
             f"{archive_selectors.kinds_in_words(kinds)}"
             + (
