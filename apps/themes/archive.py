@@ -1254,11 +1254,9 @@ def is_joint(programme_type: str, title: str) -> bool:
 # The type of inspection a report says it is ----------------------------------------------------
 #
 # Its title ("Northshire Police: National child protection post-inspection review") or its
-# opening paragraphs ("This report sets out the findings of our national child protection
-# inspection of ...") name it. The programme types' values (inspections.models.ProgrammeType,
-# as this module imports no Django; a test keeps them the same), each with the words that
-# name it. No two overlap: "national child protection inspection" does not match a
-# "national child protection post-inspection review" or "re-inspection".
+# opening paragraphs ("A thematic inspection of six police forces") name it. The programme
+# types' values (inspections.models.ProgrammeType, as this module imports no Django; a test
+# keeps them the same), each with the words that name it.
 _PROGRAMME_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("ncpi_review", re.compile(r"\bpost[- ]inspection review\b", re.I)),
     ("ncpi_reinspection", re.compile(r"\bchild protection re-?inspection\b", re.I)),
@@ -1270,30 +1268,67 @@ _PROGRAMME_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("thematic", re.compile(r"\bthematic (inspection|report|review)\b", re.I)),
 ]
+# A review or re-inspection of an NCPI is often titled with the programme's name first
+# ("National child protection inspection: post-inspection review, Kent Police"): the
+# follow-up is what it is.
+_FOLLOW_UPS = frozenset({"ncpi_review", "ncpi_reinspection"})
+_RE_INSPECTION = re.compile(r"\bre-?inspection\b", re.I)
 # Where a report says what it is: its first pages (front matter, summary, introduction).
 PROGRAMME_SEARCH_PARAGRAPHS = 12
+# In those pages a report also mentions other inspections ("Following the joint targeted
+# area inspection of Lancashire in 2018", "our national child protection inspection
+# programme"): a phrase names the report itself only where it opens its paragraph ("A
+# thematic inspection of six police forces", a subtitle "National child protection
+# inspection") or its sentence says "this" ("This report sets out the findings of our
+# national child protection inspection of ..."), and not where the sentence speaks of
+# another one (following, since, an earlier or a dated one) or a programme.
+_OPENS = re.compile(r"^\W*(?:(?:a|an|the|this|our)\s+)?$", re.I)
+_THIS = re.compile(r"\bthis\b", re.I)
+_ANOTHER = re.compile(
+    r"\b(follow(s|ed|ing)?|since|after|previous(ly)?|earlier|last|prior|(19|20)\d\d)\b", re.I
+)
+_A_PROGRAMME = re.compile(r"^\s*(programmes?\b|(of|in)\s+(19|20)\d\d\b)", re.I)
+_SENTENCE_END = re.compile(r"[.!?]\s+")
 
 
-def _first_programme_named(text: str) -> str:
-    found = [
-        (match.start(), value)
-        for value, words in _PROGRAMME_WORDS
-        if (match := words.search(text)) is not None
-    ]
+def _describes_itself(text: str, match: re.Match[str]) -> bool:
+    sentence = _SENTENCE_END.split(text[: match.start()])[-1]
+    if _ANOTHER.search(sentence) or _A_PROGRAMME.match(text[match.end() :]):
+        return False
+    return bool(_OPENS.match(sentence) or _THIS.search(sentence))
+
+
+def _programme_named(text: str, itself: bool) -> str:
+    """The type `text` names first (a review or re-inspection over the NCPI it follows up);
+    with `itself`, only a phrase that describes the report itself counts."""
+    found: list[tuple[int, str]] = []
+    for value, words in _PROGRAMME_WORDS:
+        for match in words.finditer(text):
+            if not itself or _describes_itself(text, match):
+                found.append((match.start(), value))
+                break
+    if any(value in _FOLLOW_UPS for _, value in found):
+        found = [(at, value) for at, value in found if value != "ncpi"]
     return min(found)[1] if found else ""
 
 
 def programme_type_stated(title: str, paragraphs: Sequence[ParsedParagraph]) -> str:
-    """The programme type a report names itself by: in its title, else the one named first
-    in its opening paragraphs ("" if neither names one). The first one named, because a
-    report says what it is before it mentions others ("This thematic inspection draws on
-    our national child protection inspections")."""
-    if found := _first_programme_named(title):
-        return found
+    """The programme type a report names itself by ("" if it names none): the one its title
+    names (an NCPI's re-inspection by "re-inspection" anywhere in it), else the first its
+    opening paragraphs name as what the report itself is. A title that says the report is
+    a joint inspection's ("Joint inspection of the multi-agency response to ...") takes
+    only a joint type from the paragraphs: nothing else overrides it (`is_joint`)."""
+    named = _programme_named(title, itself=False)
+    if named == "ncpi" and _RE_INSPECTION.search(title):
+        return "ncpi_reinspection"
+    if named:
+        return named
     for paragraph in paragraphs[:PROGRAMME_SEARCH_PARAGRAPHS]:
         for text in (paragraph.heading, paragraph.text):
-            if found := _first_programme_named(text):
-                return found
+            if named := _programme_named(text, itself=True):
+                if JOINT_TITLE.search(title) and named not in JOINT_PROGRAMME_TYPES:
+                    return ""
+                return named
     return ""
 
 

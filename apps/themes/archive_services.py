@@ -25,7 +25,7 @@ from django.utils import dateformat, timezone
 from apps.core.audit import Actor, actor_fields, audit_record, audit_snapshot
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
-from apps.inspections.models import ProgrammeType
+from apps.inspections.models import SINGLE_FORCE_TYPES, ProgrammeType
 from apps.reference.models import Force, LocalAuthority
 
 from . import archive
@@ -96,6 +96,10 @@ def _area_named(title: str) -> LocalAuthority | None:
     return areas[found] if found is not None else None
 
 
+# The reports whose force is the one their title names, when none is given.
+FORCE_NAMED_TYPES = frozenset({"", *SINGLE_FORCE_TYPES})
+
+
 def _force_named(title: str) -> Force | None:
     """The one force a report's title names ("Lancashire Constabulary: National child
     protection inspection"), if it names one."""
@@ -148,7 +152,8 @@ def archive_import(
     type the report names itself by (`archive.programme_type_stated`), if any. A joint
     inspection's report is of the `local_authority` area given, or else of the one its title
     names (unless `force` does not police it); with no `force` given, its force is the
-    area's, or with no area the one force its title names, if any. Nothing is stored if
+    area's, or with no area the one force its title names, if any, when it is a force's
+    own inspection or of no known type (FORCE_NAMED_TYPES). Nothing is stored if
     anything is wrong: a field (ValidationError naming it: an area for a report that is not
     a joint inspection's, a force that does not police the area given), or the file
     (ArchiveError naming it: not HTML or PDF, empty, too large, encrypted, image-only, no
@@ -199,7 +204,9 @@ def archive_import(
         if named is not None and (force is None or force.pk == named.force_id):
             local_authority = named
     force = _area_and_force(joint, local_authority, force)
-    if force is None and local_authority is None:
+    if force is None and local_authority is None and programme_type in FORCE_NAMED_TYPES:
+        # A force's own inspection (or one of no known type) is of the force its title
+        # names; a thematic or other report that names one is not of that force alone.
         force = _force_named(title)
     try:
         with transaction.atomic():

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -43,13 +43,42 @@ def _area_field(empty_label: str, left_empty: str = "") -> forms.ModelChoiceFiel
     )
 
 
+# How many files one upload may import: each is parsed and its statements embedded in the
+# request, so a larger batch belongs to `manage.py themes_import`.
+MAX_FILES = 10
+
+
+class _Files(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class _FilesField(forms.FileField):
+    """One file or several chosen at once: the list of them."""
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        if len(files) < 2:
+            return [super().clean(files[0] if files else None, initial)]
+        cleaned, problems = [], []
+        for upload in files:
+            try:
+                cleaned.append(super().clean(upload, initial))
+            except forms.ValidationError as error:  # named, as one of several
+                problems.append(f"{getattr(upload, 'name', 'A file')}: {' '.join(error.messages)}")
+        if problems:
+            raise forms.ValidationError(problems)
+        return cleaned
+
+
 class ArchiveImportForm(forms.Form):
-    file = forms.FileField(
-        label="Report file",
+    file = _FilesField(
+        label="Report files",
+        widget=_Files(attrs={"multiple": True}),
         help_text=(
-            "The published report as HTML (saved from the inspectorate's website) or PDF, "
-            f"up to {archive.MAX_BYTES // 1024 // 1024} MB. A scanned PDF without a text "
-            "layer cannot be read."
+            "One published report, or up to "
+            f"{MAX_FILES} chosen at once: each as HTML (saved from the inspectorate's website) "
+            f"or PDF, up to {archive.MAX_BYTES // 1024 // 1024} MB. A scanned PDF without a "
+            "text layer cannot be read. What you give below applies to every file."
         ),
         error_messages={"required": "Choose the report's HTML or PDF file."},
     )
@@ -59,9 +88,10 @@ class ArchiveImportForm(forms.Form):
         required=False,
         empty_label="None, or the one its title names",
         help_text=(
-            "Left empty, it is the force the report's title names (such as \u201cLancashire "
-            "Constabulary: National child protection inspection\u201d), if it names one; else "
-            "none, as for a thematic or national report covering several forces."
+            "Left empty, a force's own inspection (or one of no known type) is of the force "
+            "the report's title names (such as \u201cLancashire Constabulary: National child "
+            "protection inspection\u201d), if it names one; else of none, as a thematic or "
+            "national report covering several forces is. It can be changed after the import."
         ),
     )
     local_authority = _area_field(
@@ -101,14 +131,34 @@ class ArchiveImportForm(forms.Form):
         help_text="Leave blank to use the report's own title (its main heading).",
     )
 
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > archive.MAX_BYTES:
+    def clean_file(self) -> list[Any]:
+        uploads = self.cleaned_data["file"]
+        if len(uploads) > MAX_FILES:
             raise forms.ValidationError(
-                f"{upload.name} is {upload.size / 1024 / 1024:.1f} MB: reports larger than "
+                f"{len(uploads)} files were chosen: import up to {MAX_FILES} at once (or many "
+                "with manage.py themes_import)."
+            )
+        large = [
+            f"{upload.name} is {upload.size / 1024 / 1024:.1f} MB"
+            for upload in uploads
+            if upload.size > archive.MAX_BYTES
+        ]
+        if large:
+            raise forms.ValidationError(
+                f"{'; '.join(large)}: reports larger than "
                 f"{archive.MAX_BYTES // 1024 // 1024} MB cannot be imported."
             )
-        return upload
+        return uploads
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("title") and len(data.get("file") or []) > 1:
+            self.add_error(
+                "title",
+                "A title is one report's: leave it blank when importing several files, and "
+                "each takes its own.",
+            )
+        return data
 
 
 class RemoveForm(forms.Form):
@@ -149,6 +199,127 @@ def suggest_for(request: HttpRequest, statements: QuerySet[Statement]) -> str:
     )
 
 
+def _taken(report: ArchiveReport, data: dict[str, Any]) -> list[str]:
+    """What the import took from the report rather than from the form: its type and force."""
+    return [
+        *(
+            [f"its type, {archive_selectors.programme_type_label(report.programme_type)}"]
+            if report.programme_type and not data["programme_type"]
+            else []
+        ),
+        *(
+            [f"its force, {report.force}"]
+            if report.force and not data["force"] and not report.local_authority
+            else []
+        ),
+    ]
+
+
+def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, Any]) -> None:
+    """What one report's import did, and what to check."""
+    count = report.statements.filter(set_aside=False).count()
+    repeats = report.statements.filter(repeat_of__isnull=False).count()
+    note = suggest_for(request, report.statements.all())
+    when = (
+        f", published {report.published_on:%-d %B %Y}"
+        + ("" if data["published_on"] else " (the date the report gives)")
+        if report.published_on
+        else ""
+    )
+    messages.success(
+        request,
+        f"Imported \u201c{report.title}\u201d{when}: {count} statement"
+        f"{'s' if count != 1 else ''}"
+        + (
+            f" (and {repeats} that {'repeats a point' if repeats == 1 else 'repeat points'}"
+            " made in another, set aside so that each point counts once)"
+            if repeats
+            else ""
+        )
+        + f".{note}",
+    )
+    if report.local_authority and not data["local_authority"]:
+        messages.info(
+            request,
+            f"Its title names the area "
+            f"{archive.area_display(report.local_authority.name)}: the report is "
+            "recorded as of that area"
+            + ("" if data["force"] else f", and of its force, {report.force}")
+            + ". If that is wrong, change it on the report's page.",
+        )
+    if taken := _taken(report, data):
+        messages.info(
+            request,
+            f"Taken from the report{' and the title given' if data['title'] else ''}: "
+            f"{'; '.join(taken)}. If "
+            f"{'that is' if len(taken) == 1 else 'either is'} wrong, change it on the "
+            "report's page.",
+        )
+    if report.published_on is None:
+        messages.warning(
+            request,
+            "The report does not say when it was published, and no date was given: "
+            "its statements are in no period of the analysis or of a thematic report "
+            "until you give its date (Change the date, on its page).",
+        )
+
+
+def _titles(reports: list[ArchiveReport]) -> str:
+    return ", ".join(f"\u201c{r.title}\u201d" for r in reports)
+
+
+def _say_imported_several(
+    request: HttpRequest, reports: list[ArchiveReport], failed: list[str], data: dict[str, Any]
+) -> None:
+    """What a batch's import did: the reports imported, what was taken from them and what to
+    check, and each file not imported with why."""
+    note = suggest_for(request, Statement.objects.filter(archive_report__in=reports))
+    counts = dict(
+        Statement.objects.filter(archive_report__in=reports, set_aside=False)
+        .order_by()
+        .values_list("archive_report")
+        .annotate(n=Count("pk"))
+    )
+    messages.success(
+        request,
+        f"Imported {len(reports)} reports: "
+        + "; ".join(
+            f"\u201c{r.title}\u201d ({counts.get(r.pk, 0)} statement"
+            f"{'s' if counts.get(r.pk, 0) != 1 else ''})"
+            for r in reports
+        )
+        + f".{note}",
+    )
+    if failed:
+        messages.warning(
+            request,
+            f"Not imported ({len(failed)} of {len(reports) + len(failed)} files): "
+            + " ".join(failed),
+        )
+    typed = [r for r in reports if r.programme_type and not data["programme_type"]]
+    forced = [r for r in reports if r.force and not data["force"] and not r.local_authority]
+    areas = [r for r in reports if r.local_authority and not data["local_authority"]]
+    taken = [
+        *([f"the type of {_titles(typed)}"] if typed else []),
+        *([f"the force of {_titles(forced)}"] if forced else []),
+        *([f"the area of {_titles(areas)}"] if areas else []),
+    ]
+    if taken:
+        messages.info(
+            request,
+            f"Taken from the reports: {'; '.join(taken)}. Check them on each report's page, "
+            "where they can be changed.",
+        )
+    undated = [r for r in reports if r.published_on is None]
+    if undated:
+        messages.warning(
+            request,
+            f"No publication date, in the report or given: {_titles(undated)}. Their "
+            "statements are in no period of the analysis or of a thematic report until you "
+            "give each its date (Change the date, on its page).",
+        )
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_import(request: HttpRequest) -> HttpResponse:
@@ -157,85 +328,43 @@ def archive_import(request: HttpRequest) -> HttpResponse:
     form = ArchiveImportForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
         data = form.cleaned_data
-        upload = data["file"]
-        try:
-            report = archive_services.archive_import(
-                actor=request.user,
-                file_name=upload.name,
-                data=upload.read(),
-                force=data["force"],
-                local_authority=data["local_authority"],
-                programme_type=data["programme_type"],
-                published_on=data["published_on"],
-                title=data["title"],
-                source_url=data["source_url"],
-            )
-        except ArchiveError as error:
-            form.add_error("file", str(error))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            count = report.statements.filter(set_aside=False).count()
-            repeats = report.statements.filter(repeat_of__isnull=False).count()
-            note = suggest_for(request, report.statements.all())
-            when = (
-                f", published {report.published_on:%-d %B %Y}"
-                + ("" if data["published_on"] else " (the date the report gives)")
-                if report.published_on
-                else ""
-            )
-            messages.success(
-                request,
-                f"Imported \u201c{report.title}\u201d{when}: {count} statement"
-                f"{'s' if count != 1 else ''}"
-                + (
-                    f" (and {repeats} that {'repeats a point' if repeats == 1 else 'repeat points'}"
-                    " made in another, set aside so that each point counts once)"
-                    if repeats
-                    else ""
+        uploads = data["file"]
+        reports: list[ArchiveReport] = []
+        failed: list[str] = []
+        for upload in uploads:  # each file all or nothing, as the command's
+            try:
+                reports.append(
+                    archive_services.archive_import(
+                        actor=request.user,
+                        file_name=upload.name,
+                        data=upload.read(),
+                        force=data["force"],
+                        local_authority=data["local_authority"],
+                        programme_type=data["programme_type"],
+                        published_on=data["published_on"],
+                        title=data["title"],
+                        source_url=data["source_url"],
+                    )
                 )
-                + f".{note}",
-            )
-            if report.local_authority and not data["local_authority"]:
-                messages.info(
-                    request,
-                    f"Its title names the area "
-                    f"{archive.area_display(report.local_authority.name)}: the report is "
-                    "recorded as of that area"
-                    + ("" if data["force"] else f", and of its force, {report.force}")
-                    + ". If that is wrong, change it on the report's page.",
-                )
-            taken = [
-                *(
-                    [f"its type, {archive_selectors.programme_type_label(report.programme_type)}"]
-                    if report.programme_type and not data["programme_type"]
-                    else []
-                ),
-                *(
-                    [f"its force, {report.force}"]
-                    if report.force and not data["force"] and not report.local_authority
-                    else []
-                ),
-            ]
-            if taken:
-                messages.info(
-                    request,
-                    f"Taken from the report: {' and '.join(taken)}. If "
-                    f"{'that is' if len(taken) == 1 else 'either is'} wrong, change it on the "
-                    "report's page.",
-                )
-            if report.published_on is None:
-                messages.warning(
-                    request,
-                    "The report does not say when it was published, and no date was given: "
-                    "its statements are in no period of the analysis or of a thematic report "
-                    "until you give its date (Change the date, on its page).",
-                )
-            return redirect("themes:archive-report", pk=report.pk)
+            except ArchiveError as error:
+                failed.append(str(error))
+            except ValidationError as error:
+                if len(uploads) == 1:
+                    add_service_errors(form, error)
+                else:
+                    failed.append(f"{upload.name}: {' '.join(error.messages)}")
+        if len(uploads) == 1 and reports:
+            _say_imported(request, reports[0], data)
+            return redirect("themes:archive-report", pk=reports[0].pk)
+        if reports:
+            _say_imported_several(request, reports, failed, data)
+            return redirect("themes:archive")
+        for problem in failed:
+            form.add_error("file", problem)
     return render(
         request,
         "themes/archive_import.html",
-        {"form": form, "max_mb": archive.MAX_BYTES // 1024 // 1024},
+        {"form": form, "max_mb": archive.MAX_BYTES // 1024 // 1024, "max_files": MAX_FILES},
         status=400 if form.errors else 200,
     )
 

@@ -101,9 +101,24 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     analyst.get_by_role("link", name="another statement").click()
     expect(analyst.get_by_text("The report makes this point again in")).to_be_visible()
     axe.check(analyst, "a statement with its repeats")
+    # Two more chosen at once, their types left for the reports to say: the list of
+    # imported reports says what was imported and what was taken from the reports.
     analyst.get_by_role("link", name="Themes", exact=True).click()
     analyst.get_by_role("link", name=re.compile("^Archive")).click()
-    _import(analyst, "westmere-ncpi-2021.pdf", "ncpi")
+    analyst.get_by_role("link", name="Import a report").click()
+    analyst.get_by_label("Report files").set_input_files(
+        [str(SAMPLES / "westmere-ncpi-2021.pdf"), str(SAMPLES / "eastmarch-ncpi-2025.html")]
+    )
+    analyst.get_by_role("button", name="Import and suggest themes").click()
+    expect(analyst.locator(".govuk-notification-banner").first).to_contain_text(
+        "Imported 2 reports", timeout=120_000
+    )
+    expect(analyst.get_by_text(re.compile("^Taken from the reports: the type of"))).to_be_visible()
+    axe.check(analyst, "several reports imported")
+    analyst.get_by_role("link", name=re.compile("^Westmere Constabulary")).click()
+    expect(analyst.locator(".govuk-summary-list")).to_contain_text(
+        "National child protection inspection"
+    )
     assert analyst.get_by_text(re.compile(r"\(page \d+\)")).count() > 5
 
     # The review queue: correct three statements.

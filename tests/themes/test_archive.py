@@ -12,7 +12,7 @@ import io
 import re
 import struct
 from collections import Counter
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -1365,6 +1365,87 @@ def test_importing_through_the_page_suggests_themes_that_people_then_correct(fw)
     assert client.get(reverse("themes:archive-report", args=[report.pk])).context["decided"] == 1
 
 
+def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
+    services.codebook_load(actor=SYSTEM)
+    client = client_for(fw.users["analyst"])
+    url = reverse("themes:archive-import")
+
+    def upload(name: str, data: bytes | None = None) -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, sample(name) if data is None else data)
+
+    # A title is one report's; more files than a page imports: refused, nothing stored.
+    before = stored()
+    titled = client.post(
+        url,
+        {
+            "file": [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")],
+            "title": "One title",
+        },
+    )
+    assert titled.status_code == 400
+    assert titled.context["form"].errors == {
+        "title": [
+            "A title is one report's: leave it blank when importing several files, and "
+            "each takes its own."
+        ]
+    }
+    many = client.post(
+        url, {"file": [upload(f"r{n}.html", report_html(f"R{n}", 1)) for n in range(11)]}
+    )
+    assert (
+        many.status_code == 400
+        and "11 files were chosen: import up to 10" in (many.context["form"].errors["file"][0])
+    )
+    # An empty file among them: the form again, naming it.
+    empty = client.post(url, {"file": [upload("northshire-ncpi-2017.html"), upload("e.pdf", b"")]})
+    assert empty.status_code == 400
+    assert empty.context["form"].errors["file"] == ["e.pdf: The submitted file is empty."]
+    # Every file fails: the form again, each file's problem named.
+    failing = client.post(
+        url,
+        {"file": [upload("minutes.docx", b"PK\x03\x04zzz"), upload("notes.txt", b"Notes")]},
+    )
+    assert failing.status_code == 400
+    problems = " ".join(failing.context["form"].errors["file"])
+    assert "minutes.docx is not an HTML or PDF report" in problems and "notes.txt" in problems
+    assert stored() == before
+    # Three reports and a file that is not one: the three imported, each with its own
+    # title, type and date, the fourth named with why; themes suggested for all.
+    response = client.post(
+        url,
+        {
+            "file": [
+                upload("northshire-ncpi-2017.html"),
+                upload("minutes.docx", b"PK\x03\x04zzz"),
+                upload("southvale-jtai-2019.html"),
+                upload("westmere-ncpi-2021.pdf"),
+            ]
+        },
+        follow=True,
+    )
+    assert response.redirect_chain == [(reverse("themes:archive"), 302)]
+    reports = {r.file_name: r for r in ArchiveReport.objects.all()}
+    assert set(reports) == {
+        "northshire-ncpi-2017.html",
+        "southvale-jtai-2019.html",
+        "westmere-ncpi-2021.pdf",
+    }
+    assert [
+        (r.programme_type, r.published_on.year if r.published_on else None)
+        for r in sorted(reports.values(), key=lambda r: r.file_name)
+    ] == [("ncpi", 2017), ("jtai", 2019), ("ncpi", 2021)]
+    assert reports["northshire-ncpi-2017.html"].force.name == "Northshire Police"
+    assert not Statement.objects.filter(
+        archive_report__in=reports.values(), set_aside=False, codes=None
+    ).exists()
+    body = unescape(response.content.decode())
+    northshire = "\u201cNorthshire Police \u2013 National child protection inspection\u201d"
+    assert f"Imported 3 reports: {northshire} (49 statements);" in body
+    assert "Not imported (1 of 4 files): minutes.docx is not an HTML or PDF report" in body
+    assert f"Taken from the reports: the type of {northshire}, " in body
+    assert f"the force of {northshire}." in body
+
+
 def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
     undated_file = sample("eastmarch-ncpi-2025.html").replace(b"Published 11 June 2025", b"")
     report = archive_services.archive_import(actor=SYSTEM, file_name="e.html", data=undated_file)
@@ -2129,6 +2210,59 @@ def _paragraphs(*texts: str) -> list[archive.ParsedParagraph]:
             "ncpi_review",
         ),
         ("Online and offline: protecting children", ("We inspected six forces.",), ""),
+        # A follow-up titled with the programme's name first is the follow-up.
+        (
+            "National Child Protection Inspection: Post-inspection review \u2013 Kent Police",
+            (),
+            "ncpi_review",
+        ),
+        (
+            "Kent Police \u2013 National child protection inspection: post-inspection review",
+            (),
+            "ncpi_review",
+        ),
+        (
+            "National child protection inspection: Metropolitan Police Service re-inspection",
+            (),
+            "ncpi_reinspection",
+        ),
+        (
+            "Findings",
+            ("This post-inspection review follows our national child protection inspection.",),
+            "ncpi_review",
+        ),
+        (
+            "Kent Police",
+            ("This report sets out the findings of our national child protection inspection.",),
+            "ncpi",
+        ),
+        # Other inspections the opening mentions are not what the report is.
+        (
+            "Online and on the edge",
+            ("Our national child protection inspection programme found much to do.",),
+            "",
+        ),
+        (
+            "Lancashire Constabulary",
+            ("Following the joint targeted area inspection of Lancashire, we returned.",),
+            "",
+        ),
+        (
+            "Lancashire Constabulary",
+            ("We last reported in 2018, in a national child protection inspection.",),
+            "",
+        ),
+        # A title that says the report is a joint inspection's takes no other type.
+        (
+            "Joint inspection of the multi-agency response to abuse in the family in Leeds",
+            ("This thematic report looks at four areas.",),
+            "",
+        ),
+        (
+            "Joint inspection of the multi-agency response to abuse in the family in Leeds",
+            ("This joint targeted area inspection looked at four agencies.",),
+            "jtai",
+        ),
         # Said only after the opening pages: not what the report says it is.
         (
             "A report",
@@ -2188,14 +2322,21 @@ def test_an_import_takes_its_type_and_force_from_the_report_unless_given():
         force=hill,
     )
     assert (report.programme_type, report.force) == ("other", hill)
-    # A force by another spelling of its name; none when the title names two, or none.
-    for title, force in [
-        ("Devon and Cornwall Police: National child protection inspection", devon),
-        ("Northshire Police and Hillshire Police: a joint review", None),
-        ("Protecting children online", None),
+    # A force by another spelling of its name; none when the title names two, or none, or
+    # when the report is not a force's own inspection (a thematic with a force's example).
+    for title, programme_type, force in [
+        ("Devon and Cornwall Police: National child protection inspection", "", devon),
+        ("Northshire Police and Hillshire Police: a joint review", "", None),
+        ("Protecting children online", "", None),
+        ("Devon & Cornwall Police: a post-inspection review", "ncpi_review", devon),
+        ("Missing children: the example of Devon & Cornwall Police", "thematic", None),
     ]:
         report = archive_services.archive_import(
-            actor=SYSTEM, file_name="r.html", data=report_html(title, findings=1), title=title
+            actor=SYSTEM,
+            file_name="r.html",
+            data=report_html(title, findings=1),
+            title=title,
+            programme_type=programme_type,
         )
         assert report.force == force, title
         report.delete()
@@ -2214,7 +2355,7 @@ def test_the_import_page_and_command_say_what_they_took_from_the_report(fw, tmp_
     report = ArchiveReport.objects.get()
     assert (report.programme_type, report.force.name) == ("ncpi", "Northshire Police")
     assert (
-        "Taken from the report: its type, National child protection inspection and its force, "
+        "Taken from the report: its type, National child protection inspection; its force, "
         "Northshire Police. If either is wrong, change it on the report&#x27;s page."
     ) in response.content.decode()
     # Given, nothing is said to be taken from it.

@@ -7,7 +7,10 @@ why, and the others still are. Prints the statements found in each by kind, then
 current classifier suggest themes for the new statements (loading the codebook first if
 none is loaded). A joint inspection's report is of the local authority area `--area` names
 (its name or ONS code), or else of the one its title names; its force is the area's unless
-`--force` is given. Exits with an error if any file was not imported.
+`--force` is given. Without `--type`, each report's type is the one it names itself by (its
+title, else its opening paragraphs), if any; without `--force` or an area, a force's own
+inspection (or one of no known type) is of the one force its title names, if any. Each
+line says what was taken from the report. Exits with an error if any file was not imported.
 """
 
 from __future__ import annotations
@@ -44,13 +47,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-        parser.add_argument("--force", metavar="SLUG", help="The inspected force (its slug)")
+        parser.add_argument(
+            "--force",
+            metavar="SLUG",
+            help="The inspected force (its slug); else the one its title names, if any",
+        )
         parser.add_argument(
             "--type",
             dest="programme_type",
             default="",
             metavar="TYPE",
-            help=f"The programme type: {', '.join(ProgrammeType.values)}",
+            help=f"The programme type: {', '.join(ProgrammeType.values)} (else the one each "
+            "report names itself by, if any)",
         )
         parser.add_argument(
             "--area",
