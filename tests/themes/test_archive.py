@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -59,6 +60,17 @@ def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def import_through_the_page(client: Client, name: str, *, programme_type: str) -> HttpResponse:
+    """The sample `name` imported through the import page, its type given (or "" to leave
+    it to the report), no force or area given: the page it leads to."""
+    upload = SimpleUploadedFile(name, sample(name), content_type="text/html")
+    return client.post(
+        reverse("themes:archive-import"),
+        {"file": upload, "force": "", "programme_type": programme_type, "local_authority": ""},
+        follow=True,
+    )
 
 
 def stored() -> tuple[int, int, int, int]:
@@ -2154,14 +2166,7 @@ def test_the_import_page_says_the_area_its_title_names(fw):
     client = client_for(fw.users["analyst"])
     form = client.get(reverse("themes:archive-import")).content.decode()
     assert 'name="local_authority"' in form and "Southvale</option>" in form
-    upload = SimpleUploadedFile(
-        "southvale-jtai-2019.html", sample("southvale-jtai-2019.html"), content_type="text/html"
-    )
-    response = client.post(
-        reverse("themes:archive-import"),
-        {"file": upload, "force": "", "programme_type": "jtai", "local_authority": ""},
-        follow=True,
-    )
+    response = import_through_the_page(client, "southvale-jtai-2019.html", programme_type="jtai")
     report = ArchiveReport.objects.get()
     assert (report.local_authority, report.force) == (southvale, north)
     assert (
@@ -2344,14 +2349,7 @@ def test_an_import_takes_its_type_and_force_from_the_report_unless_given():
 
 def test_the_import_page_and_command_say_what_they_took_from_the_report(fw, tmp_path):
     client = client_for(fw.users["analyst"])
-    upload = SimpleUploadedFile(
-        "northshire-ncpi-2017.html", sample("northshire-ncpi-2017.html"), content_type="text/html"
-    )
-    response = client.post(
-        reverse("themes:archive-import"),
-        {"file": upload, "force": "", "programme_type": "", "local_authority": ""},
-        follow=True,
-    )
+    response = import_through_the_page(client, "northshire-ncpi-2017.html", programme_type="")
     report = ArchiveReport.objects.get()
     assert (report.programme_type, report.force.name) == ("ncpi", "Northshire Police")
     assert (

@@ -61,12 +61,42 @@ def _archive(n: int, year: int) -> ArchiveReport:
     )
 
 
+def coded_statement(
+    report: ArchiveReport, number: int, text: str, kind: str, themes: list, person
+) -> Statement:
+    """A statement of `report` (under its own paragraph `number`, in the report's year), of
+    `kind`, confirmed by `person` to `themes`."""
+    paragraph = ArchiveParagraph.objects.create(
+        report=report, number=number, heading="Findings", text=f"Paragraph {number}"
+    )
+    statement = Statement.objects.create(
+        source=Statement.Source.ARCHIVE,
+        archive_report=report,
+        paragraph=paragraph,
+        text=text,
+        text_sha256=text_digest(text),
+        kind=kind,
+        report_title=report.title,
+        year=report.published_on.year,
+        programme_type=report.programme_type,
+    )
+    for theme in themes:
+        ThemeCode.objects.create(
+            statement=statement,
+            theme=theme,
+            status=ThemeCode.Status.CONFIRMED,
+            set_by=person,
+            set_by_label=person.username,
+            set_at=timezone.now(),
+        )
+    return statement
+
+
 def build(person, reports_per_year: int = 3, per_report: int = 10) -> dict[str, list[int]]:
     """Imported reports for 2021 to 2024, whose statements are coded so that online abuse
     rises year on year and workforce falls; "partnership" goes with "workforce"."""
     codebook = services.current_codebook()
     themes = {t.key: t for t in codebook.themes.all()}
-    now = timezone.now()
     made: dict[str, list[int]] = {"online_abuse": [], "workforce": [], "all": []}
     n = 0
     for year_index, year in enumerate(range(2021, 2025)):
@@ -74,35 +104,20 @@ def build(person, reports_per_year: int = 3, per_report: int = 10) -> dict[str, 
             n += 1
             report = _archive(n, year)
             for i in range(per_report):
-                paragraph = ArchiveParagraph.objects.create(
-                    report=report, number=i + 1, heading="Findings", text=f"Paragraph {i}"
-                )
-                kind = "strength" if i % 2 else "area_for_improvement"
-                statement = Statement.objects.create(
-                    source=Statement.Source.ARCHIVE,
-                    archive_report=report,
-                    paragraph=paragraph,
-                    text=f"Statement {n}.{i} about the force's work in {year}.",
-                    text_sha256=text_digest(f"Statement {n}.{i} {year}"),
-                    kind=kind,
-                    report_title=report.title,
-                    year=year,
-                    programme_type="ncpi",
-                )
-                made["all"].append(statement.pk)
                 online = i < 2 + 2 * year_index  # 2, 4, 6, 8 of 10
                 keys = ["online_abuse"] if online else ["workforce", "partnership"]
+                statement = coded_statement(
+                    report,
+                    i + 1,
+                    f"Statement {n}.{i} about the force's work in {year}.",
+                    "strength" if i % 2 else "area_for_improvement",
+                    [themes[key] for key in keys],
+                    person,
+                )
+                made["all"].append(statement.pk)
                 for key in keys:
                     made.setdefault(key, [])
                     made[key].append(statement.pk)
-                    ThemeCode.objects.create(
-                        statement=statement,
-                        theme=themes[key],
-                        status=ThemeCode.Status.CONFIRMED,
-                        set_by=person,
-                        set_by_label=person.username,
-                        set_at=now,
-                    )
     return made
 
 
@@ -414,35 +429,17 @@ def test_a_theme_quotes_each_statement_once(pub):
     themes = {t.key: t for t in services.current_codebook().themes.all()}
     analyst = pub.users["analyst"]
     report = _archive(1, 2022)
-    made = {}
-    for n, (kind, key) in enumerate(
-        [
-            ("strength", "workforce"),
-            ("recommendation", "workforce"),
-            ("area_for_improvement", "workforce"),
-            ("strength", "custody_detention"),
-        ]
-    ):
-        paragraph = ArchiveParagraph.objects.create(report=report, number=n + 1, text=f"P {n}")
-        made[kind, key] = statement = Statement.objects.create(
-            source=Statement.Source.ARCHIVE,
-            archive_report=report,
-            paragraph=paragraph,
-            text=f"Statement {n}.",
-            text_sha256=text_digest(f"Statement {n}."),
-            kind=kind,
-            report_title=report.title,
-            year=2022,
-            programme_type="ncpi",
+    made = {
+        (kind, key): coded_statement(report, n + 1, f"Statement {n}.", kind, [themes[key]], analyst)
+        for n, (kind, key) in enumerate(
+            [
+                ("strength", "workforce"),
+                ("recommendation", "workforce"),
+                ("area_for_improvement", "workforce"),
+                ("strength", "custody_detention"),
+            ]
         )
-        ThemeCode.objects.create(
-            statement=statement,
-            theme=themes[key],
-            status=ThemeCode.Status.CONFIRMED,
-            set_by=analyst,
-            set_by_label=analyst.username,
-            set_at=timezone.now(),
-        )
+    }
     context = synthesis.report_context(synthesis.corpus(synthesis.Scope()))
     sections = {s["key"]: s for s in context["sections"]}
 
