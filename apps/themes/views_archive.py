@@ -128,7 +128,10 @@ class ArchiveImportForm(forms.Form):
         label="Title",
         required=False,
         max_length=archive_services.TITLE_MAX,
-        help_text="Leave blank to use the report's own title (its main heading).",
+        help_text=(
+            "Leave blank to use the report's own title (its main heading); with several "
+            "files, each takes its own."
+        ),
     )
 
     def clean_file(self) -> list[Any]:
