@@ -1259,7 +1259,7 @@ def is_joint(programme_type: str, title: str) -> bool:
 # keeps them the same), each with the words that name it.
 _PROGRAMME_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("ncpi_review", re.compile(r"\bpost[- ]inspection review\b", re.I)),
-    ("ncpi_reinspection", re.compile(r"\bchild protection re-?inspection\b", re.I)),
+    ("ncpi_reinspection", re.compile(r"\bre-?inspection\b", re.I)),
     ("ncpi", re.compile(r"\bnational child protection inspection\b", re.I)),
     ("jtai", re.compile(r"\bjoint targeted area inspection\b|\bJTAI\b", re.I)),
     (
@@ -1272,62 +1272,78 @@ _PROGRAMME_WORDS: list[tuple[str, re.Pattern[str]]] = [
 # ("National child protection inspection: post-inspection review, Kent Police"): the
 # follow-up is what it is.
 _FOLLOW_UPS = frozenset({"ncpi_review", "ncpi_reinspection"})
-_RE_INSPECTION = re.compile(r"\bre-?inspection\b", re.I)
 # Where a report says what it is: its first pages (front matter, summary, introduction).
 PROGRAMME_SEARCH_PARAGRAPHS = 12
 # In those pages a report also mentions other inspections ("Following the joint targeted
-# area inspection of Lancashire in 2018", "our national child protection inspection
-# programme"): a phrase names the report itself only where it opens its paragraph ("A
-# thematic inspection of six police forces", a subtitle "National child protection
-# inspection") or its sentence says "this" ("This report sets out the findings of our
-# national child protection inspection of ..."), and not where the sentence speaks of
-# another one (following, since, an earlier or a dated one) or a programme.
-_OPENS = re.compile(r"^\W*(?:(?:a|an|the|this|our)\s+)?$", re.I)
-_THIS = re.compile(r"\bthis\b", re.I)
-_ANOTHER = re.compile(
-    r"\b(follow(s|ed|ing)?|since|after|previous(ly)?|earlier|last|prior|(19|20)\d\d)\b", re.I
+# area inspection of Lancashire in 2018", "This report draws on findings from the JTAI of
+# Leeds", "our national child protection inspection programme"). A phrase names the report
+# itself only where the words just before it say so: it opens its sentence ("A thematic
+# inspection of six police forces", a subtitle "National child protection inspection"), or
+# follows "this" ("This thematic inspection"), "this is a", "we carried out a", or "the
+# findings of our" ("This report sets out the findings of our national child protection
+# inspection of ..."); and never when a programme or a year follows it.
+_SELF_BEFORE = re.compile(
+    r"(?:^\W*(?:(?:a|an|the|this|our)\s+)?"
+    r"|\bthis\s+"
+    r"|\b(?:this|it)\s+(?:is|was)\s+(?:an?|the|our)\s+"
+    r"|\b(?:carried out|conducted|undertook|completed)\s+(?:an?|this|our)\s+"
+    r"|\b(?:findings|results|report)\s+(?:of|on)\s+(?:an?|this|our)\s+)$",
+    re.I,
 )
 _A_PROGRAMME = re.compile(r"^\s*(programmes?\b|(of|in)\s+(19|20)\d\d\b)", re.I)
 _SENTENCE_END = re.compile(r"[.!?]\s+")
+_LOOK_BACK = 120  # characters before a phrase in which its sentence says what it is
 
 
 def _describes_itself(text: str, match: re.Match[str]) -> bool:
-    sentence = _SENTENCE_END.split(text[: match.start()])[-1]
-    if _ANOTHER.search(sentence) or _A_PROGRAMME.match(text[match.end() :]):
-        return False
-    return bool(_OPENS.match(sentence) or _THIS.search(sentence))
+    before = text[max(0, match.start() - _LOOK_BACK) : match.start()]
+    sentence = _SENTENCE_END.split(before)[-1]
+    return bool(_SELF_BEFORE.search(sentence)) and not _A_PROGRAMME.match(text[match.end() :])
 
 
 def _programme_named(text: str, itself: bool) -> str:
-    """The type `text` names first (a review or re-inspection over the NCPI it follows up);
-    with `itself`, only a phrase that describes the report itself counts."""
+    """The type `text` names first; with `itself`, only a phrase that describes the report
+    itself counts. A review or re-inspection named with the NCPI it follows up ("National
+    child protection inspection: post-inspection review") is the follow-up."""
     found: list[tuple[int, str]] = []
+    follow_ups: dict[str, re.Match[str]] = {}
     for value, words in _PROGRAMME_WORDS:
-        for match in words.finditer(text):
+        matches = list(words.finditer(text))
+        if value in _FOLLOW_UPS and matches:
+            follow_ups[value] = matches[0]
+        for match in matches:
             if not itself or _describes_itself(text, match):
                 found.append((match.start(), value))
                 break
     if any(value in _FOLLOW_UPS for _, value in found):
         found = [(at, value) for at, value in found if value != "ncpi"]
+    elif follow_ups and found and min(found)[1] == "ncpi":
+        # The NCPI's name, then in the same sentence the follow-up's.
+        at = min(found)[0]
+        end = _SENTENCE_END.search(text, at)
+        same = [
+            (m.start(), value)
+            for value, m in follow_ups.items()
+            if at < m.start() and (end is None or m.start() < end.start())
+        ]
+        if same:
+            return min(same)[1]
     return min(found)[1] if found else ""
 
 
 def programme_type_stated(title: str, paragraphs: Sequence[ParsedParagraph]) -> str:
     """The programme type a report names itself by ("" if it names none): the one its title
-    names (an NCPI's re-inspection by "re-inspection" anywhere in it), else the first its
-    opening paragraphs name as what the report itself is. A title that says the report is
-    a joint inspection's ("Joint inspection of the multi-agency response to ...") takes
-    only a joint type from the paragraphs: nothing else overrides it (`is_joint`)."""
-    named = _programme_named(title, itself=False)
-    if named == "ncpi" and _RE_INSPECTION.search(title):
-        return "ncpi_reinspection"
-    if named:
+    names, else the first its opening paragraphs name as what the report itself is. A title
+    that says the report is a joint inspection's ("Joint inspection of the multi-agency
+    response to ...") takes only a joint type from the paragraphs: nothing else overrides
+    it (`is_joint`)."""
+    if named := _programme_named(title, itself=False):
         return named
+    joint = bool(JOINT_TITLE.search(title))
     for paragraph in paragraphs[:PROGRAMME_SEARCH_PARAGRAPHS]:
         for text in (paragraph.heading, paragraph.text):
-            if named := _programme_named(text, itself=True):
-                if JOINT_TITLE.search(title) and named not in JOINT_PROGRAMME_TYPES:
-                    return ""
+            named = _programme_named(text, itself=True)
+            if named and (not joint or named in JOINT_PROGRAMME_TYPES):
                 return named
     return ""
 

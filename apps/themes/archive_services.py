@@ -55,9 +55,11 @@ def _earlier_import(report: ArchiveReport) -> str:
     )
 
 
-def _checked_fields(
+def check_import_fields(
     *, programme_type: str, published_on: dt.date | None, title: str, source_url: str
 ) -> None:
+    """The details given for an import (or a change of them), whatever the file: refused
+    with ValidationError naming each field that is wrong."""
     errors: dict[str, str] = {}
     if programme_type and programme_type not in ProgrammeType.values:
         errors["programme_type"] = (
@@ -161,7 +163,7 @@ def archive_import(
     user, label = actor_fields(actor)
     name = PurePath(file_name or "the file").name[:FILE_NAME_MAX]
     title = " ".join(title.split())
-    _checked_fields(
+    check_import_fields(
         programme_type=programme_type,
         published_on=published_on,
         title=title,
@@ -358,7 +360,7 @@ def archive_report_date(
     (what places them in the analysis' periods and in thematic reports); people's coding
     stays. Refused with ValidationError naming `published_on` (in the future, before 1990),
     or StaleArchiveReport if someone else changed it since `seen` was read."""
-    _checked_fields(programme_type="", published_on=published_on, title="", source_url="")
+    check_import_fields(programme_type="", published_on=published_on, title="", source_url="")
     with transaction.atomic():
         locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
         if locked.published_on != seen:
@@ -409,7 +411,7 @@ def archive_report_details(
     field (`programme_type`; `local_authority` for a report that is not a joint
     inspection's; `force` if it does not police the area), or StaleArchiveReport if someone
     else changed them since `seen` (type, force id, area id) was read."""
-    _checked_fields(programme_type=programme_type, published_on=None, title="", source_url="")
+    check_import_fields(programme_type=programme_type, published_on=None, title="", source_url="")
     joint = archive.is_joint(programme_type, report.title)
     force = _area_and_force(joint, local_authority, force)
     with transaction.atomic():

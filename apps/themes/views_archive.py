@@ -155,12 +155,19 @@ class ArchiveImportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("title") and len(data.get("file") or []) > 1:
-            self.add_error(
-                "title",
-                "A title is one report's: leave it blank when importing several files, and "
-                "each takes its own.",
-            )
+        if len(data.get("file") or []) > 1:
+            if data.get("title"):
+                self.add_error(
+                    "title",
+                    "A title is one report's: leave it blank when importing several files, "
+                    "and each takes its own.",
+                )
+            if data.get("source_url"):
+                self.add_error(
+                    "source_url",
+                    "A web address is one report's: leave it blank when importing several "
+                    "files, and give each its own on its page.",
+                )
         return data
 
 
@@ -285,7 +292,7 @@ def _say_imported_several(
     )
     messages.success(
         request,
-        f"Imported {len(reports)} reports: "
+        f"Imported {len(reports)} report{'s' if len(reports) != 1 else ''}: "
         + "; ".join(
             f"\u201c{r.title}\u201d ({counts.get(r.pk, 0)} statement"
             f"{'s' if counts.get(r.pk, 0) != 1 else ''})"
@@ -300,12 +307,18 @@ def _say_imported_several(
             + " ".join(failed),
         )
     typed = [r for r in reports if r.programme_type and not data["programme_type"]]
+    dated = [r for r in reports if r.published_on and not data["published_on"]]
     forced = [r for r in reports if r.force and not data["force"] and not r.local_authority]
     areas = [r for r in reports if r.local_authority and not data["local_authority"]]
     taken = [
         *([f"the type of {_titles(typed)}"] if typed else []),
+        *([f"the date of {_titles(dated)}"] if dated else []),
         *([f"the force of {_titles(forced)}"] if forced else []),
-        *([f"the area of {_titles(areas)}"] if areas else []),
+        *(
+            [f"the area{'' if data['force'] else ' and its force'} of {_titles(areas)}"]
+            if areas
+            else []
+        ),
     ]
     if taken:
         messages.info(
@@ -334,28 +347,46 @@ def archive_import(request: HttpRequest) -> HttpResponse:
         uploads = data["file"]
         reports: list[ArchiveReport] = []
         failed: list[str] = []
-        for upload in uploads:  # each file all or nothing, as the command's
-            try:
-                reports.append(
-                    archive_services.archive_import(
-                        actor=request.user,
-                        file_name=upload.name,
-                        data=upload.read(),
-                        force=data["force"],
-                        local_authority=data["local_authority"],
-                        programme_type=data["programme_type"],
-                        published_on=data["published_on"],
-                        title=data["title"],
-                        source_url=data["source_url"],
+        try:
+            # What applies to every file is checked once, against its own field.
+            archive_services.check_import_fields(
+                programme_type=data["programme_type"],
+                published_on=data["published_on"],
+                title=data["title"],
+                source_url=data["source_url"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            uploads = []
+        try:
+            for upload in uploads:  # each file all or nothing, as the command's
+                try:
+                    reports.append(
+                        archive_services.archive_import(
+                            actor=request.user,
+                            file_name=upload.name,
+                            data=upload.read(),
+                            force=data["force"],
+                            local_authority=data["local_authority"],
+                            programme_type=data["programme_type"],
+                            published_on=data["published_on"],
+                            title=data["title"],
+                            source_url=data["source_url"],
+                        )
                     )
-                )
-            except ArchiveError as error:
-                failed.append(str(error))
-            except ValidationError as error:
-                if len(uploads) == 1:
-                    add_service_errors(form, error)
-                else:
-                    failed.append(f"{upload.name}: {' '.join(error.messages)}")
+                except ArchiveError as error:
+                    failed.append(str(error))
+                except ValidationError as error:
+                    if len(uploads) == 1:
+                        add_service_errors(form, error)
+                    else:  # (what depends on the file: an area for a report not joint)
+                        failed.append(f"{upload.name}: {' '.join(error.messages)}")
+        except Exception:
+            # Those imported before the failure keep their statements: their themes are
+            # suggested still, so that none is left without.
+            if reports:
+                suggest_for(request, Statement.objects.filter(archive_report__in=reports))
+            raise
         if len(uploads) == 1 and reports:
             _say_imported(request, reports[0], data)
             return redirect("themes:archive-report", pk=reports[0].pk)

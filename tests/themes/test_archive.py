@@ -1401,6 +1401,27 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
             "each takes its own."
         ]
     }
+    # A web address is one report's too; a date that cannot be right is the date's error,
+    # said once, whatever the number of files.
+    shared = client.post(
+        url,
+        {
+            "file": [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")],
+            "source_url": "https://example.org/report",
+        },
+    )
+    assert shared.status_code == 400 and set(shared.context["form"].errors) == {"source_url"}
+    future = client.post(
+        url,
+        {
+            "file": [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")],
+            "published_on": "2999-01-01",
+        },
+    )
+    assert future.status_code == 400
+    assert future.context["form"].errors == {
+        "published_on": ["The publication date cannot be in the future."]
+    }
     many = client.post(
         url, {"file": [upload(f"r{n}.html", report_html(f"R{n}", 1)) for n in range(11)]}
     )
@@ -1455,7 +1476,16 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     assert f"Imported 3 reports: {northshire} (49 statements);" in body
     assert "Not imported (1 of 4 files): minutes.docx is not an HTML or PDF report" in body
     assert f"Taken from the reports: the type of {northshire}, " in body
-    assert f"the force of {northshire}." in body
+    assert f"the date of {northshire}, " in body and f"the force of {northshire}." in body
+    # One of several imported: said of one report.
+    response = client.post(
+        url,
+        {"file": [upload("eastmarch-ncpi-2025.html"), upload("notes.txt", b"Notes")]},
+        follow=True,
+    )
+    body = unescape(response.content.decode())
+    assert "Imported 1 report: \u201cAn inspection of how well Eastmarch Police" in body
+    assert "Not imported (1 of 2 files): notes.txt" in body
 
 
 def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
@@ -2257,6 +2287,35 @@ def _paragraphs(*texts: str) -> list[archive.ParsedParagraph]:
             ("We last reported in 2018, in a national child protection inspection.",),
             "",
         ),
+        # Said in the words of an introduction.
+        (
+            "Findings",
+            ("Between March and June 2022, HMICFRS carried out this thematic inspection.",),
+            "thematic",
+        ),
+        ("Findings", ("In 2023, we carried out a thematic inspection of six forces.",), "thematic"),
+        ("Findings", ("It is a thematic inspection of six forces.",), "thematic"),
+        (
+            "Findings",
+            ("This re-inspection follows our national child protection inspection of 2016.",),
+            "ncpi_reinspection",
+        ),
+        (
+            "Kent Police",
+            ("National child protection inspection: post-inspection review",),
+            "ncpi_review",
+        ),
+        # "This" in the sentence, but of the report, not of the inspection it mentions.
+        (
+            "Findings",
+            ("This report draws on findings from the joint targeted area inspection of Leeds.",),
+            "",
+        ),
+        (
+            "Findings",
+            ("In this report we refer to the national child protection inspection of Kent.",),
+            "",
+        ),
         # A title that says the report is a joint inspection's takes no other type.
         (
             "Joint inspection of the multi-agency response to abuse in the family in Leeds",
@@ -2265,7 +2324,10 @@ def _paragraphs(*texts: str) -> list[archive.ParsedParagraph]:
         ),
         (
             "Joint inspection of the multi-agency response to abuse in the family in Leeds",
-            ("This joint targeted area inspection looked at four agencies.",),
+            (
+                "This is a thematic review of four areas.",
+                "This joint targeted area inspection looked at four agencies.",
+            ),
             "jtai",
         ),
         # Said only after the opening pages: not what the report says it is.
