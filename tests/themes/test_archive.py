@@ -1387,13 +1387,13 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
 
     # A title is one report's; more files than a page imports: refused, nothing stored.
     before = stored()
-    titled = client.post(
-        url,
-        {
-            "file": [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")],
-            "title": "One title",
-        },
-    )
+
+    def two(**details: str) -> HttpResponse:
+        """Two reports posted at once with `details`."""
+        files = [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")]
+        return client.post(url, {"file": files, **details})
+
+    titled = two(title="One title")
     assert titled.status_code == 400
     assert titled.context["form"].errors == {
         "title": [
@@ -1403,21 +1403,9 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     }
     # A web address is one report's too; a date that cannot be right is the date's error,
     # said once, whatever the number of files.
-    shared = client.post(
-        url,
-        {
-            "file": [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")],
-            "source_url": "https://example.org/report",
-        },
-    )
+    shared = two(source_url="https://example.org/report")
     assert shared.status_code == 400 and set(shared.context["form"].errors) == {"source_url"}
-    future = client.post(
-        url,
-        {
-            "file": [upload("northshire-ncpi-2017.html"), upload("westmere-ncpi-2021.pdf")],
-            "published_on": "2999-01-01",
-        },
-    )
+    future = two(published_on="2999-01-01")
     assert future.status_code == 400
     assert future.context["form"].errors == {
         "published_on": ["The publication date cannot be in the future."]
