@@ -209,20 +209,19 @@ def suggest_for(request: HttpRequest, statements: QuerySet[Statement]) -> str:
     )
 
 
-def _taken(report: ArchiveReport, data: dict[str, Any]) -> list[str]:
-    """What the import took from the report rather than from the form: its type and force."""
-    return [
-        *(
-            [f"its type, {archive_selectors.programme_type_label(report.programme_type)}"]
-            if report.programme_type and not data["programme_type"]
-            else []
-        ),
-        *(
-            [f"its force, {report.force}"]
-            if report.force and not data["force"] and not report.local_authority
-            else []
-        ),
-    ]
+def _taken(report: ArchiveReport, data: dict[str, Any]) -> set[str]:
+    """What the import took from the report rather than from the form: of its "type",
+    "date", "force" (from its title) and "area" (from its title, with the area's force)."""
+    return {
+        what
+        for what, taken in (
+            ("type", report.programme_type and not data["programme_type"]),
+            ("date", report.published_on and not data["published_on"]),
+            ("force", report.force and not data["force"] and not report.local_authority),
+            ("area", report.local_authority and not data["local_authority"]),
+        )
+        if taken
+    }
 
 
 def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, Any]) -> None:
@@ -248,7 +247,8 @@ def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, A
         )
         + f".{note}",
     )
-    if report.local_authority and not data["local_authority"]:
+    taken = _taken(report, data)
+    if "area" in taken and report.local_authority:
         messages.info(
             request,
             f"Its title names the area "
@@ -257,12 +257,20 @@ def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, A
             + ("" if data["force"] else f", and of its force, {report.force}")
             + ". If that is wrong, change it on the report's page.",
         )
-    if taken := _taken(report, data):
+    said = [
+        *(
+            [f"its type, {archive_selectors.programme_type_label(report.programme_type)}"]
+            if "type" in taken
+            else []
+        ),
+        *([f"its force, {report.force}"] if "force" in taken else []),
+    ]
+    if said:
         messages.info(
             request,
             f"Taken from the report{' and the title given' if data['title'] else ''}: "
-            f"{'; '.join(taken)}. If "
-            f"{'that is' if len(taken) == 1 else 'either is'} wrong, change it on the "
+            f"{'; '.join(said)}. If "
+            f"{'that is' if len(said) == 1 else 'either is'} wrong, change it on the "
             "report's page.",
         )
     if report.published_on is None:
@@ -306,24 +314,25 @@ def _say_imported_several(
             f"Not imported ({len(failed)} of {len(reports) + len(failed)} files): "
             + " ".join(failed),
         )
-    typed = [r for r in reports if r.programme_type and not data["programme_type"]]
-    dated = [r for r in reports if r.published_on and not data["published_on"]]
-    forced = [r for r in reports if r.force and not data["force"] and not r.local_authority]
-    areas = [r for r in reports if r.local_authority and not data["local_authority"]]
-    taken = [
-        *([f"the type of {_titles(typed)}"] if typed else []),
-        *([f"the date of {_titles(dated)}"] if dated else []),
-        *([f"the force of {_titles(forced)}"] if forced else []),
-        *(
-            [f"the area{'' if data['force'] else ' and its force'} of {_titles(areas)}"]
-            if areas
-            else []
-        ),
+    taken = {r.pk: _taken(r, data) for r in reports}
+
+    def of(what: str) -> str:
+        return _titles([r for r in reports if what in taken[r.pk]])
+
+    taken_words = [
+        f"the {words} of {of(what)}"
+        for what, words in (
+            ("type", "type"),
+            ("date", "date"),
+            ("force", "force"),
+            ("area", "area" if data["force"] else "area and its force"),
+        )
+        if of(what)
     ]
-    if taken:
+    if taken_words:
         messages.info(
             request,
-            f"Taken from the reports: {'; '.join(taken)}. Check them on each report's page, "
+            f"Taken from the reports: {'; '.join(taken_words)}. Check them on each report's page, "
             "where they can be changed.",
         )
     undated = [r for r in reports if r.published_on is None]
