@@ -47,8 +47,12 @@ serve:
 	$(MANAGE) collectstatic --noinput -v0
 	@$(MANAGE) demo_sign_ins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	DJANGO_DEBUG=false $(VENV)/bin/gunicorn inspectorate.wsgi_dev:application \
-		--bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	@# The background worker (imports of several reports, reminders) runs beside the site
+	@# and stops with it.
+	DJANGO_DEBUG=false $(MANAGE) db_worker --no-reload & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		DJANGO_DEBUG=false $(VENV)/bin/gunicorn inspectorate.wsgi_dev:application \
+		--bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile -
 
 chromium:
 	@command -v chromium >/dev/null || { \

@@ -4,16 +4,26 @@ whatever the archive's size."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.inspections.models import ProgrammeType
 
-from .models import KIND_LABELS, ArchiveParagraph, ArchiveReport, Statement, ThemeCode
+from .models import (
+    KIND_LABELS,
+    ArchiveImportBatch,
+    ArchiveImportFile,
+    ArchiveParagraph,
+    ArchiveReport,
+    Statement,
+    ThemeCode,
+)
 from .selectors import current_codes
 
 
@@ -140,4 +150,123 @@ def archive_delete_counts(report: ArchiveReport) -> dict[str, int]:
     return Statement.objects.filter(archive_report=report).aggregate(
         statements=Count("pk", distinct=True),
         decided=Count("codes__statement", filter=Q(codes__set_by__isnull=False), distinct=True),
+    )
+
+
+def taken_from_report(report: ArchiveReport, given: dict[str, Any]) -> set[str]:
+    """What an import took from the report rather than from the details `given` (the
+    import's "programme_type", "published_on", "force" and "local_authority"): of its
+    "type", "date", "force" (from its title) and "area" (from its title, with the area's
+    force)."""
+    return {
+        what
+        for what, taken in (
+            ("type", report.programme_type and not given["programme_type"]),
+            ("date", report.published_on and not given["published_on"]),
+            ("force", report.force_id and not given["force"] and not report.local_authority_id),
+            ("area", report.local_authority_id and not given["local_authority"]),
+        )
+        if taken
+    }
+
+
+def _titles(reports: list[ArchiveReport]) -> str:
+    return ", ".join(f"\u201c{r.title}\u201d" for r in reports)
+
+
+# A batch still waiting this long after it was queued: the background worker is not running.
+BATCH_STALLED = dt.timedelta(minutes=2)
+# A batch still running this long after it started (ten long reports take about a minute and
+# a half): the worker stopped in the middle of it.
+BATCH_STOPPED = dt.timedelta(minutes=30)
+
+
+def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
+    """A batch import's page: each file and what became of it, and when it has finished,
+    what was taken from the reports and which have no date. Three queries whatever the
+    number of files."""
+    files = list(batch.files.defer("data").select_related("report").order_by("position"))
+    reports = [f.report for f in files if f.report is not None]
+    counts = dict(
+        Statement.objects.filter(archive_report__in=reports, set_aside=False)
+        .order_by()
+        .values_list("archive_report")
+        .annotate(n=Count("pk"))
+    )
+    given = {
+        "programme_type": batch.programme_type,
+        "published_on": batch.published_on,
+        "force": batch.force_id,
+        "local_authority": batch.local_authority_id,
+    }
+    taken = {r.pk: taken_from_report(r, given) for r in reports}
+
+    def of(what: str) -> str:
+        return _titles([r for r in reports if what in taken[r.pk]])
+
+    taken_words = [
+        f"the {words} of {of(what)}"
+        for what, words in (
+            ("type", "type"),
+            ("date", "date"),
+            ("force", "force"),
+            ("area", "area" if batch.force_id else "area and its force"),
+        )
+        if of(what)
+    ]
+    Status = ArchiveImportBatch.Status
+    finished = batch.status in (Status.DONE, Status.FAILED)
+    return {
+        "batch": batch,
+        "files": [
+            {"file": f, "statements": counts.get(f.report_id, 0) if f.report_id else 0}
+            for f in files
+        ],
+        "finished": finished,
+        "read": sum(f.status != ArchiveImportFile.Status.WAITING for f in files),
+        "imported": len([f for f in files if f.status == ArchiveImportFile.Status.IMPORTED]),
+        "taken": "; ".join(taken_words),
+        "undated": _titles([r for r in reports if r.published_on is None]),
+        "stalled": batch.status == Status.QUEUED
+        and timezone.now() - batch.created_at > BATCH_STALLED,
+        "stopped": batch.status == Status.RUNNING
+        and batch.started_at is not None
+        and timezone.now() - batch.started_at > BATCH_STOPPED,
+    }
+
+
+def archive_batch_progress(batch: ArchiveImportBatch) -> dict[str, Any]:
+    """How far a batch has got, for its page to follow: one query besides the batch's."""
+    statuses = list(batch.files.values_list("status", flat=True))
+    return {
+        "status": batch.status,
+        "finished": batch.status
+        in (ArchiveImportBatch.Status.DONE, ArchiveImportBatch.Status.FAILED),
+        "read": sum(s != ArchiveImportFile.Status.WAITING for s in statuses),
+        "files": len(statuses),
+    }
+
+
+# How long a finished batch import stays listed on the imported reports' page.
+BATCH_LISTED = dt.timedelta(days=7)
+
+
+def archive_batches_recent(limit: int = 10) -> list[ArchiveImportBatch]:
+    """Batch imports queued or under way, and those finished in the past week, newest
+    first, each with its number of files (`files_count`) and of files imported
+    (`imported_count`): one query."""
+    Status = ArchiveImportBatch.Status
+    return list(
+        ArchiveImportBatch.objects.filter(
+            Q(status__in=(Status.QUEUED, Status.RUNNING))
+            | Q(finished_at__gte=timezone.now() - BATCH_LISTED)
+        )
+        .select_related("created_by")
+        .annotate(
+            files_count=Count("files"),
+            imported_count=Count(
+                "files", filter=Q(files__status=ArchiveImportFile.Status.IMPORTED)
+            ),
+        )
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -47,6 +47,11 @@ HEADING_SEPARATOR = " \u2013 "
 FILE_NAME_MAX = ArchiveReport._meta.get_field("file_name").max_length or 255
 
 
+def stored_file_name(name: str) -> str:
+    """A file's name as stored: without any folder, at most the field's length."""
+    return PurePath(name or "the file").name[:FILE_NAME_MAX]
+
+
 def _earlier_import(report: ArchiveReport) -> str:
     when = dateformat.format(timezone.localtime(report.imported_at), "j F Y")
     return (
@@ -161,7 +166,7 @@ def archive_import(
     (ArchiveError naming it: not HTML or PDF, empty, too large, encrypted, image-only, no
     statements, or imported already, which names the earlier import)."""
     user, label = actor_fields(actor)
-    name = PurePath(file_name or "the file").name[:FILE_NAME_MAX]
+    name = stored_file_name(file_name)
     title = " ".join(title.split())
     check_import_fields(
         programme_type=programme_type,

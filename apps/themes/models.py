@@ -120,6 +120,78 @@ class ArchiveReport(models.Model):
         return self.title
 
 
+class ArchiveImportBatch(models.Model):
+    """Several report files imported through the page at once. The import runs in the
+    background worker (manage.py db_worker), not in the web request: a batch of long
+    reports takes longer than a web worker may (docs/benchmarks.md). The details given
+    apply to every file, as on the page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped by an error"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    force = models.ForeignKey(
+        "reference.Force", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    local_authority = models.ForeignKey(
+        "reference.LocalAuthority",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    programme_type = models.CharField(max_length=20, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    suggested = models.TextField(blank=True, help_text="What the classifier suggested")
+    not_suggested = models.TextField(blank=True, help_text="Why no themes were suggested")
+    error = models.TextField(blank=True, help_text="The unexpected error that stopped it")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.get_status_display()})"
+
+
+class ArchiveImportFile(models.Model):
+    """One file of a batch: its content until it is imported (then emptied), and what
+    became of it."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        IMPORTED = "imported", "Imported"
+        REFUSED = "refused", "Not imported"
+
+    batch = models.ForeignKey(ArchiveImportBatch, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    data = models.BinaryField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    report = models.ForeignKey(
+        ArchiveReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="archive_import_file_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ArchiveParagraph(models.Model):
     """One paragraph (or list item) of an imported report, in reading order, under its
     section heading."""

@@ -12,9 +12,9 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods, require_safe
@@ -23,12 +23,9 @@ from apps.core.forms import add_service_errors
 from apps.inspections.models import ProgrammeType
 from apps.reference.models import Force, LocalAuthority
 
-from . import archive, archive_selectors, archive_services, permissions
+from . import archive, archive_batches, archive_selectors, archive_services, permissions
 from .archive import ArchiveError
-from .codebook import CodebookError
-from .corpus import CorpusError
-from .models import ArchiveReport, Statement
-from .services import StaleCodes
+from .models import ArchiveImportBatch, ArchiveReport, Statement
 
 
 def _area_field(empty_label: str, left_empty: str = "") -> forms.ModelChoiceField:
@@ -43,8 +40,8 @@ def _area_field(empty_label: str, left_empty: str = "") -> forms.ModelChoiceFiel
     )
 
 
-# How many files one upload may import: each is parsed and its statements embedded in the
-# request, so a larger batch belongs to `manage.py themes_import`.
+# How many files one upload may import (in the background worker, archive_batches.py): a
+# larger batch belongs to `manage.py themes_import`.
 MAX_FILES = 10
 
 
@@ -187,7 +184,8 @@ def archive_list(request: HttpRequest) -> HttpResponse:
         "themes/archive_list.html",
         {
             **archive_selectors.archive_reports(request.GET.get("page")),
-            "can_curate": permissions.can_curate(request.user),
+            "can_curate": (curate := permissions.can_curate(request.user)),
+            "batches": archive_selectors.archive_batches_recent() if curate else [],
         },
     )
 
@@ -195,33 +193,10 @@ def archive_list(request: HttpRequest) -> HttpResponse:
 def suggest_for(request: HttpRequest, statements: QuerySet[Statement]) -> str:
     """The classifier's themes for new statements (a report's, or one taken back into the
     corpus): what to tell the person."""
-    from . import coding  # the model's libraries: loaded only when there are some
-
-    try:
-        result = coding.suggest(actor=request.user, statements=statements)
-    except (CodebookError, CorpusError, ImproperlyConfigured, StaleCodes) as error:
-        messages.warning(request, f"Themes could not be suggested yet: {error}")
-        return ""
-    return (
-        f" The classifier (version {result.classifier}) suggested themes for "
-        f"{result.statements} statement{'s' if result.statements != 1 else ''}: check them in "
-        "the review queue."
-    )
-
-
-def _taken(report: ArchiveReport, data: dict[str, Any]) -> set[str]:
-    """What the import took from the report rather than from the form: of its "type",
-    "date", "force" (from its title) and "area" (from its title, with the area's force)."""
-    return {
-        what
-        for what, taken in (
-            ("type", report.programme_type and not data["programme_type"]),
-            ("date", report.published_on and not data["published_on"]),
-            ("force", report.force and not data["force"] and not report.local_authority),
-            ("area", report.local_authority and not data["local_authority"]),
-        )
-        if taken
-    }
+    said, problem = archive_batches.suggest_themes(actor=request.user, statements=statements)
+    if problem:
+        messages.warning(request, problem)
+    return f" {said}" if said else ""
 
 
 def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, Any]) -> None:
@@ -247,7 +222,7 @@ def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, A
         )
         + f".{note}",
     )
-    taken = _taken(report, data)
+    taken = archive_selectors.taken_from_report(report, data)
     if "area" in taken and report.local_authority:
         messages.info(
             request,
@@ -282,69 +257,6 @@ def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, A
         )
 
 
-def _titles(reports: list[ArchiveReport]) -> str:
-    return ", ".join(f"\u201c{r.title}\u201d" for r in reports)
-
-
-def _say_imported_several(
-    request: HttpRequest, reports: list[ArchiveReport], failed: list[str], data: dict[str, Any]
-) -> None:
-    """What a batch's import did: the reports imported, what was taken from them and what to
-    check, and each file not imported with why."""
-    note = suggest_for(request, Statement.objects.filter(archive_report__in=reports))
-    counts = dict(
-        Statement.objects.filter(archive_report__in=reports, set_aside=False)
-        .order_by()
-        .values_list("archive_report")
-        .annotate(n=Count("pk"))
-    )
-    messages.success(
-        request,
-        f"Imported {len(reports)} report{'s' if len(reports) != 1 else ''}: "
-        + "; ".join(
-            f"\u201c{r.title}\u201d ({counts.get(r.pk, 0)} statement"
-            f"{'s' if counts.get(r.pk, 0) != 1 else ''})"
-            for r in reports
-        )
-        + f".{note}",
-    )
-    if failed:
-        messages.warning(
-            request,
-            f"Not imported ({len(failed)} of {len(reports) + len(failed)} files): "
-            + " ".join(failed),
-        )
-    taken = {r.pk: _taken(r, data) for r in reports}
-
-    def of(what: str) -> str:
-        return _titles([r for r in reports if what in taken[r.pk]])
-
-    taken_words = [
-        f"the {words} of {of(what)}"
-        for what, words in (
-            ("type", "type"),
-            ("date", "date"),
-            ("force", "force"),
-            ("area", "area" if data["force"] else "area and its force"),
-        )
-        if of(what)
-    ]
-    if taken_words:
-        messages.info(
-            request,
-            f"Taken from the reports: {'; '.join(taken_words)}. Check them on each report's page, "
-            "where they can be changed.",
-        )
-    undated = [r for r in reports if r.published_on is None]
-    if undated:
-        messages.warning(
-            request,
-            f"No publication date, in the report or given: {_titles(undated)}. Their "
-            "statements are in no period of the analysis or of a thematic report until you "
-            "give each its date (Change the date, on its page).",
-        )
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_import(request: HttpRequest) -> HttpResponse:
@@ -354,8 +266,6 @@ def archive_import(request: HttpRequest) -> HttpResponse:
     if posted and form.is_valid():
         data = form.cleaned_data
         uploads = data["file"]
-        reports: list[ArchiveReport] = []
-        failed: list[str] = []
         try:
             # What applies to every file is checked once, against its own field.
             archive_services.check_import_fields(
@@ -366,50 +276,61 @@ def archive_import(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_errors(form, error)
-            uploads = []
-        try:
-            for upload in uploads:  # each file all or nothing, as the command's
-                try:
-                    reports.append(
-                        archive_services.archive_import(
-                            actor=request.user,
-                            file_name=upload.name,
-                            data=upload.read(),
-                            force=data["force"],
-                            local_authority=data["local_authority"],
-                            programme_type=data["programme_type"],
-                            published_on=data["published_on"],
-                            title=data["title"],
-                            source_url=data["source_url"],
-                        )
-                    )
-                except ArchiveError as error:
-                    failed.append(str(error))
-                except ValidationError as error:
-                    if len(uploads) == 1:
-                        add_service_errors(form, error)
-                    else:  # (what depends on the file: an area for a report not joint)
-                        failed.append(f"{upload.name}: {' '.join(error.messages)}")
-        except Exception:
-            # Those imported before the failure keep their statements: their themes are
-            # suggested still, so that none is left without.
-            if reports:
-                suggest_for(request, Statement.objects.filter(archive_report__in=reports))
-            raise
-        if len(uploads) == 1 and reports:
-            _say_imported(request, reports[0], data)
-            return redirect("themes:archive-report", pk=reports[0].pk)
-        if reports:
-            _say_imported_several(request, reports, failed, data)
-            return redirect("themes:archive")
-        for problem in failed:
-            form.add_error("file", problem)
+        else:
+            if len(uploads) > 1:
+                # Several: imported in the background, its page following how far it has got.
+                batch = archive_batches.batch_create(
+                    actor=request.user,
+                    files=[(upload.name, upload.read()) for upload in uploads],
+                    force=data["force"],
+                    local_authority=data["local_authority"],
+                    programme_type=data["programme_type"],
+                    published_on=data["published_on"],
+                )
+                return redirect("themes:archive-batch", pk=batch.pk)
+            try:
+                report = archive_services.archive_import(
+                    actor=request.user,
+                    file_name=uploads[0].name,
+                    data=uploads[0].read(),
+                    force=data["force"],
+                    local_authority=data["local_authority"],
+                    programme_type=data["programme_type"],
+                    published_on=data["published_on"],
+                    title=data["title"],
+                    source_url=data["source_url"],
+                )
+            except ArchiveError as error:
+                form.add_error("file", str(error))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                _say_imported(request, report, data)
+                return redirect("themes:archive-report", pk=report.pk)
     return render(
         request,
         "themes/archive_import.html",
         {"form": form, "max_mb": archive.MAX_BYTES // 1024 // 1024, "max_files": MAX_FILES},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_safe
+def archive_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    """A batch import's page: how far it has got, and when it has finished, what it did."""
+    permissions.require_curator(request)
+    batch = get_object_or_404(ArchiveImportBatch.objects.select_related("created_by"), pk=pk)
+    return render(request, "themes/archive_batch.html", archive_selectors.archive_batch_page(batch))
+
+
+@login_required
+@require_safe
+def archive_batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """How far a batch has got, as JSON: for its page to follow without reloading."""
+    permissions.require_curator(request)
+    batch = get_object_or_404(ArchiveImportBatch, pk=pk)
+    return JsonResponse(archive_selectors.archive_batch_progress(batch))
 
 
 def _report(pk: int) -> ArchiveReport:
@@ -595,6 +516,12 @@ def archive_delete(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("themes/archive/", archive_list, name="archive"),
     path("themes/archive/import/", archive_import, name="archive-import"),
+    path("themes/archive/imports/<int:pk>/", archive_batch, name="archive-batch"),
+    path(
+        "themes/archive/imports/<int:pk>/progress/",
+        archive_batch_progress,
+        name="archive-batch-progress",
+    ),
     path("themes/archive/<int:pk>/", archive_report, name="archive-report"),
     path("themes/archive/<int:pk>/date/", archive_date, name="archive-date"),
     path("themes/archive/<int:pk>/details/", archive_details, name="archive-details"),

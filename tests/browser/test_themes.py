@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import server_manage
 from .test_fieldwork import Axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -101,8 +102,9 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     analyst.get_by_role("link", name="another statement").click()
     expect(analyst.get_by_text("The report makes this point again in")).to_be_visible()
     axe.check(analyst, "a statement with its repeats")
-    # Two more chosen at once, their types left for the reports to say: the list of
-    # imported reports says what was imported and what was taken from the reports.
+    # Two more chosen at once, their types left for the reports to say: imported by the
+    # background worker, the batch's page following it until it says what was imported and
+    # what was taken from the reports.
     analyst.get_by_role("link", name="Themes", exact=True).click()
     analyst.get_by_role("link", name=re.compile("^Archive")).click()
     analyst.get_by_role("link", name="Import a report").click()
@@ -110,8 +112,12 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
         [str(SAMPLES / "westmere-ncpi-2021.pdf"), str(SAMPLES / "eastmarch-ncpi-2025.html")]
     )
     analyst.get_by_role("button", name="Import and suggest themes").click()
-    expect(analyst.locator(".govuk-notification-banner").first).to_contain_text(
-        "Imported 2 reports", timeout=120_000
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("Importing 2 report files")
+    expect(analyst.get_by_role("status")).to_have_text("Waiting to start.")
+    axe.check(analyst, "several reports being imported")
+    server_manage("db_worker", "--batch", "--no-startup-delay", "--queue-name", "default")
+    expect(analyst.get_by_role("heading", level=1)).to_have_text(
+        "Imported 2 of 2 report files", timeout=60_000
     )
     expect(analyst.get_by_text(re.compile("^Taken from the reports: the type of"))).to_be_visible()
     axe.check(analyst, "several reports imported")

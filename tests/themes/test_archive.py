@@ -28,12 +28,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
-from apps.themes import archive, archive_services, services
+from apps.themes import archive, archive_batches, archive_services, services
 from apps.themes.archive import ArchiveError, ParsedParagraph
 from apps.themes.models import (
+    ArchiveImportBatch,
     ArchiveParagraph,
     ArchiveReport,
     Statement,
@@ -1421,17 +1423,10 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     empty = client.post(url, {"file": [upload("northshire-ncpi-2017.html"), upload("e.pdf", b"")]})
     assert empty.status_code == 400
     assert empty.context["form"].errors["file"] == ["e.pdf: The submitted file is empty."]
-    # Every file fails: the form again, each file's problem named.
-    failing = client.post(
-        url,
-        {"file": [upload("minutes.docx", b"PK\x03\x04zzz"), upload("notes.txt", b"Notes")]},
-    )
-    assert failing.status_code == 400
-    problems = " ".join(failing.context["form"].errors["file"])
-    assert "minutes.docx is not an HTML or PDF report" in problems and "notes.txt" in problems
     assert stored() == before
-    # Three reports and a file that is not one: the three imported, each with its own
-    # title, type and date, the fourth named with why; themes suggested for all.
+    assert not ArchiveImportBatch.objects.exists()
+    # Three reports and a file that is not one: queued for the background worker, and its
+    # page says so; nothing is imported in the request.
     response = client.post(
         url,
         {
@@ -1442,9 +1437,29 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
                 upload("westmere-ncpi-2021.pdf"),
             ]
         },
-        follow=True,
     )
-    assert response.redirect_chain == [(reverse("themes:archive"), 302)]
+    batch = ArchiveImportBatch.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "themes:archive-batch", args=[batch.pk]
+    )
+    assert stored() == before and batch.status == "queued"
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "apps.themes.tasks.archive_import_batch_task"
+    assert queued.args_kwargs == {"args": [batch.pk], "kwargs": {}}
+    assert [(f.position, f.name, f.size) for f in batch.files.all()] == [
+        (1, "northshire-ncpi-2017.html", len(sample("northshire-ncpi-2017.html"))),
+        (2, "minutes.docx", 7),
+        (3, "southvale-jtai-2019.html", len(sample("southvale-jtai-2019.html"))),
+        (4, "westmere-ncpi-2021.pdf", len(sample("westmere-ncpi-2021.pdf"))),
+    ]
+    waiting = unescape(client.get(response.url).content.decode())
+    assert "Importing 4 report files" in waiting and "Waiting to start." in waiting
+    progress = client.get(reverse("themes:archive-batch-progress", args=[batch.pk])).json()
+    assert progress == {"status": "queued", "finished": False, "read": 0, "files": 4}
+    # The worker imports each whole, the fourth named with why, and suggests themes for all.
+    archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "done" and batch.finished_at is not None
     reports = {r.file_name: r for r in ArchiveReport.objects.all()}
     assert set(reports) == {
         "northshire-ncpi-2017.html",
@@ -1456,24 +1471,188 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
         for r in sorted(reports.values(), key=lambda r: r.file_name)
     ] == [("ncpi", 2017), ("jtai", 2019), ("ncpi", 2021)]
     assert reports["northshire-ncpi-2017.html"].force.name == "Northshire Police"
+    assert all(r.imported_by == fw.users["analyst"] for r in reports.values())
     assert not Statement.objects.filter(
         archive_report__in=reports.values(), set_aside=False, codes=None
     ).exists()
-    body = unescape(response.content.decode())
+    # Each file's content is not kept once it is read.
+    assert {bytes(f.data) for f in batch.files.all()} == {b""}
+    body = unescape(client.get(response.url).content.decode())
     northshire = "\u201cNorthshire Police \u2013 National child protection inspection\u201d"
-    assert f"Imported 3 reports: {northshire} (49 statements);" in body
-    assert "Not imported (1 of 4 files): minutes.docx is not an HTML or PDF report" in body
+    assert "Imported 3 of 4 report files" in body
+    northshire_url = reverse(
+        "themes:archive-report", args=[reports["northshire-ncpi-2017.html"].pk]
+    )
+    assert (
+        f'Imported</strong> as <a class="govuk-link" href="{northshire_url}">'
+        f"{northshire[1:-1]}</a>" in body
+    )
+    assert "Not imported</strong> minutes.docx is not an HTML or PDF report" in body
+    assert re.search(r"The classifier \(version \w+\) suggested themes for 143 statements", body)
     assert f"Taken from the reports: the type of {northshire}, " in body
     assert f"the date of {northshire}, " in body and f"the force of {northshire}." in body
-    # One of several imported: said of one report.
-    response = client.post(
+    assert "import-progress.js" not in body  # finished: nothing to follow
+    progress = client.get(reverse("themes:archive-batch-progress", args=[batch.pk])).json()
+    assert progress == {"status": "done", "finished": True, "read": 4, "files": 4}
+    # Run again (the worker asked twice): nothing more happens.
+    archive_batches.batch_run(batch.pk)
+    assert ArchiveReport.objects.count() == 3
+    # The list of imported reports leads to it.
+    listing = unescape(client.get(reverse("themes:archive")).content.decode())
+    assert reverse("themes:archive-batch", args=[batch.pk]) in listing
+    assert "4 files chosen by " in listing and "3 of 4 imported" in listing
+    # Every file of another batch fails: each named with why, nothing imported.
+    client.post(
         url,
-        {"file": [upload("eastmarch-ncpi-2025.html"), upload("notes.txt", b"Notes")]},
-        follow=True,
+        {"file": [upload("minutes.docx", b"PK\x03\x04zzz"), upload("notes.txt", b"Notes")]},
     )
-    body = unescape(response.content.decode())
-    assert "Imported 1 report: \u201cAn inspection of how well Eastmarch Police" in body
-    assert "Not imported (1 of 2 files): notes.txt" in body
+    failing = ArchiveImportBatch.objects.latest("pk")
+    archive_batches.batch_run(failing.pk)
+    body = unescape(client.get(reverse("themes:archive-batch", args=[failing.pk])).content.decode())
+    assert "Imported 0 of 2 report files" in body
+    assert "minutes.docx is not an HTML or PDF report" in body and "notes.txt" in body
+    assert "suggested themes" not in body
+    assert ArchiveReport.objects.count() == 3
+
+
+def queue_batch(user, *names: str, **details) -> ArchiveImportBatch:
+    """A batch of the samples `names` (or, for a name not a sample, a small report of its
+    own) queued as the import page does."""
+    return archive_batches.batch_create(
+        actor=user,
+        files=[
+            (n, sample(n) if (SAMPLES / n).exists() else report_html(n, findings=2)) for n in names
+        ],
+        **details,
+    )
+
+
+def test_who_may_follow_a_batch_import(fw):
+    batch = queue_batch(fw.users["analyst"], "northshire-ncpi-2017.html", "a.html")
+    page = reverse("themes:archive-batch", args=[batch.pk])
+    progress = reverse("themes:archive-batch-progress", args=[batch.pk])
+    for url in (page, progress):
+        assert Client().get(url).status_code == 302, url  # to sign in
+        for name in ALL_ROLES:
+            expected = 200 if name in CURATORS else 403
+            assert client_for(fw.users[name]).get(url).status_code == expected, (name, url)
+        assert client_for(fw.users["analyst"]).post(url).status_code == 405, url
+        missing = url.replace(f"/{batch.pk}/", f"/{batch.pk + 1000}/")
+        assert client_for(fw.users["analyst"]).get(missing).status_code == 404
+    # Only curators see the batches on the list of imported reports.
+    listing = reverse("themes:archive")
+    assert page in client_for(fw.users["manager"]).get(listing).content.decode()
+    assert page not in client_for(fw.users["inspector"]).get(listing).content.decode()
+
+
+def test_queueing_a_batch_is_audited_and_checks_its_details_first(fw):
+    analyst = fw.users["analyst"]
+    with pytest.raises(ValidationError) as refused:
+        queue_batch(analyst, "a.html", "b.html", published_on=dt.date(2999, 1, 1))
+    assert refused.value.message_dict == {
+        "published_on": ["The publication date cannot be in the future."]
+    }
+    with pytest.raises(ValidationError):
+        queue_batch(analyst)
+    assert not ArchiveImportBatch.objects.exists() and not DBTaskResult.objects.exists()
+    batch = queue_batch(analyst, "folder/a.html", "b.html", programme_type="ncpi")
+    event = AuditEvent.objects.get(object_type="themes.archiveimportbatch")
+    assert event.actor == analyst and event.object_id == str(batch.pk)
+    assert event.summary == "2 report files queued for import: a.html, b.html"
+    # What is given applies to every file.
+    archive_batches.batch_run(batch.pk)
+    assert set(ArchiveReport.objects.values_list("programme_type", flat=True)) == {"ncpi"}
+
+
+def test_a_batch_stopped_by_an_unexpected_error_keeps_what_it_imported(fw, monkeypatch):
+    services.codebook_load(actor=SYSTEM)
+    batch = queue_batch(
+        fw.users["analyst"], "northshire-ncpi-2017.html", "b.html", "eastmarch-ncpi-2025.html"
+    )
+    real = archive_services.archive_import
+
+    def failing(**kwargs):
+        if kwargs["file_name"] == "b.html":
+            raise RuntimeError("the disk is full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(archive_services, "archive_import", failing)
+    with pytest.raises(RuntimeError):
+        archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.finished_at is not None
+    assert batch.error.startswith(
+        "An unexpected error (RuntimeError) stopped the import while reading b.html. The "
+        "reports listed as imported were imported whole"
+    )
+    assert "disk" not in batch.error  # what went wrong is in the log, not on the page
+    # The report imported before it keeps its statements, and they have their themes.
+    (report,) = ArchiveReport.objects.all()
+    assert report.file_name == "northshire-ncpi-2017.html"
+    assert not report.statements.filter(set_aside=False, codes=None).exists()
+    assert "suggested themes for 49 statements" in batch.suggested
+    assert [f.status for f in batch.files.all()] == ["imported", "waiting", "waiting"]
+    body = unescape(
+        client_for(fw.users["manager"])
+        .get(reverse("themes:archive-batch", args=[batch.pk]))
+        .content.decode()
+    )
+    assert "Imported 1 of 3 report files" in body and "The import stopped" in body
+    assert body.count("The import stopped before it: import it again.") == 2
+    listing = client_for(fw.users["manager"]).get(reverse("themes:archive")).content.decode()
+    assert "stopped by an error, 1 imported" in listing
+
+
+def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
+    analyst = client_for(fw.users["analyst"])
+    small = queue_batch(fw.users["analyst"], "a.html", "b.html")
+    large = queue_batch(fw.users["analyst"], *(f"r{n}.html" for n in range(8)))
+    # Waiting: the page says so, and follows it; after two minutes, that the background
+    # worker may not be running.
+    body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
+    assert "Waiting to start." in body and "import-progress.js" in body
+    assert "may not be running" not in body
+    ArchiveImportBatch.objects.filter(pk=small.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=3)
+    )
+    body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
+    assert "background worker (<code>manage.py db_worker</code>) may not be running" in body
+    # Running for half an hour: the worker stopped in the middle of it.
+    ArchiveImportBatch.objects.filter(pk=large.pk).update(
+        status="running", started_at=timezone.now() - dt.timedelta(minutes=31)
+    )
+    body = unescape(analyst.get(reverse("themes:archive-batch", args=[large.pk])).content.decode())
+    assert "may have stopped in the middle of it" in body and "Read 0 of 8 files." in body
+    ArchiveImportBatch.objects.filter(pk=large.pk).update(status="queued", started_at=None)
+    for batch in (small, large):
+        archive_batches.batch_run(batch.pk)
+    analyst.get(reverse("themes:archive"))  # the first page of a visit also counts notices
+    with CaptureQueriesContext(connection) as two:
+        analyst.get(reverse("themes:archive-batch", args=[small.pk]))
+    with CaptureQueriesContext(connection) as eight:
+        page = analyst.get(reverse("themes:archive-batch", args=[large.pk]))
+    assert "Imported 8 of 8 report files" in page.content.decode()
+    assert len(eight.captured_queries) == len(two.captured_queries)
+    # The file's content is never read for the page.
+    assert not any('"data"' in q["sql"] for q in eight.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
+def test_the_background_worker_imports_a_queued_batch():
+    from tests.factories import UserFactory
+
+    analyst = UserFactory(role="analyst")
+    batch = queue_batch(analyst, "northshire-ncpi-2017.html", "westmere-ncpi-2021.pdf")
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "default")
+    result = DBTaskResult.objects.get()
+    assert result.status == "SUCCESSFUL", result.exception_class_path
+    assert result.return_value == "done"
+    batch.refresh_from_db()
+    assert batch.status == "done"
+    assert sorted(ArchiveReport.objects.values_list("file_name", flat=True)) == [
+        "northshire-ncpi-2017.html",
+        "westmere-ncpi-2021.pdf",
+    ]
 
 
 def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
