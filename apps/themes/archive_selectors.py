@@ -170,8 +170,30 @@ def taken_from_report(report: ArchiveReport, given: dict[str, Any]) -> set[str]:
     }
 
 
-def _titles(reports: list[ArchiveReport]) -> str:
-    return ", ".join(f"\u201c{r.title}\u201d" for r in reports)
+def taken_in_words(report: ArchiveReport, given: dict[str, Any]) -> list[str]:
+    """What an import took from the report rather than from the details `given`
+    (`taken_from_report`), each with its value: "type: National child protection
+    inspection", "date: 14 March 2017", "area: Leeds (and its force, West Yorkshire
+    Police)"."""
+    from .archive import area_display
+
+    taken = taken_from_report(report, given)
+    return [
+        words
+        for what, words in (
+            ("type", f"type: {programme_type_label(report.programme_type)}"),
+            ("date", f"date: {report.published_on:%-d %B %Y}" if report.published_on else ""),
+            ("force", f"force: {report.force}" if report.force_id else ""),
+            (
+                "area",
+                f"area: {area_display(report.local_authority.name)}"
+                + (f" (and its force, {report.force})" if not given["force"] else "")
+                if report.local_authority is not None
+                else "",
+            ),
+        )
+        if what in taken and words
+    ]
 
 
 # A batch still waiting this long after it was queued: the background worker is not running.
@@ -182,10 +204,14 @@ BATCH_STOPPED = dt.timedelta(minutes=30)
 
 
 def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
-    """A batch import's page: each file and what became of it, and when it has finished,
-    what was taken from the reports and which have no date. Three queries whatever the
-    number of files."""
-    files = list(batch.files.defer("data").select_related("report").order_by("position"))
+    """A batch import's page: each file and what became of it (for a report imported, its
+    statements and what was taken from it), and which reports have no date. Three queries
+    whatever the number of files."""
+    files = list(
+        batch.files.defer("data", "report__force__boundary", "report__force__boundary_map")
+        .select_related("report__force", "report__local_authority")
+        .order_by("position")
+    )
     reports = [f.report for f in files if f.report is not None]
     counts = dict(
         Statement.objects.filter(archive_report__in=reports, set_aside=False)
@@ -199,34 +225,23 @@ def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
         "force": batch.force_id,
         "local_authority": batch.local_authority_id,
     }
-    taken = {r.pk: taken_from_report(r, given) for r in reports}
-
-    def of(what: str) -> str:
-        return _titles([r for r in reports if what in taken[r.pk]])
-
-    taken_words = [
-        f"the {words} of {of(what)}"
-        for what, words in (
-            ("type", "type"),
-            ("date", "date"),
-            ("force", "force"),
-            ("area", "area" if batch.force_id else "area and its force"),
-        )
-        if of(what)
+    rows = [
+        {
+            "file": f,
+            "statements": counts.get(f.report_id, 0) if f.report_id else 0,
+            "taken": taken_in_words(f.report, given) if f.report is not None else [],
+        }
+        for f in files
     ]
     Status = ArchiveImportBatch.Status
-    finished = batch.status in (Status.DONE, Status.FAILED)
     return {
         "batch": batch,
-        "files": [
-            {"file": f, "statements": counts.get(f.report_id, 0) if f.report_id else 0}
-            for f in files
-        ],
-        "finished": finished,
+        "files": rows,
+        "finished": batch.status in (Status.DONE, Status.FAILED),
         "read": sum(f.status != ArchiveImportFile.Status.WAITING for f in files),
         "imported": len([f for f in files if f.status == ArchiveImportFile.Status.IMPORTED]),
-        "taken": "; ".join(taken_words),
-        "undated": _titles([r for r in reports if r.published_on is None]),
+        "any_taken": any(row["taken"] for row in rows),
+        "undated": ", ".join(f"\u201c{r.title}\u201d" for r in reports if r.published_on is None),
         "stalled": batch.status == Status.QUEUED
         and timezone.now() - batch.created_at > BATCH_STALLED,
         "stopped": batch.status == Status.RUNNING
