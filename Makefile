@@ -47,10 +47,11 @@ serve:
 	$(MANAGE) collectstatic --noinput -v0
 	@$(MANAGE) demo_sign_ins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	@# The background worker (imports of several reports, reminders) runs beside the site
-	@# and stops with it.
-	DJANGO_DEBUG=false $(MANAGE) db_worker --no-reload & worker=$$!; \
-		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# The background worker (imports of several reports, reminders) runs beside the site,
+	@# in a session of its own so that Ctrl+C reaches it once, from here: it finishes the job
+	@# it is doing, and then stops with the site.
+	DJANGO_DEBUG=false setsid $(MANAGE) db_worker --no-reload & worker=$$!; \
+		trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		DJANGO_DEBUG=false $(VENV)/bin/gunicorn inspectorate.wsgi_dev:application \
 		--bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile -
 

@@ -140,6 +140,18 @@ def parse_report(file_name: str, data: bytes) -> ParsedReport:
     empty, too large, neither HTML nor PDF by its content, an encrypted or image-only PDF,
     unreadable, or has no paragraphs."""
     name = PurePath(file_name or "the file").name
+    found = check_file(name, data)
+    report = _parse_pdf(name, data) if found == "pdf" else _parse_html(name, data)
+    if not report.paragraphs:
+        raise ArchiveError(f"{name} has no paragraphs of text to import.")
+    return report
+
+
+def check_file(file_name: str, data: bytes) -> str:
+    """What can be told of a file without reading it ("html" or "pdf"): refused
+    (ArchiveError, naming the file) if it is empty, too large, or neither HTML nor PDF by its
+    content, or named as what it is not."""
+    name = PurePath(file_name or "the file").name
     if not data:
         raise ArchiveError(f"{name} is empty.")
     if len(data) > MAX_BYTES:
@@ -165,10 +177,7 @@ def parse_report(file_name: str, data: bytes) -> ParsedReport:
             f"{name} is named as {EXTENSIONS[extension].upper()} but its content is "
             f"{found.upper()}: check that it is the file you meant."
         )
-    report = _parse_pdf(name, data) if found == "pdf" else _parse_html(name, data)
-    if not report.paragraphs:
-        raise ArchiveError(f"{name} has no paragraphs of text to import.")
-    return report
+    return found
 
 
 _HTML_START = re.compile(

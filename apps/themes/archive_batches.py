@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
@@ -55,7 +55,7 @@ def suggest_themes(*, actor: Actor, statements: QuerySet[Statement]) -> tuple[st
 def batch_create(
     *,
     actor: Actor,
-    files: Sequence[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes]],
     force: Force | None = None,
     local_authority: LocalAuthority | None = None,
     programme_type: str = "",
@@ -63,18 +63,23 @@ def batch_create(
 ) -> ArchiveImportBatch:
     """The files stored as a batch, with the details that apply to every one of them, and
     its import queued for the background worker, in one transaction with the audit event.
-    The details are checked first (ValidationError naming the field), and nothing is stored
-    if one is wrong; each file is checked when it is imported."""
+    What can be told before a file is read is checked here: the details (ValidationError
+    naming the field, nothing stored), and each file (empty, not HTML or PDF, imported
+    already: marked as not imported, with why; if every file is, ValidationError naming
+    each, nothing stored). `files` is read one at a time, so that only one is in memory."""
     user, _ = actor_fields(actor)
     if user is None:
         raise ValueError("A batch is imported for a person, who follows it on its page.")
-    if len(files) < 1:
-        raise ValidationError({"file": "Choose the report files to import."})
     archive_services.check_import_fields(
         programme_type=programme_type, published_on=published_on, title="", source_url=""
     )
+    archive_services.check_area_and_force(
+        force=force, local_authority=local_authority, programme_type=programme_type
+    )
     from .tasks import archive_import_batch_task
 
+    names: list[str] = []
+    problems: list[str] = []
     with transaction.atomic():
         batch = ArchiveImportBatch.objects.create(
             created_by=user,
@@ -83,75 +88,123 @@ def batch_create(
             programme_type=programme_type,
             published_on=published_on,
         )
-        ArchiveImportFile.objects.bulk_create(
-            [
-                ArchiveImportFile(
+        for position, (file_name, data) in enumerate(files, start=1):
+            name = archive_services.stored_file_name(file_name)
+            names.append(name)
+            try:
+                archive_services.check_import_file(name, data)
+            except ArchiveError as error:
+                problems.append(str(error))
+                ArchiveImportFile.objects.create(
                     batch=batch,
-                    position=n,
-                    name=archive_services.stored_file_name(name),
+                    position=position,
+                    name=name,
                     size=len(data),
-                    data=data,
+                    status=ArchiveImportFile.Status.REFUSED,
+                    problem=str(error),
                 )
-                for n, (name, data) in enumerate(files, start=1)
-            ]
-        )
+            else:
+                ArchiveImportFile.objects.create(
+                    batch=batch, position=position, name=name, size=len(data), data=data
+                )
+        if not names:
+            raise ValidationError({"file": "Choose the report files to import."})
+        if len(problems) == len(names):
+            raise ValidationError({"file": problems})
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             instance=batch,
-            summary=f"{len(files)} report files queued for import: "
-            + ", ".join(archive_services.stored_file_name(name) for name, _ in files),
+            summary=f"{len(names)} report files queued for import: {', '.join(names)}"
+            + (f" ({len(problems)} refused at once)" if problems else ""),
         )
         archive_import_batch_task.enqueue(batch.pk)
     return batch
 
 
-def batch_run(batch_id: int) -> ArchiveImportBatch:
-    """The batch imported, once (a batch already started is left as it is): each file in
-    turn, whole or not at all (a file that cannot be imported is marked with why, and the
-    others go on), its content emptied once read; then themes suggested for the statements
-    of every report imported. An unexpected error stops the batch, marked with where it
-    stopped; the reports imported before it keep their statements and still get their
-    themes."""
+def batch_continue(*, actor: Actor, batch: ArchiveImportBatch) -> ArchiveImportBatch:
+    """A batch stopped by an error, or by the worker stopping in the middle of it (still
+    running long after it should have finished), queued again: the files not yet read are
+    imported, and themes suggested for every report the batch has imported. Refused
+    (ValidationError) for a batch that has not stopped."""
+    from .tasks import archive_import_batch_task
+
     with transaction.atomic():
-        batch = (
-            ArchiveImportBatch.objects.select_for_update(of=("self",))
-            .select_related("created_by", "force", "local_authority")
-            .get(pk=batch_id)
+        locked = ArchiveImportBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
+        if not locked.can_continue():
+            raise ValidationError(
+                "This import has not stopped: it is "
+                f"{locked.get_status_display().lower()}, so there is nothing to continue."
+            )
+        locked.status = ArchiveImportBatch.Status.QUEUED
+        locked.finished_at = None
+        locked.save(update_fields=["status", "finished_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=locked,
+            summary="Import continued after it stopped"
+            + (f" ({locked.error})" if locked.error else ""),
         )
-        if batch.status != ArchiveImportBatch.Status.QUEUED:
-            return batch
-        batch.status = ArchiveImportBatch.Status.RUNNING
-        batch.started_at = timezone.now()
-        batch.save(update_fields=["status", "started_at"])
-    reports: list[ArchiveReport] = []
-    name = ""
+        archive_import_batch_task.enqueue(locked.pk)
+    return locked
+
+
+def batch_run(batch_id: int) -> ArchiveImportBatch:
+    """The batch imported, once for each time it is queued (a batch not queued is left as
+    it is): each file not yet read, in turn, whole or not at all (a file that cannot be
+    imported is marked with why, and the others go on), in one transaction with its mark
+    and its content emptied; then themes suggested for the statements of every report the
+    batch has imported. Anything that stops it (an error, the worker stopping) marks the
+    batch stopped, with where; the reports imported before keep their statements, and
+    (but when the worker is stopping) still get their themes. It can then be continued
+    (`batch_continue`)."""
+    Status = ArchiveImportBatch.Status
+    # Claimed by one worker only: a conditional update, atomic on every database.
+    claimed = ArchiveImportBatch.objects.filter(pk=batch_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now(), error=""
+    )
+    batch = ArchiveImportBatch.objects.select_related("created_by", "force", "local_authority").get(
+        pk=batch_id
+    )
+    if not claimed:
+        return batch
+    reports = list(
+        ArchiveReport.objects.filter(
+            pk__in=batch.files.filter(status=ArchiveImportFile.Status.IMPORTED).values("report")
+        )
+    )
+    reading = ""
     try:
         waiting = batch.files.filter(status=ArchiveImportFile.Status.WAITING)
-        for pk in waiting.values_list("pk", flat=True):  # one file's content in memory at once
+        for pk in list(waiting.values_list("pk", flat=True)):  # one file's content at once
             file = ArchiveImportFile.objects.get(pk=pk)
-            name = file.name
+            reading = file.name
             try:
-                report = archive_services.archive_import(
-                    actor=batch.created_by,
-                    file_name=file.name,
-                    data=bytes(file.data),
-                    force=batch.force,
-                    local_authority=batch.local_authority,
-                    programme_type=batch.programme_type,
-                    published_on=batch.published_on,
-                )
+                with transaction.atomic():  # the report and its file's mark, or neither
+                    report = archive_services.archive_import(
+                        actor=batch.created_by,
+                        file_name=file.name,
+                        data=bytes(file.data),
+                        force=batch.force,
+                        local_authority=batch.local_authority,
+                        programme_type=batch.programme_type,
+                        published_on=batch.published_on,
+                    )
+                    file.status, file.report, file.data = (
+                        ArchiveImportFile.Status.IMPORTED,
+                        report,
+                        b"",
+                    )
+                    file.save(update_fields=["status", "report", "data"])
             except ArchiveError as error:
-                file.status, file.problem = ArchiveImportFile.Status.REFUSED, str(error)
+                _refuse(file, str(error))
             except ValidationError as error:  # what depends on the file: an area given
-                file.status = ArchiveImportFile.Status.REFUSED  # for a report not joint
-                file.problem = f"{file.name}: {' '.join(error.messages)}"
+                _refuse(file, f"{file.name}: {' '.join(error.messages)}")  # for one not joint
             else:
                 reports.append(report)
-                file.status, file.report = ArchiveImportFile.Status.IMPORTED, report
-            file.data = b""
-            file.save(update_fields=["status", "problem", "report", "data"])
-        name = ""
+        reading = ""
+        batch.suggested, batch.not_suggested = "", ""
         if reports:
             # In this process: at a batch's size (8,600 statements for ten long reports)
             # worker processes were slower, for starting and loading the model (74.7 s
@@ -160,15 +213,21 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
                 actor=batch.created_by,
                 statements=Statement.objects.filter(archive_report__in=reports),
             )
-    except Exception as error:
+    except BaseException as error:  # the worker stopping (SystemExit, KeyboardInterrupt) too
         logger.exception("The import of batch %s stopped", batch.pk)
-        batch.error = (
-            f"An unexpected error ({type(error).__name__}) stopped the import "
-            + (f"while reading {name}" if name else "while suggesting themes")
-            + ". The reports listed as imported were imported whole; import the others again. "
-            "The error is in the service's log."
+        what = (
+            f"An unexpected error ({type(error).__name__})"
+            if isinstance(error, Exception)
+            else "The background worker stopping"
         )
-        if reports and name and not batch.suggested:
+        batch.error = (
+            f"{what} stopped the import while reading {reading}. The reports listed as "
+            "imported were imported whole. Continue the import to import the other files."
+            if reading
+            else f"{what} stopped the themes being suggested. Every report listed as "
+            "imported was imported whole. Continue the import to suggest their themes."
+        )
+        if reports and reading and isinstance(error, Exception):
             try:  # those imported before the failure still get their themes
                 batch.suggested, batch.not_suggested = suggest_themes(
                     actor=batch.created_by,
@@ -176,10 +235,15 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
                 )
             except Exception:
                 logger.exception("Themes for the reports of batch %s", batch.pk)
-        _finish(batch, ArchiveImportBatch.Status.FAILED)
+        _finish(batch, Status.FAILED)
         raise
-    _finish(batch, ArchiveImportBatch.Status.DONE)
+    _finish(batch, Status.DONE)
     return batch
+
+
+def _refuse(file: ArchiveImportFile, problem: str) -> None:
+    file.status, file.problem, file.data = ArchiveImportFile.Status.REFUSED, problem, b""
+    file.save(update_fields=["status", "problem", "data"])
 
 
 def _finish(batch: ArchiveImportBatch, status: str) -> None:

@@ -196,17 +196,27 @@ def taken_in_words(report: ArchiveReport, given: dict[str, Any]) -> list[str]:
     ]
 
 
-# A batch still waiting this long after it was queued: the background worker is not running.
-BATCH_STALLED = dt.timedelta(minutes=2)
-# A batch still running this long after it started (ten long reports take about a minute and
-# a half): the worker stopped in the middle of it.
-BATCH_STOPPED = dt.timedelta(minutes=30)
+# A batch still waiting this long after it was queued, with no job running: the background
+# worker is not running.
+BATCH_NOT_STARTED = dt.timedelta(minutes=2)
+
+
+def _not_started(batch: ArchiveImportBatch) -> bool:
+    """Waiting long after it was queued while the worker runs no job (one busy with an
+    earlier batch is running)."""
+    from django_tasks_db.models import DBTaskResult
+
+    return (
+        batch.status == ArchiveImportBatch.Status.QUEUED
+        and timezone.now() - batch.created_at > BATCH_NOT_STARTED
+        and not DBTaskResult.objects.filter(status="RUNNING").exists()
+    )
 
 
 def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
     """A batch import's page: each file and what became of it (for a report imported, its
-    statements and what was taken from it), and which reports have no date. Three queries
-    whatever the number of files."""
+    statements and what was taken from it), which reports have no date, and whether it seems
+    not to have started or to have stopped. Four queries whatever the number of files."""
     files = list(
         batch.files.defer("data", "report__force__boundary", "report__force__boundary_map")
         .select_related("report__force", "report__local_authority")
@@ -242,16 +252,15 @@ def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
         "imported": len([f for f in files if f.status == ArchiveImportFile.Status.IMPORTED]),
         "any_taken": any(row["taken"] for row in rows),
         "undated": ", ".join(f"\u201c{r.title}\u201d" for r in reports if r.published_on is None),
-        "stalled": batch.status == Status.QUEUED
-        and timezone.now() - batch.created_at > BATCH_STALLED,
-        "stopped": batch.status == Status.RUNNING
-        and batch.started_at is not None
-        and timezone.now() - batch.started_at > BATCH_STOPPED,
+        "not_started": _not_started(batch),
+        "stopped": batch.stalled(),
+        "can_continue": batch.can_continue(),
     }
 
 
 def archive_batch_progress(batch: ArchiveImportBatch) -> dict[str, Any]:
-    """How far a batch has got, for its page to follow: one query besides the batch's."""
+    """How far a batch has got, for its page to follow, and whether it seems not to have
+    started or to have stopped: two queries besides the batch's."""
     statuses = list(batch.files.values_list("status", flat=True))
     return {
         "status": batch.status,
@@ -259,6 +268,8 @@ def archive_batch_progress(batch: ArchiveImportBatch) -> dict[str, Any]:
         in (ArchiveImportBatch.Status.DONE, ArchiveImportBatch.Status.FAILED),
         "read": sum(s != ArchiveImportFile.Status.WAITING for s in statuses),
         "files": len(statuses),
+        "not_started": _not_started(batch),
+        "stopped": batch.stalled(),
     }
 
 

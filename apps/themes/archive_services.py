@@ -141,6 +141,37 @@ def _area_and_force(joint: bool, area: LocalAuthority | None, force: Force | Non
     return area.force
 
 
+def _not_imported_yet(name: str, data: bytes) -> str:
+    """The file's SHA-256 digest, refused (ArchiveError) if it has been imported already."""
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = ArchiveReport.objects.filter(file_sha256=digest).first()
+    if earlier is not None:
+        raise ArchiveError(f"{name} has been imported already, as {_earlier_import(earlier)}.")
+    return digest
+
+
+def check_import_file(file_name: str, data: bytes) -> None:
+    """What can be told of a file before it is read, as `archive_import` would refuse it
+    (ArchiveError, naming it): empty, too large, not HTML or PDF, or imported already."""
+    name = stored_file_name(file_name)
+    archive.check_file(name, data)
+    _not_imported_yet(name, data)
+
+
+def check_area_and_force(
+    *, force: Force | None, local_authority: LocalAuthority | None, programme_type: str
+) -> None:
+    """What the details given say of each other, whatever the file, as `archive_import`
+    would refuse them (ValidationError naming the field): an area for a type of inspection
+    that is not joint, or a force that does not police the area."""
+    if local_authority is None:
+        return
+    if programme_type:
+        _area_and_force(archive.is_joint(programme_type, ""), local_authority, force)
+    elif force is not None:
+        _area_and_force(True, local_authority, force)
+
+
 def archive_import(
     *,
     actor: Actor,
@@ -174,10 +205,7 @@ def archive_import(
         title=title,
         source_url=source_url,
     )
-    digest = hashlib.sha256(data).hexdigest()
-    earlier = ArchiveReport.objects.filter(file_sha256=digest).first()
-    if earlier is not None:
-        raise ArchiveError(f"{name} has been imported already, as {_earlier_import(earlier)}.")
+    digest = _not_imported_yet(name, data)
     parsed = archive.parse_report(name, data)
     found = archive.find_statements(parsed.paragraphs)
     if not found:
@@ -292,11 +320,11 @@ def archive_import(
             data_changed("themes")
     except IntegrityError:
         # Imported by someone else between the check above and this transaction.
-        earlier = ArchiveReport.objects.filter(file_sha256=digest).first()
-        if earlier is None:
+        existing = ArchiveReport.objects.filter(file_sha256=digest).first()
+        if existing is None:
             raise
         raise ArchiveError(
-            f"{name} has been imported already, as {_earlier_import(earlier)}."
+            f"{name} has been imported already, as {_earlier_import(existing)}."
         ) from None
     return report
 

@@ -4,8 +4,11 @@ codes, and the embedding cache (ADR 18)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class CodebookVersion(models.Model):
@@ -120,6 +123,10 @@ class ArchiveReport(models.Model):
         return self.title
 
 
+# A batch still running this long after it started: the worker stopped in the middle of it.
+BATCH_STOPPED_AFTER = dt.timedelta(minutes=30)
+
+
 class ArchiveImportBatch(models.Model):
     """Several report files imported through the page at once. The import runs in the
     background worker (manage.py db_worker), not in the web request: a batch of long
@@ -160,6 +167,20 @@ class ArchiveImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.get_status_display()})"
+
+    def stalled(self) -> bool:
+        """Still running long after it started (ten long reports take about a minute and a
+        half): the worker stopped in the middle of it."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and timezone.now() - self.started_at > BATCH_STOPPED_AFTER
+        )
+
+    def can_continue(self) -> bool:
+        """Stopped by an error, or by the worker stopping (`stalled`): it can be queued
+        again to import the files not yet read and suggest the themes."""
+        return self.status == self.Status.FAILED or self.stalled()
 
 
 class ArchiveImportFile(models.Model):

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from apps.core.forms import add_service_errors
 from apps.inspections.models import ProgrammeType
@@ -257,6 +257,54 @@ def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, A
         )
 
 
+def _import_one(
+    request: HttpRequest, form: forms.Form, uploads: list[Any], data: dict[str, Any]
+) -> HttpResponse | None:
+    """One file, imported in the request: its report's page, or None with the form saying
+    what is wrong."""
+    try:
+        report = archive_services.archive_import(
+            actor=request.user,
+            file_name=uploads[0].name,
+            data=uploads[0].read(),
+            force=data["force"],
+            local_authority=data["local_authority"],
+            programme_type=data["programme_type"],
+            published_on=data["published_on"],
+            title=data["title"],
+            source_url=data["source_url"],
+        )
+    except ArchiveError as error:
+        form.add_error("file", str(error))
+    except ValidationError as error:
+        add_service_errors(form, error)
+    else:
+        _say_imported(request, report, data)
+        return redirect("themes:archive-report", pk=report.pk)
+    return None
+
+
+def _import_several(
+    request: HttpRequest, form: forms.Form, uploads: list[Any], data: dict[str, Any]
+) -> HttpResponse | None:
+    """Several files, queued for the background worker (a batch of long reports takes
+    longer than a web request may): the batch's page, which follows it, or None with the
+    form saying what is wrong."""
+    try:
+        batch = archive_batches.batch_create(
+            actor=request.user,
+            files=((upload.name, upload.read()) for upload in uploads),
+            force=data["force"],
+            local_authority=data["local_authority"],
+            programme_type=data["programme_type"],
+            published_on=data["published_on"],
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    return redirect("themes:archive-batch", pk=batch.pk)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def archive_import(request: HttpRequest) -> HttpResponse:
@@ -277,36 +325,11 @@ def archive_import(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            if len(uploads) > 1:
-                # Several: imported in the background, its page following how far it has got.
-                batch = archive_batches.batch_create(
-                    actor=request.user,
-                    files=[(upload.name, upload.read()) for upload in uploads],
-                    force=data["force"],
-                    local_authority=data["local_authority"],
-                    programme_type=data["programme_type"],
-                    published_on=data["published_on"],
-                )
-                return redirect("themes:archive-batch", pk=batch.pk)
-            try:
-                report = archive_services.archive_import(
-                    actor=request.user,
-                    file_name=uploads[0].name,
-                    data=uploads[0].read(),
-                    force=data["force"],
-                    local_authority=data["local_authority"],
-                    programme_type=data["programme_type"],
-                    published_on=data["published_on"],
-                    title=data["title"],
-                    source_url=data["source_url"],
-                )
-            except ArchiveError as error:
-                form.add_error("file", str(error))
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                _say_imported(request, report, data)
-                return redirect("themes:archive-report", pk=report.pk)
+            imported = (_import_several if len(uploads) > 1 else _import_one)(
+                request, form, uploads, data
+            )
+            if imported is not None:
+                return imported
     return render(
         request,
         "themes/archive_import.html",
@@ -322,6 +345,19 @@ def archive_batch(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_curator(request)
     batch = get_object_or_404(ArchiveImportBatch.objects.select_related("created_by"), pk=pk)
     return render(request, "themes/archive_batch.html", archive_selectors.archive_batch_page(batch))
+
+
+@login_required
+@require_POST
+def archive_batch_continue(request: HttpRequest, pk: int) -> HttpResponse:
+    """A batch that stopped, queued again: back to its page, which follows it."""
+    permissions.require_curator(request)
+    batch = get_object_or_404(ArchiveImportBatch, pk=pk)
+    try:
+        archive_batches.batch_continue(actor=request.user, batch=batch)
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+    return redirect("themes:archive-batch", pk=batch.pk)
 
 
 @login_required
@@ -517,6 +553,11 @@ urlpatterns: list[URLPattern] = [
     path("themes/archive/", archive_list, name="archive"),
     path("themes/archive/import/", archive_import, name="archive-import"),
     path("themes/archive/imports/<int:pk>/", archive_batch, name="archive-batch"),
+    path(
+        "themes/archive/imports/<int:pk>/continue/",
+        archive_batch_continue,
+        name="archive-batch-continue",
+    ),
     path(
         "themes/archive/imports/<int:pk>/progress/",
         archive_batch_progress,

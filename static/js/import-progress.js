@@ -1,9 +1,10 @@
 // A batch import's page follows how far the import has got. Without this script the page
 // still works: "Check again" reloads it.
 //
-// Every few seconds the progress is asked for; the status line (a polite live region) says
-// how many files have been read, and once the import has finished the page is loaded again
-// to show what it did.
+// Every few seconds the progress is asked for, and the status line (a polite live region)
+// says how many files have been read. When the import has finished, or the page has a new
+// warning to give (the worker seems not to have started, or to have stopped), the status
+// line says so and the page is loaded again to show it.
 (function () {
   "use strict";
   var box = document.getElementById("batch-progress");
@@ -12,6 +13,13 @@
   var said = line.textContent;
   var delay = 3000;
 
+  function say(text) {
+    if (text !== said) {
+      line.textContent = text;
+      said = text;
+    }
+  }
+
   function ask() {
     fetch(box.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -19,19 +27,21 @@
         return response.json();
       })
       .then(function (progress) {
-        if (progress.finished) {
-          window.location.reload();
+        var changed =
+          String(progress.not_started) !== box.dataset.notStarted ||
+          String(progress.stopped) !== box.dataset.stopped;
+        if (progress.finished || changed) {
+          say(progress.finished ? "The import has finished: showing what it did." : "The import needs your attention: showing why.");
+          window.setTimeout(function () { window.location.reload(); }, 1500);
           return;
         }
-        var text = progress.status === "queued"
-          ? "Waiting to start."
-          : progress.read === progress.files
-            ? "Every file read: suggesting themes."
-            : "Read " + progress.read + " of " + progress.files + " files.";
-        if (text !== said) {
-          line.textContent = text;
-          said = text;
-        }
+        say(
+          progress.status === "queued"
+            ? "Waiting to start."
+            : progress.read === progress.files
+              ? "Every file read: suggesting themes."
+              : "Read " + progress.read + " of " + progress.files + " files."
+        );
         delay = 3000;
         window.setTimeout(ask, delay);
       })

@@ -1455,7 +1455,15 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     waiting = unescape(client.get(response.url).content.decode())
     assert "Importing 4 report files" in waiting and "Waiting to start." in waiting
     progress = client.get(reverse("themes:archive-batch-progress", args=[batch.pk])).json()
-    assert progress == {"status": "queued", "finished": False, "read": 0, "files": 4}
+    # (what can be told of a file before it is read, at once: minutes.docx is no report)
+    assert progress == {
+        "status": "queued",
+        "finished": False,
+        "read": 1,
+        "files": 4,
+        "not_started": False,
+        "stopped": False,
+    }
     # The worker imports each whole, the fourth named with why, and suggests themes for all.
     archive_batches.batch_run(batch.pk)
     batch.refresh_from_db()
@@ -1497,7 +1505,7 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     assert "the table says which" in body
     assert "import-progress.js" not in body  # finished: nothing to follow
     progress = client.get(reverse("themes:archive-batch-progress", args=[batch.pk])).json()
-    assert progress == {"status": "done", "finished": True, "read": 4, "files": 4}
+    assert progress["status"] == "done" and progress["finished"] and progress["read"] == 4
     # Run again (the worker asked twice): nothing more happens.
     archive_batches.batch_run(batch.pk)
     assert ArchiveReport.objects.count() == 3
@@ -1505,17 +1513,22 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     listing = unescape(client.get(reverse("themes:archive")).content.decode())
     assert reverse("themes:archive-batch", args=[batch.pk]) in listing
     assert "4 files chosen by " in listing and "3 of 4 imported" in listing
-    # Every file of another batch fails: each named with why, nothing imported.
-    client.post(
+    # Every file fails what can be told before it is read: the form again, each file's
+    # problem named, nothing queued.
+    failing = client.post(
         url,
-        {"file": [upload("minutes.docx", b"PK\x03\x04zzz"), upload("notes.txt", b"Notes")]},
+        {
+            "file": [
+                upload("minutes.docx", b"PK\x03\x04zzz"),
+                upload("northshire-ncpi-2017.html"),  # imported already
+            ]
+        },
     )
-    failing = ArchiveImportBatch.objects.latest("pk")
-    archive_batches.batch_run(failing.pk)
-    body = unescape(client.get(reverse("themes:archive-batch", args=[failing.pk])).content.decode())
-    assert "Imported 0 of 2 report files" in body
-    assert "minutes.docx is not an HTML or PDF report" in body and "notes.txt" in body
-    assert "suggested themes" not in body
+    assert failing.status_code == 400
+    problems = " ".join(failing.context["form"].errors["file"])
+    assert "minutes.docx is not an HTML or PDF report" in problems
+    assert "northshire-ncpi-2017.html has been imported already, as \u201cNorthshire" in problems
+    assert ArchiveImportBatch.objects.count() == 1 and DBTaskResult.objects.count() == 1
     assert ArchiveReport.objects.count() == 3
 
 
@@ -1551,24 +1564,61 @@ def test_who_may_follow_a_batch_import(fw):
 
 def test_queueing_a_batch_is_audited_and_checks_its_details_first(fw):
     analyst = fw.users["analyst"]
+    north = ForceFactory(slug="northshire")  # the fixture's
+    southvale = LocalAuthorityFactory(name="Southvale", force=north)
     with pytest.raises(ValidationError) as refused:
         queue_batch(analyst, "a.html", "b.html", published_on=dt.date(2999, 1, 1))
     assert refused.value.message_dict == {
         "published_on": ["The publication date cannot be in the future."]
     }
+    # A force that does not police the area given, or an area for a type not joint: said
+    # at once, of the field, whatever the files.
+    with pytest.raises(ValidationError) as refused:
+        queue_batch(
+            analyst,
+            "a.html",
+            "b.html",
+            force=ForceFactory(name="Other Police", slug="other"),
+            local_authority=southvale,
+        )
+    assert set(refused.value.message_dict) == {"force"}
+    assert "Southvale is policed by Northshire Police" in refused.value.message_dict["force"][0]
+    with pytest.raises(ValidationError) as refused:
+        queue_batch(analyst, "a.html", "b.html", programme_type="ncpi", local_authority=southvale)
+    assert set(refused.value.message_dict) == {"local_authority"}
     with pytest.raises(ValidationError):
         queue_batch(analyst)
     assert not ArchiveImportBatch.objects.exists() and not DBTaskResult.objects.exists()
-    batch = queue_batch(analyst, "folder/a.html", "b.html", programme_type="ncpi")
+    # What is given applies to every file; an area given for a report its file shows is not
+    # a joint inspection's is that file's problem.
+    batch = queue_batch(
+        analyst,
+        "folder/southvale-jtai-2019.html",
+        "northshire-ncpi-2017.html",
+        local_authority=southvale,
+        published_on=dt.date(2019, 5, 1),
+    )
     event = AuditEvent.objects.get(object_type="themes.archiveimportbatch")
     assert event.actor == analyst and event.object_id == str(batch.pk)
-    assert event.summary == "2 report files queued for import: a.html, b.html"
-    # What is given applies to every file.
+    assert event.summary == (
+        "2 report files queued for import: southvale-jtai-2019.html, northshire-ncpi-2017.html"
+    )
     archive_batches.batch_run(batch.pk)
-    assert set(ArchiveReport.objects.values_list("programme_type", flat=True)) == {"ncpi"}
+    (report,) = ArchiveReport.objects.all()
+    assert (report.file_name, report.local_authority, report.force) == (
+        "southvale-jtai-2019.html",
+        southvale,
+        north,
+    )
+    assert report.published_on == dt.date(2019, 5, 1) and report.imported_by == analyst
+    refused_file = batch.files.get(name="northshire-ncpi-2017.html")
+    assert refused_file.status == "refused" and refused_file.problem.startswith(
+        "northshire-ncpi-2017.html: Only a joint inspection (a JTAI or a JICPA) is of a local "
+        "authority area"
+    )
 
 
-def test_a_batch_stopped_by_an_unexpected_error_keeps_what_it_imported(fw, monkeypatch):
+def test_a_batch_stopped_by_an_error_keeps_what_it_imported_and_can_be_continued(fw, monkeypatch):
     services.codebook_load(actor=SYSTEM)
     batch = queue_batch(
         fw.users["analyst"], "northshire-ncpi-2017.html", "b.html", "eastmarch-ncpi-2025.html"
@@ -1585,26 +1635,80 @@ def test_a_batch_stopped_by_an_unexpected_error_keeps_what_it_imported(fw, monke
         archive_batches.batch_run(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and batch.finished_at is not None
-    assert batch.error.startswith(
+    assert batch.error == (
         "An unexpected error (RuntimeError) stopped the import while reading b.html. The "
-        "reports listed as imported were imported whole"
+        "reports listed as imported were imported whole. Continue the import to import the "
+        "other files."
     )
-    assert "disk" not in batch.error  # what went wrong is in the log, not on the page
     # The report imported before it keeps its statements, and they have their themes.
     (report,) = ArchiveReport.objects.all()
     assert report.file_name == "northshire-ncpi-2017.html"
     assert not report.statements.filter(set_aside=False, codes=None).exists()
     assert "suggested themes for 49 statements" in batch.suggested
     assert [f.status for f in batch.files.all()] == ["imported", "waiting", "waiting"]
-    body = unescape(
-        client_for(fw.users["manager"])
-        .get(reverse("themes:archive-batch", args=[batch.pk]))
-        .content.decode()
-    )
+    page = reverse("themes:archive-batch", args=[batch.pk])
+    manager = client_for(fw.users["manager"])
+    body = unescape(manager.get(page).content.decode())
     assert "Imported 1 of 3 report files" in body and "The import stopped" in body
-    assert body.count("The import stopped before it: import it again.") == 2
-    listing = client_for(fw.users["manager"]).get(reverse("themes:archive")).content.decode()
+    assert body.count("The import stopped before it: continue the import to import it.") == 2
+    listing = manager.get(reverse("themes:archive")).content.decode()
     assert "stopped by an error, 1 imported" in listing
+    # Continued, by a curator only: the files not yet read are imported.
+    url = reverse("themes:archive-batch-continue", args=[batch.pk])
+    assert url in body and "Continue the import" in body
+    for name in ALL_ROLES - CURATORS:
+        assert client_for(fw.users[name]).post(url).status_code == 403
+    assert manager.get(url).status_code == 405
+    monkeypatch.setattr(archive_services, "archive_import", real)
+    assert manager.post(url).status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == "queued" and DBTaskResult.objects.count() == 2
+    assert AuditEvent.objects.filter(
+        object_type="themes.archiveimportbatch", action="update", actor=fw.users["manager"]
+    ).exists()
+    archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == ("done", "")
+    assert [f.status for f in batch.files.all()] == ["imported", "imported", "imported"]
+    assert "suggested themes for " in batch.suggested
+    assert not Statement.objects.filter(set_aside=False, codes=None).exists()
+    # A batch that has not stopped: nothing to continue.
+    response = manager.post(url, follow=True)
+    assert "This import has not stopped: it is finished" in unescape(response.content.decode())
+    assert DBTaskResult.objects.count() == 2
+
+
+def test_a_batch_whose_worker_stops_is_marked_stopped_and_its_themes_follow(fw, monkeypatch):
+    services.codebook_load(actor=SYSTEM)
+    batch = queue_batch(fw.users["analyst"], "a.html", "b.html")
+    real = archive_batches.suggest_themes
+
+    def interrupted(**kwargs):
+        raise SystemExit(1)  # what db_worker raises in the job when told twice to stop
+
+    monkeypatch.setattr(archive_batches, "suggest_themes", interrupted)
+    with pytest.raises(SystemExit):
+        archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.suggested == ""
+    assert batch.error == (
+        "The background worker stopping stopped the themes being suggested. Every report "
+        "listed as imported was imported whole. Continue the import to suggest their themes."
+    )
+    assert ArchiveReport.objects.count() == 2
+    monkeypatch.setattr(archive_batches, "suggest_themes", real)
+    archive_batches.batch_continue(actor=fw.users["analyst"], batch=batch)
+    archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "done" and "suggested themes for 2 statements" in batch.suggested
+    assert not Statement.objects.filter(set_aside=False, codes=None).exists()
+    # A batch queued once runs once: a second run while it runs, or after, does nothing.
+    other = queue_batch(fw.users["analyst"], "c.html", "d.html")
+    ArchiveImportBatch.objects.filter(pk=other.pk).update(status="running")
+    archive_batches.batch_run(other.pk)
+    assert set(other.files.values_list("status", flat=True)) == {"waiting"}
+    with pytest.raises(ValidationError):  # not stopped yet: nothing to continue
+        archive_batches.batch_continue(actor=fw.users["analyst"], batch=other)
 
 
 def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
@@ -1621,13 +1725,28 @@ def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     )
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
     assert "background worker (<code>manage.py db_worker</code>) may not be running" in body
-    # Running for half an hour: the worker stopped in the middle of it.
+    assert 'data-not-started="true"' in body  # its script reloads when that changes
+    progress = reverse("themes:archive-batch-progress", args=[small.pk])
+    assert analyst.get(progress).json()["not_started"] is True
+    # Unless the worker is busy with another job: then it waits its turn.
+    DBTaskResult.objects.filter(args_kwargs__args=[large.pk]).update(status="RUNNING")
+    body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
+    assert "may not be running" not in body and 'data-not-started="false"' in body
+    assert analyst.get(progress).json()["not_started"] is False
+    # Running for half an hour: the worker stopped in the middle of it; it can be continued.
     ArchiveImportBatch.objects.filter(pk=large.pk).update(
         status="running", started_at=timezone.now() - dt.timedelta(minutes=31)
     )
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[large.pk])).content.decode())
     assert "may have stopped in the middle of it" in body and "Read 0 of 8 files." in body
-    ArchiveImportBatch.objects.filter(pk=large.pk).update(status="queued", started_at=None)
+    assert "Continue the import" in body and "import-progress.js" not in body
+    assert body.count("continue the import to import it") == 8
+    assert (
+        analyst.get(reverse("themes:archive-batch-progress", args=[large.pk])).json()["stopped"]
+        is True
+    )
+    analyst.post(reverse("themes:archive-batch-continue", args=[large.pk]))
+    assert ArchiveImportBatch.objects.get(pk=large.pk).status == "queued"
     for batch in (small, large):
         archive_batches.batch_run(batch.pk)
     analyst.get(reverse("themes:archive"))  # the first page of a visit also counts notices
