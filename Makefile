@@ -48,12 +48,15 @@ serve:
 	@$(MANAGE) demo_sign_ins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@# The background worker (imports of several reports, reminders) runs beside the site,
-	@# in a session of its own so that Ctrl+C reaches it once, from here: it finishes the job
-	@# it is doing, and then stops with the site.
+	@# in a session of its own. Ctrl+C, closing the terminal or stopping make stops both once
+	@# each (the trap clears itself): the site at once, the worker after the job it is doing.
 	DJANGO_DEBUG=false setsid $(MANAGE) db_worker --no-reload & worker=$$!; \
-		trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		DJANGO_DEBUG=false $(VENV)/bin/gunicorn inspectorate.wsgi_dev:application \
-		--bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile -
+		--bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile - & \
+		site=$$!; \
+		stop='trap - EXIT INT TERM HUP; kill -TERM $$site $$worker 2>/dev/null; wait'; \
+		trap "$$stop" EXIT INT TERM HUP; \
+		wait $$site
 
 chromium:
 	@command -v chromium >/dev/null || { \

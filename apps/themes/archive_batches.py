@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Iterable
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -137,8 +138,10 @@ def batch_continue(*, actor: Actor, batch: ArchiveImportBatch) -> ArchiveImportB
                 f"{locked.get_status_display().lower()}, so there is nothing to continue."
             )
         locked.status = ArchiveImportBatch.Status.QUEUED
+        locked.queued_at = timezone.now()
         locked.finished_at = None
-        locked.save(update_fields=["status", "finished_at"])
+        locked.run = ""  # a run that is somehow still going writes nothing more
+        locked.save(update_fields=["status", "queued_at", "finished_at", "run"])
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
@@ -152,56 +155,40 @@ def batch_continue(*, actor: Actor, batch: ArchiveImportBatch) -> ArchiveImportB
 
 def batch_run(batch_id: int) -> ArchiveImportBatch:
     """The batch imported, once for each time it is queued (a batch not queued is left as
-    it is): each file not yet read, in turn, whole or not at all (a file that cannot be
-    imported is marked with why, and the others go on), in one transaction with its mark
-    and its content emptied; then themes suggested for the statements of every report the
-    batch has imported. Anything that stops it (an error, the worker stopping) marks the
-    batch stopped, with where; the reports imported before keep their statements, and
-    (but when the worker is stopping) still get their themes. It can then be continued
-    (`batch_continue`)."""
+    it is): each file not yet read, in turn, whole or not at all, marked in the transaction
+    that stores its report, its content emptied. A file that cannot be imported, or that an
+    unexpected error stops, is marked with why, and the others go on. Then themes are
+    suggested for the statements of every report the batch has imported. What stops the
+    run (the worker stopping, the database failing) marks the batch stopped, with where; the
+    reports imported before keep their statements, and (but when the worker is stopping)
+    still get their themes. It can then be continued (`batch_continue`). Each run writes
+    only while the batch is still its own, so a run continued past cannot overwrite the
+    next."""
     Status = ArchiveImportBatch.Status
-    # Claimed by one worker only: a conditional update, atomic on every database.
+    run = uuid.uuid4().hex
+    # Claimed by one run only: a conditional update, atomic on every database.
     claimed = ArchiveImportBatch.objects.filter(pk=batch_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now(), error=""
+        status=Status.RUNNING, started_at=timezone.now(), error="", run=run
     )
     batch = ArchiveImportBatch.objects.select_related("created_by", "force", "local_authority").get(
         pk=batch_id
     )
     if not claimed:
         return batch
-    reports = list(
-        ArchiveReport.objects.filter(
-            pk__in=batch.files.filter(status=ArchiveImportFile.Status.IMPORTED).values("report")
-        )
-    )
     reading = ""
+    reports: list[ArchiveReport] = []
+    finished = False
     try:
+        reports = list(
+            ArchiveReport.objects.filter(
+                pk__in=batch.files.filter(status=ArchiveImportFile.Status.IMPORTED).values("report")
+            )
+        )
         waiting = batch.files.filter(status=ArchiveImportFile.Status.WAITING)
-        for pk in list(waiting.values_list("pk", flat=True)):  # one file's content at once
-            file = ArchiveImportFile.objects.get(pk=pk)
-            reading = file.name
-            try:
-                with transaction.atomic():  # the report and its file's mark, or neither
-                    report = archive_services.archive_import(
-                        actor=batch.created_by,
-                        file_name=file.name,
-                        data=bytes(file.data),
-                        force=batch.force,
-                        local_authority=batch.local_authority,
-                        programme_type=batch.programme_type,
-                        published_on=batch.published_on,
-                    )
-                    file.status, file.report, file.data = (
-                        ArchiveImportFile.Status.IMPORTED,
-                        report,
-                        b"",
-                    )
-                    file.save(update_fields=["status", "report", "data"])
-            except ArchiveError as error:
-                _refuse(file, str(error))
-            except ValidationError as error:  # what depends on the file: an area given
-                _refuse(file, f"{file.name}: {' '.join(error.messages)}")  # for one not joint
-            else:
+        for pk, name in list(waiting.values_list("pk", "name")):  # one file's content at once
+            reading = name
+            report = _import_file(batch, pk, run)
+            if report is not None:
                 reports.append(report)
         reading = ""
         batch.suggested, batch.not_suggested = "", ""
@@ -213,6 +200,8 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
                 actor=batch.created_by,
                 statements=Statement.objects.filter(archive_report__in=reports),
             )
+        _finish(batch, run, Status.DONE)
+        finished = True
     except BaseException as error:  # the worker stopping (SystemExit, KeyboardInterrupt) too
         logger.exception("The import of batch %s stopped", batch.pk)
         what = (
@@ -227,26 +216,84 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
             else f"{what} stopped the themes being suggested. Every report listed as "
             "imported was imported whole. Continue the import to suggest their themes."
         )
-        if reports and reading and isinstance(error, Exception):
-            try:  # those imported before the failure still get their themes
+        try:
+            if reports and reading and isinstance(error, Exception):
+                # Those imported before it still get their themes.
                 batch.suggested, batch.not_suggested = suggest_themes(
                     actor=batch.created_by,
                     statements=Statement.objects.filter(archive_report__in=reports),
                 )
-            except Exception:
-                logger.exception("Themes for the reports of batch %s", batch.pk)
-        _finish(batch, Status.FAILED)
+        except Exception:
+            logger.exception("Themes for the reports of batch %s", batch.pk)
+        finally:
+            if not finished:
+                _finish(batch, run, Status.FAILED)
         raise
-    _finish(batch, Status.DONE)
     return batch
 
 
-def _refuse(file: ArchiveImportFile, problem: str) -> None:
-    file.status, file.problem, file.data = ArchiveImportFile.Status.REFUSED, problem, b""
-    file.save(update_fields=["status", "problem", "data"])
+def _import_file(batch: ArchiveImportBatch, pk: int, run: str) -> ArchiveReport | None:
+    """One file of the batch imported, and marked in the transaction that stores its report
+    (nothing, if another run has it); refused with why, or with an unexpected error's name
+    (the error in the log). The database failing stops the batch."""
+    file = ArchiveImportFile.objects.filter(pk=pk, status=ArchiveImportFile.Status.WAITING).first()
+    if file is None:  # read by another run meanwhile
+        return None
+
+    def mark(report: ArchiveReport) -> None:
+        marked = ArchiveImportFile.objects.filter(
+            pk=pk, status=ArchiveImportFile.Status.WAITING, batch__run=run
+        ).update(status=ArchiveImportFile.Status.IMPORTED, report=report, data=b"")
+        if not marked:
+            raise _TakenOver
+
+    try:
+        return archive_services.archive_import(
+            actor=batch.created_by,
+            file_name=file.name,
+            data=bytes(file.data),
+            force=batch.force,
+            local_authority=batch.local_authority,
+            programme_type=batch.programme_type,
+            published_on=batch.published_on,
+            on_stored=mark,
+        )
+    except _TakenOver:
+        return None  # its report was not stored: the run that has the batch reads it
+    except ArchiveError as error:
+        _refuse(pk, run, str(error))
+    except ValidationError as error:  # what depends on the file: an area given for a
+        _refuse(pk, run, f"{file.name}: {' '.join(error.messages)}")  # report not joint
+    except DatabaseError:
+        raise
+    except Exception as error:  # this file's, not the others': they go on
+        logger.exception("Batch %s could not read %s", batch.pk, file.name)
+        _refuse(
+            pk,
+            run,
+            f"{file.name} could not be read: an unexpected error ({type(error).__name__}), "
+            "which is in the service's log.",
+        )
+    return None
 
 
-def _finish(batch: ArchiveImportBatch, status: str) -> None:
-    batch.status = status
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "finished_at", "suggested", "not_suggested", "error"])
+class _TakenOver(Exception):
+    """The batch is no longer this run's (continued meanwhile): nothing more is written."""
+
+
+def _refuse(pk: int, run: str, problem: str) -> None:
+    ArchiveImportFile.objects.filter(
+        pk=pk, status=ArchiveImportFile.Status.WAITING, batch__run=run
+    ).update(status=ArchiveImportFile.Status.REFUSED, problem=problem, data=b"")
+
+
+def _finish(batch: ArchiveImportBatch, run: str, status: str) -> None:
+    """The run's end recorded, if the batch is still its own."""
+    ArchiveImportBatch.objects.filter(pk=batch.pk, run=run).update(
+        status=status,
+        finished_at=timezone.now(),
+        suggested=batch.suggested,
+        not_suggested=batch.not_suggested,
+        error=batch.error,
+    )
+    batch.refresh_from_db()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.inspections.models import ProgrammeType
 
 from .models import (
+    BATCH_STOPPED_AFTER,
     KIND_LABELS,
     ArchiveImportBatch,
     ArchiveImportFile,
@@ -202,14 +203,18 @@ BATCH_NOT_STARTED = dt.timedelta(minutes=2)
 
 
 def _not_started(batch: ArchiveImportBatch) -> bool:
-    """Waiting long after it was queued while the worker runs no job (one busy with an
-    earlier batch is running)."""
+    """Waiting long after it was queued (or queued again) while the worker runs no job (one
+    busy with an earlier batch is running)."""
     from django_tasks_db.models import DBTaskResult
 
+    now = timezone.now()
     return (
         batch.status == ArchiveImportBatch.Status.QUEUED
-        and timezone.now() - batch.created_at > BATCH_NOT_STARTED
-        and not DBTaskResult.objects.filter(status="RUNNING").exists()
+        and now - batch.queued_at > BATCH_NOT_STARTED
+        # (a job left running by a worker that was killed does not count)
+        and not DBTaskResult.objects.filter(
+            status="RUNNING", started_at__gte=now - BATCH_STOPPED_AFTER
+        ).exists()
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
@@ -183,6 +183,7 @@ def archive_import(
     title: str = "",
     source_url: str = "",
     local_authority: LocalAuthority | None = None,
+    on_stored: Callable[[ArchiveReport], None] | None = None,
 ) -> ArchiveReport:
     """The report in `data` stored with its paragraphs and statements (their year the year
     of `published_on`, or of the date the report says it was published if none is given;
@@ -195,7 +196,8 @@ def archive_import(
     anything is wrong: a field (ValidationError naming it: an area for a report that is not
     a joint inspection's, a force that does not police the area given), or the file
     (ArchiveError naming it: not HTML or PDF, empty, too large, encrypted, image-only, no
-    statements, or imported already, which names the earlier import)."""
+    statements, or imported already, which names the earlier import). `on_stored` is called
+    with the report inside the transaction that stores it (a batch marks its file there)."""
     user, label = actor_fields(actor)
     name = stored_file_name(file_name)
     title = " ".join(title.split())
@@ -317,6 +319,8 @@ def archive_import(
                     )
                 ),
             )
+            if on_stored is not None:  # the caller's record of it, in the same transaction
+                on_stored(report)
             data_changed("themes")
     except IntegrityError:
         # Imported by someone else between the check above and this transaction.

@@ -144,8 +144,12 @@ class ArchiveImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    queued_at = models.DateTimeField(default=timezone.now, help_text="Queued, or again")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.CharField(
+        max_length=32, blank=True, help_text="The run that has it: each run writes only its own"
+    )
     force = models.ForeignKey(
         "reference.Force", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

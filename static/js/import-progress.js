@@ -31,7 +31,13 @@
           String(progress.not_started) !== box.dataset.notStarted ||
           String(progress.stopped) !== box.dataset.stopped;
         if (progress.finished || changed) {
-          say(progress.finished ? "The import has finished: showing what it did." : "The import needs your attention: showing why.");
+          say(
+            progress.finished
+              ? "The import has finished: showing what it did."
+              : progress.not_started || progress.stopped
+                ? "The import needs your attention: showing why."
+                : "The import is going again: showing how far it has got."
+          );
           window.setTimeout(function () { window.location.reload(); }, 1500);
           return;
         }

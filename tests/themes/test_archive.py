@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.test import Client
@@ -1507,8 +1507,10 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
     progress = client.get(reverse("themes:archive-batch-progress", args=[batch.pk])).json()
     assert progress["status"] == "done" and progress["finished"] and progress["read"] == 4
     # Run again (the worker asked twice): nothing more happens.
+    finished_at = batch.finished_at
     archive_batches.batch_run(batch.pk)
-    assert ArchiveReport.objects.count() == 3
+    batch.refresh_from_db()
+    assert ArchiveReport.objects.count() == 3 and batch.finished_at == finished_at
     # The list of imported reports leads to it.
     listing = unescape(client.get(reverse("themes:archive")).content.decode())
     assert reverse("themes:archive-batch", args=[batch.pk]) in listing
@@ -1627,16 +1629,16 @@ def test_a_batch_stopped_by_an_error_keeps_what_it_imported_and_can_be_continued
 
     def failing(**kwargs):
         if kwargs["file_name"] == "b.html":
-            raise RuntimeError("the disk is full")
+            raise DatabaseError("the disk is full")
         return real(**kwargs)
 
     monkeypatch.setattr(archive_services, "archive_import", failing)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DatabaseError):
         archive_batches.batch_run(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and batch.finished_at is not None
     assert batch.error == (
-        "An unexpected error (RuntimeError) stopped the import while reading b.html. The "
+        "An unexpected error (DatabaseError) stopped the import while reading b.html. The "
         "reports listed as imported were imported whole. Continue the import to import the "
         "other files."
     )
@@ -1660,9 +1662,15 @@ def test_a_batch_stopped_by_an_error_keeps_what_it_imported_and_can_be_continued
         assert client_for(fw.users[name]).post(url).status_code == 403
     assert manager.get(url).status_code == 405
     monkeypatch.setattr(archive_services, "archive_import", real)
+    ArchiveImportBatch.objects.filter(pk=batch.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=10),
+        queued_at=timezone.now() - dt.timedelta(minutes=10),
+    )
     assert manager.post(url).status_code == 302
     batch.refresh_from_db()
     assert batch.status == "queued" and DBTaskResult.objects.count() == 2
+    # Queued again just now: no warning that the worker may not be running.
+    assert "may not be running" not in manager.get(page).content.decode()
     assert AuditEvent.objects.filter(
         object_type="themes.archiveimportbatch", action="update", actor=fw.users["manager"]
     ).exists()
@@ -1711,6 +1719,59 @@ def test_a_batch_whose_worker_stops_is_marked_stopped_and_its_themes_follow(fw, 
         archive_batches.batch_continue(actor=fw.users["analyst"], batch=other)
 
 
+def test_a_file_an_unexpected_error_stops_is_marked_and_the_others_go_on(fw, monkeypatch):
+    services.codebook_load(actor=SYSTEM)
+    batch = queue_batch(fw.users["analyst"], "a.html", "b.html", "c.html")
+    real = archive.find_statements
+
+    def failing(paragraphs):
+        if any("of b.html" in p.text for p in paragraphs):
+            raise RuntimeError("a bug")
+        return real(paragraphs)
+
+    monkeypatch.setattr(archive, "find_statements", failing)
+    archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "done" and batch.error == ""
+    assert [(f.status, f.problem) for f in batch.files.all()] == [
+        ("imported", ""),
+        (
+            "refused",
+            "b.html could not be read: an unexpected error (RuntimeError), which is in the "
+            "service's log.",
+        ),
+        ("imported", ""),
+    ]
+    assert sorted(ArchiveReport.objects.values_list("file_name", flat=True)) == [
+        "a.html",
+        "c.html",
+    ]
+
+
+def test_a_run_continued_past_writes_nothing_more(fw):
+    analyst = fw.users["analyst"]
+    batch = queue_batch(analyst, "a.html", "b.html")
+    # Its worker taken for killed after half an hour, and the batch continued...
+    ArchiveImportBatch.objects.filter(pk=batch.pk).update(
+        status="running", run="old", started_at=timezone.now() - dt.timedelta(minutes=31)
+    )
+    batch.refresh_from_db()
+    archive_batches.batch_continue(actor=analyst, batch=batch)
+    # ... the old run, alive after all, imports nothing more and cannot finish it.
+    first = batch.files.get(position=1)
+    assert archive_batches._import_file(batch, first.pk, "old") is None
+    assert not ArchiveReport.objects.exists()
+    first.refresh_from_db()
+    assert first.status == "waiting" and bytes(first.data)
+    archive_batches._finish(batch, "old", "done")
+    assert batch.status == "queued"
+    # The run it was continued for imports every file.
+    archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "done"
+    assert set(batch.files.values_list("status", flat=True)) == {"imported"}
+
+
 def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     analyst = client_for(fw.users["analyst"])
     small = queue_batch(fw.users["analyst"], "a.html", "b.html")
@@ -1721,7 +1782,7 @@ def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     assert "Waiting to start." in body and "import-progress.js" in body
     assert "may not be running" not in body
     ArchiveImportBatch.objects.filter(pk=small.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=3)
+        queued_at=timezone.now() - dt.timedelta(minutes=3)
     )
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
     assert "background worker (<code>manage.py db_worker</code>) may not be running" in body
@@ -1729,10 +1790,14 @@ def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     progress = reverse("themes:archive-batch-progress", args=[small.pk])
     assert analyst.get(progress).json()["not_started"] is True
     # Unless the worker is busy with another job: then it waits its turn.
-    DBTaskResult.objects.filter(args_kwargs__args=[large.pk]).update(status="RUNNING")
+    job = DBTaskResult.objects.filter(args_kwargs__args=[large.pk])
+    job.update(status="RUNNING", started_at=timezone.now())
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
     assert "may not be running" not in body and 'data-not-started="false"' in body
     assert analyst.get(progress).json()["not_started"] is False
+    # A job left running by a worker killed long ago does not count.
+    job.update(started_at=timezone.now() - dt.timedelta(minutes=31))
+    assert analyst.get(progress).json()["not_started"] is True
     # Running for half an hour: the worker stopped in the middle of it; it can be continued.
     ArchiveImportBatch.objects.filter(pk=large.pk).update(
         status="running", started_at=timezone.now() - dt.timedelta(minutes=31)
@@ -1740,6 +1805,9 @@ def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[large.pk])).content.decode())
     assert "may have stopped in the middle of it" in body and "Read 0 of 8 files." in body
     assert "Continue the import" in body and "import-progress.js" not in body
+    assert (
+        "may have stopped: see its page" in analyst.get(reverse("themes:archive")).content.decode()
+    )
     assert body.count("continue the import to import it") == 8
     assert (
         analyst.get(reverse("themes:archive-batch-progress", args=[large.pk])).json()["stopped"]
