@@ -193,13 +193,7 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
         reading = ""
         batch.suggested, batch.not_suggested = "", ""
         if reports:
-            # In this process: at a batch's size (8,600 statements for ten long reports)
-            # worker processes were slower, for starting and loading the model (74.7 s
-            # against 67.2 s, docs/benchmarks.md).
-            batch.suggested, batch.not_suggested = suggest_themes(
-                actor=batch.created_by,
-                statements=Statement.objects.filter(archive_report__in=reports),
-            )
+            _suggest(batch, reports)
         _finish(batch, run, Status.DONE)
         finished = True
     except BaseException as error:  # the worker stopping (SystemExit, KeyboardInterrupt) too
@@ -219,10 +213,7 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
         try:
             if reports and reading and isinstance(error, Exception):
                 # Those imported before it still get their themes.
-                batch.suggested, batch.not_suggested = suggest_themes(
-                    actor=batch.created_by,
-                    statements=Statement.objects.filter(archive_report__in=reports),
-                )
+                _suggest(batch, reports)
         except Exception:
             logger.exception("Themes for the reports of batch %s", batch.pk)
         finally:
@@ -230,6 +221,17 @@ def batch_run(batch_id: int) -> ArchiveImportBatch:
                 _finish(batch, run, Status.FAILED)
         raise
     return batch
+
+
+def _suggest(batch: ArchiveImportBatch, reports: list[ArchiveReport]) -> None:
+    """Themes for the statements of the batch's `reports`, and what to say of them, on the
+    batch. In this process: at a batch's size (8,600 statements for ten long reports) worker
+    processes were slower, for starting and loading the model (74.7 s against 67.2 s,
+    docs/benchmarks.md)."""
+    batch.suggested, batch.not_suggested = suggest_themes(
+        actor=batch.created_by,
+        statements=Statement.objects.filter(archive_report__in=reports),
+    )
 
 
 def _import_file(batch: ArchiveImportBatch, pk: int, run: str) -> ArchiveReport | None:
