@@ -115,6 +115,18 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     expect(analyst.get_by_role("heading", level=1)).to_have_text("Importing 2 report files")
     expect(analyst.get_by_role("status")).to_have_text("Waiting to start.")
     axe.check(analyst, "several reports being imported")
+    # The worker not running for minutes since: the page, polling, reloads by itself to say
+    # so (the warning is the server's, on the page it sends).
+    batch = analyst.url.rstrip("/").rsplit("/", 1)[1]
+    server_manage(
+        "shell",
+        "-c",
+        "import datetime as dt; from django.utils import timezone; "
+        "from apps.themes.models import ArchiveImportBatch as B; "
+        f"B.objects.filter(pk={batch}).update(queued_at=timezone.now() - dt.timedelta(minutes=5))",
+    )
+    expect(analyst.get_by_text(re.compile("may not be running"))).to_be_visible(timeout=30_000)
+    axe.check(analyst, "several reports waiting for a worker not running")
     server_manage("db_worker", "--batch", "--no-startup-delay", "--queue-name", "default")
     expect(analyst.get_by_role("heading", level=1)).to_have_text(
         "Imported 2 of 2 report files", timeout=60_000
@@ -123,6 +135,25 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
         analyst.get_by_text(re.compile("^Taken from the report: type: National child"))
     ).to_have_count(2)
     axe.check(analyst, "several reports imported")
+    # Had the worker stopped as it suggested their themes: the page says so, and the import
+    # is continued from it.
+    server_manage(
+        "shell",
+        "-c",
+        "from apps.themes.models import ArchiveImportBatch as B; "
+        f"B.objects.filter(pk={batch}).update(status='failed', suggested='', error="
+        "'The background worker stopping stopped the themes being suggested.')",
+    )
+    analyst.reload()
+    expect(analyst.locator(".govuk-notification-banner")).to_contain_text("The import stopped")
+    axe.check(analyst, "several reports, the import stopped")
+    analyst.get_by_role("button", name="Continue the import").click()
+    expect(analyst.get_by_role("status")).to_have_text("Waiting to start.")
+    server_manage("db_worker", "--batch", "--no-startup-delay", "--queue-name", "default")
+    expect(analyst.get_by_role("heading", level=1)).to_have_text(
+        "Imported 2 of 2 report files", timeout=60_000
+    )
+    expect(analyst.get_by_text(re.compile("suggested themes for"))).to_be_visible()
     analyst.get_by_role("link", name=re.compile("^Westmere Constabulary")).click()
     expect(analyst.locator(".govuk-summary-list")).to_contain_text(
         "National child protection inspection"

@@ -1719,6 +1719,58 @@ def test_a_batch_whose_worker_stops_is_marked_stopped_and_its_themes_follow(fw, 
         archive_batches.batch_continue(actor=fw.users["analyst"], batch=other)
 
 
+def test_a_worker_stopping_while_it_reads_a_file_leaves_that_file_for_the_next_run(fw, monkeypatch):
+    services.codebook_load(actor=SYSTEM)
+    batch = queue_batch(fw.users["analyst"], "a.html", "b.html", "c.html")
+    real = archive_services.archive_import
+
+    def stopping(**kwargs):
+        if kwargs["file_name"] != "b.html":
+            return real(**kwargs)
+        mark = kwargs["on_stored"]
+
+        def stop_once_stored(report):
+            mark(report)  # the report and its file's mark are written, then the worker stops
+            raise SystemExit(1)
+
+        return real(**{**kwargs, "on_stored": stop_once_stored})
+
+    monkeypatch.setattr(archive_services, "archive_import", stopping)
+    with pytest.raises(SystemExit):
+        archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.suggested == ""
+    assert batch.error == (
+        "The background worker stopping stopped the import while reading b.html. The reports "
+        "listed as imported were imported whole. Continue the import to import the other files."
+    )
+    # b.html's report and its mark went with the transaction: it waits, its content kept.
+    assert list(ArchiveReport.objects.values_list("file_name", flat=True)) == ["a.html"]
+    files = {f.name: f for f in batch.files.all()}
+    assert [files[n].status for n in ("a.html", "b.html", "c.html")] == [
+        "imported",
+        "waiting",
+        "waiting",
+    ]
+    assert bytes(files["b.html"].data) == report_html("b.html", findings=2)
+    assert bytes(files["a.html"].data) == b""
+    # The worker stopping: no themes suggested on its way out, not even for a.html's one
+    # statement (its second paragraph is a repeat of the first, set aside).
+    assert Statement.objects.filter(set_aside=False, codes=None).count() == 1
+    monkeypatch.setattr(archive_services, "archive_import", real)
+    archive_batches.batch_continue(actor=fw.users["analyst"], batch=batch)
+    archive_batches.batch_run(batch.pk)
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == ("done", "")
+    assert sorted(ArchiveReport.objects.values_list("file_name", flat=True)) == [
+        "a.html",
+        "b.html",
+        "c.html",
+    ]
+    assert "suggested themes for 3 statements" in batch.suggested
+    assert not Statement.objects.filter(set_aside=False, codes=None).exists()
+
+
 def test_a_file_an_unexpected_error_stops_is_marked_and_the_others_go_on(fw, monkeypatch):
     services.codebook_load(actor=SYSTEM)
     batch = queue_batch(fw.users["analyst"], "a.html", "b.html", "c.html")
