@@ -1,8 +1,9 @@
-"""Several published reports imported at once, in the background.
+"""Published reports imported through the page, in the background.
 
-The import page reads one report in the web request (about 10 s for a long PDF), but a
-batch of long reports takes longer than a web worker may (a minute and more for ten: see
-docs/benchmarks.md), so the page stores the files as a batch and the background worker
+A long PDF takes several seconds to read, and its statements seconds more to embed; a batch
+of long reports takes a minute and more (ten: see docs/benchmarks.md), and a very long
+report (up to 600 pages) could too: longer than a web worker may. So the page stores the
+files it is given, one or several, as a batch, and the background worker
 (`manage.py db_worker`, django-tasks) imports them: each file whole or not at all, as
 `archive_services.archive_import` does, in the order chosen, then the classifier's themes
 suggested once for every statement of the batch. The batch's page shows how far it has got
@@ -35,6 +36,14 @@ from .services import StaleCodes
 
 logger = logging.getLogger(__name__)
 
+# The details that are one report's, refused with several files.
+ONE_REPORTS_ONLY = {
+    "title": "A title is one report's: leave it blank when importing several files, and each "
+    "takes its own.",
+    "source_url": "A web address is one report's: leave it blank when importing several "
+    "files, and give each its own on its page.",
+}
+
 
 def suggest_themes(*, actor: Actor, statements: QuerySet[Statement]) -> tuple[str, str]:
     """The classifier's themes for new statements: (what it did, in words; or why it could
@@ -61,18 +70,24 @@ def batch_create(
     local_authority: LocalAuthority | None = None,
     programme_type: str = "",
     published_on: dt.date | None = None,
+    title: str = "",
+    source_url: str = "",
 ) -> ArchiveImportBatch:
-    """The files stored as a batch, with the details that apply to every one of them, and
-    its import queued for the background worker, in one transaction with the audit event.
-    What can be told before a file is read is checked here: the details (ValidationError
-    naming the field, nothing stored), and each file (empty, not HTML or PDF, imported
-    already: marked as not imported, with why; if every file is, ValidationError naming
-    each, nothing stored). `files` is read one at a time, so that only one is in memory."""
+    """The files stored as a batch, with the details that apply to every one of them (and,
+    for one file only, its `title` and `source_url`), and its import queued for the
+    background worker, in one transaction with the audit event. What can be told before a
+    file is read is checked here: the details (ValidationError naming the field, nothing
+    stored), and each file (empty, not HTML or PDF, imported already: marked as not
+    imported, with why; if every file is, ValidationError naming each, nothing stored).
+    `files` is read one at a time, so that only one is in memory."""
     user, _ = actor_fields(actor)
     if user is None:
         raise ValueError("A batch is imported for a person, who follows it on its page.")
     archive_services.check_import_fields(
-        programme_type=programme_type, published_on=published_on, title="", source_url=""
+        programme_type=programme_type,
+        published_on=published_on,
+        title=title,
+        source_url=source_url,
     )
     archive_services.check_area_and_force(
         force=force, local_authority=local_authority, programme_type=programme_type
@@ -88,6 +103,8 @@ def batch_create(
             local_authority=local_authority,
             programme_type=programme_type,
             published_on=published_on,
+            title=title,
+            source_url=source_url,
         )
         for position, (file_name, data) in enumerate(files, start=1):
             name = archive_services.stored_file_name(file_name)
@@ -110,13 +127,17 @@ def batch_create(
                 )
         if not names:
             raise ValidationError({"file": "Choose the report files to import."})
+        given = {"title": title, "source_url": source_url}
+        if len(names) > 1 and any(given.values()):
+            raise ValidationError({k: v for k, v in ONE_REPORTS_ONLY.items() if given[k]})
         if len(problems) == len(names):
             raise ValidationError({"file": problems})
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             instance=batch,
-            summary=f"{len(names)} report files queued for import: {', '.join(names)}"
+            summary=f"{len(names)} report file{'s' if len(names) > 1 else ''} queued for "
+            f"import: {', '.join(names)}"
             + (f" ({len(problems)} refused at once)" if problems else ""),
         )
         archive_import_batch_task.enqueue(batch.pk)
@@ -258,6 +279,8 @@ def _import_file(batch: ArchiveImportBatch, pk: int, run: str) -> ArchiveReport 
             local_authority=batch.local_authority,
             programme_type=batch.programme_type,
             published_on=batch.published_on,
+            title=batch.title,
+            source_url=batch.source_url,
             on_stored=mark,
         )
     except _TakenOver:

@@ -128,10 +128,11 @@ BATCH_STOPPED_AFTER = dt.timedelta(minutes=30)
 
 
 class ArchiveImportBatch(models.Model):
-    """Several report files imported through the page at once. The import runs in the
-    background worker (manage.py db_worker), not in the web request: a batch of long
-    reports takes longer than a web worker may (docs/benchmarks.md). The details given
-    apply to every file, as on the page."""
+    """Report files imported through the page, one or several at once. The import runs in
+    the background worker (manage.py db_worker), not in the web request: a batch of long
+    reports, or one very long report, takes longer than a web worker may
+    (docs/benchmarks.md). The details given apply to every file, as on the page; a title
+    and a web address are one report's, given only with one file."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -162,6 +163,8 @@ class ArchiveImportBatch(models.Model):
     )
     programme_type = models.CharField(max_length=20, blank=True)
     published_on = models.DateField(null=True, blank=True)
+    title = models.CharField(max_length=300, blank=True, help_text="One file's, if given")
+    source_url = models.URLField(blank=True, help_text="One file's, if given")
     suggested = models.TextField(blank=True, help_text="What the classifier suggested")
     not_suggested = models.TextField(blank=True, help_text="Why no themes were suggested")
     error = models.TextField(blank=True, help_text="The unexpected error that stopped it")

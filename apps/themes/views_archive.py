@@ -1,8 +1,8 @@
 """Pages of the thematic synthesis: the archive of imported reports. The list and each
 report, paragraph by paragraph beside the statements taken from it and their themes, are for
-everyone who codes; importing a report (the classifier then suggests themes for its
-statements at once) and removing one imported by mistake are for curators (analysts and the
-programme manager)."""
+everyone who codes; importing reports (the background worker imports them, and the
+classifier then suggests themes for their statements, while the batch's page follows it) and
+removing one imported by mistake are for curators (analysts and the programme manager)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from apps.inspections.models import ProgrammeType
 from apps.reference.models import Force, LocalAuthority
 
 from . import archive, archive_batches, archive_selectors, archive_services, permissions
-from .archive import ArchiveError
 from .models import ArchiveImportBatch, ArchiveReport, Statement
 
 
@@ -153,18 +152,9 @@ class ArchiveImportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if len(data.get("file") or []) > 1:
-            if data.get("title"):
-                self.add_error(
-                    "title",
-                    "A title is one report's: leave it blank when importing several files, "
-                    "and each takes its own.",
-                )
-            if data.get("source_url"):
-                self.add_error(
-                    "source_url",
-                    "A web address is one report's: leave it blank when importing several "
-                    "files, and give each its own on its page.",
-                )
+            for field, problem in archive_batches.ONE_REPORTS_ONLY.items():
+                if data.get(field):
+                    self.add_error(field, problem)
         return data
 
 
@@ -199,97 +189,12 @@ def suggest_for(request: HttpRequest, statements: QuerySet[Statement]) -> str:
     return f" {said}" if said else ""
 
 
-def _say_imported(request: HttpRequest, report: ArchiveReport, data: dict[str, Any]) -> None:
-    """What one report's import did, and what to check."""
-    count = report.statements.filter(set_aside=False).count()
-    repeats = report.statements.filter(repeat_of__isnull=False).count()
-    note = suggest_for(request, report.statements.all())
-    when = (
-        f", published {report.published_on:%-d %B %Y}"
-        + ("" if data["published_on"] else " (the date the report gives)")
-        if report.published_on
-        else ""
-    )
-    messages.success(
-        request,
-        f"Imported \u201c{report.title}\u201d{when}: {count} statement"
-        f"{'s' if count != 1 else ''}"
-        + (
-            f" (and {repeats} that {'repeats a point' if repeats == 1 else 'repeat points'}"
-            " made in another, set aside so that each point counts once)"
-            if repeats
-            else ""
-        )
-        + f".{note}",
-    )
-    taken = archive_selectors.taken_from_report(report, data)
-    if "area" in taken and report.local_authority:
-        messages.info(
-            request,
-            f"Its title names the area "
-            f"{archive.area_display(report.local_authority.name)}: the report is "
-            "recorded as of that area"
-            + ("" if data["force"] else f", and of its force, {report.force}")
-            + ". If that is wrong, change it on the report's page.",
-        )
-    said = [
-        *(
-            [f"its type, {archive_selectors.programme_type_label(report.programme_type)}"]
-            if "type" in taken
-            else []
-        ),
-        *([f"its force, {report.force}"] if "force" in taken else []),
-    ]
-    if said:
-        messages.info(
-            request,
-            f"Taken from the report{' and the title given' if data['title'] else ''}: "
-            f"{'; '.join(said)}. If "
-            f"{'that is' if len(said) == 1 else 'either is'} wrong, change it on the "
-            "report's page.",
-        )
-    if report.published_on is None:
-        messages.warning(
-            request,
-            "The report does not say when it was published, and no date was given: "
-            "its statements are in no period of the analysis or of a thematic report "
-            "until you give its date (Change the date, on its page).",
-        )
-
-
-def _import_one(
+def _queue_import(
     request: HttpRequest, form: forms.Form, uploads: list[Any], data: dict[str, Any]
 ) -> HttpResponse | None:
-    """One file, imported in the request: its report's page, or None with the form saying
-    what is wrong."""
-    try:
-        report = archive_services.archive_import(
-            actor=request.user,
-            file_name=uploads[0].name,
-            data=uploads[0].read(),
-            force=data["force"],
-            local_authority=data["local_authority"],
-            programme_type=data["programme_type"],
-            published_on=data["published_on"],
-            title=data["title"],
-            source_url=data["source_url"],
-        )
-    except ArchiveError as error:
-        form.add_error("file", str(error))
-    except ValidationError as error:
-        add_service_errors(form, error)
-    else:
-        _say_imported(request, report, data)
-        return redirect("themes:archive-report", pk=report.pk)
-    return None
-
-
-def _import_several(
-    request: HttpRequest, form: forms.Form, uploads: list[Any], data: dict[str, Any]
-) -> HttpResponse | None:
-    """Several files, queued for the background worker (a batch of long reports takes
-    longer than a web request may): the batch's page, which follows it, or None with the
-    form saying what is wrong."""
+    """The files, one or several, queued for the background worker (a long report, or a
+    batch of them, takes longer than a web request may): the batch's page, which follows
+    the import, or None with the form saying what is wrong."""
     try:
         batch = archive_batches.batch_create(
             actor=request.user,
@@ -298,6 +203,8 @@ def _import_several(
             local_authority=data["local_authority"],
             programme_type=data["programme_type"],
             published_on=data["published_on"],
+            title=data["title"],
+            source_url=data["source_url"],
         )
     except ValidationError as error:
         add_service_errors(form, error)
@@ -312,24 +219,9 @@ def archive_import(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"  # (an empty form posted is still a form posted)
     form = ArchiveImportForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
-        data = form.cleaned_data
-        uploads = data["file"]
-        try:
-            # What applies to every file is checked once, against its own field.
-            archive_services.check_import_fields(
-                programme_type=data["programme_type"],
-                published_on=data["published_on"],
-                title=data["title"],
-                source_url=data["source_url"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            imported = (_import_several if len(uploads) > 1 else _import_one)(
-                request, form, uploads, data
-            )
-            if imported is not None:
-                return imported
+        queued = _queue_import(request, form, form.cleaned_data["file"], form.cleaned_data)
+        if queued is not None:
+            return queued
     return render(
         request,
         "themes/archive_import.html",

@@ -64,15 +64,24 @@ def client_for(user) -> Client:
     return client
 
 
-def import_through_the_page(client: Client, name: str, *, programme_type: str) -> HttpResponse:
-    """The sample `name` imported through the import page, its type given (or "" to leave
-    it to the report), no force or area given: the page it leads to."""
-    upload = SimpleUploadedFile(name, sample(name), content_type="text/html")
-    return client.post(
+def import_through_the_page(
+    client: Client, name: str, *, programme_type: str, data: bytes | None = None
+) -> HttpResponse:
+    """The sample `name` (or `data` under that name) imported through the import page, its
+    type given (or "" to leave it to the report), no force or area given, and the queued
+    import run as the background worker runs it: the import's page then."""
+    upload = SimpleUploadedFile(
+        name, sample(name) if data is None else data, content_type="text/html"
+    )
+    response = client.post(
         reverse("themes:archive-import"),
         {"file": upload, "force": "", "programme_type": programme_type, "local_authority": ""},
-        follow=True,
     )
+    batch = ArchiveImportBatch.objects.latest("pk")
+    assert response.status_code == 302
+    assert response.url == reverse("themes:archive-batch", args=[batch.pk])
+    archive_batches.batch_run(batch.pk)
+    return client.get(response.url)
 
 
 def stored() -> tuple[int, int, int, int]:
@@ -1336,10 +1345,19 @@ def test_importing_through_the_page_suggests_themes_that_people_then_correct(fw)
             "source_url": "https://example.org/missing-and-exploited",
         },
     )
-    report = ArchiveReport.objects.get()
+    # Queued for the background worker, in a fixed time whatever the report's length: the
+    # import's page follows it.
+    batch = ArchiveImportBatch.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("themes:archive-report", args=[report.pk])
+    assert response.url == reverse("themes:archive-batch", args=[batch.pk])
+    assert (batch.title, batch.source_url) == ("", "https://example.org/missing-and-exploited")
+    waiting = client.get(response.url).content.decode()
+    assert "Importing thematic-missing-exploited-2023.pdf" in waiting
+    assert "Waiting to start." in waiting and not ArchiveReport.objects.exists()
+    archive_batches.batch_run(batch.pk)
+    report = ArchiveReport.objects.get()
     assert report.force is None and report.programme_type == "thematic"
+    assert report.source_url == "https://example.org/missing-and-exploited"
     assert report.imported_by == analyst
     statements = list(report.statements.all())
     assert len(statements) == 38
@@ -1353,9 +1371,12 @@ def test_importing_through_the_page_suggests_themes_that_people_then_correct(fw)
     custody_themes = set(custody.codes.values_list("theme__key", flat=True))
     assert "custody_detention" in custody_themes
 
-    page = client.get(response.url)
-    body = page.content.decode()
-    assert "Imported \u201cMissing and exploited" in body and "suggested themes for 38" in body
+    done = unescape(client.get(response.url).content.decode())
+    assert '<h1 class="govuk-heading-l">Report imported</h1>' in done
+    assert "suggested themes for 38 statements: check them in the review queue" in done
+    report_url = reverse("themes:archive-report", args=[report.pk])
+    assert f'href="{report_url}">Missing and exploited' in done
+    body = client.get(report_url).content.decode()
     assert 'id="p30"' in body and "suggested, 0." in body
 
     # The statements are in the review queue; a person corrects one of them.
@@ -1590,7 +1611,26 @@ def test_queueing_a_batch_is_audited_and_checks_its_details_first(fw):
     assert set(refused.value.message_dict) == {"local_authority"}
     with pytest.raises(ValidationError):
         queue_batch(analyst)
+    # A title and a web address are one report's.
+    with pytest.raises(ValidationError) as refused:
+        queue_batch(analyst, "a.html", "b.html", title="One title", source_url="https://x.org/")
+    assert refused.value.message_dict == {
+        "title": [archive_batches.ONE_REPORTS_ONLY["title"]],
+        "source_url": [archive_batches.ONE_REPORTS_ONLY["source_url"]],
+    }
+    with pytest.raises(ValidationError) as refused:
+        queue_batch(analyst, "a.html", title="x" * 301)
+    assert set(refused.value.message_dict) == {"title"}
     assert not ArchiveImportBatch.objects.exists() and not DBTaskResult.objects.exists()
+    # With one file, they are its report's.
+    one = queue_batch(analyst, "a.html", title="A given title", source_url="https://x.org/a")
+    assert AuditEvent.objects.get(
+        object_type="themes.archiveimportbatch", object_id=str(one.pk)
+    ).summary == ("1 report file queued for import: a.html")
+    archive_batches.batch_run(one.pk)
+    titled = ArchiveReport.objects.get()
+    assert (titled.title, titled.source_url) == ("A given title", "https://x.org/a")
+    archive_services.archive_delete(actor=SYSTEM, report=titled)
     # What is given applies to every file; an area given for a report its file shows is not
     # a joint inspection's is that file's problem.
     batch = queue_batch(
@@ -1600,8 +1640,8 @@ def test_queueing_a_batch_is_audited_and_checks_its_details_first(fw):
         local_authority=southvale,
         published_on=dt.date(2019, 5, 1),
     )
-    event = AuditEvent.objects.get(object_type="themes.archiveimportbatch")
-    assert event.actor == analyst and event.object_id == str(batch.pk)
+    event = AuditEvent.objects.get(object_type="themes.archiveimportbatch", object_id=str(batch.pk))
+    assert event.actor == analyst
     assert event.summary == (
         "2 report files queued for import: southvale-jtai-2019.html, northshire-ncpi-2017.html"
     )
@@ -2609,12 +2649,14 @@ def test_the_import_page_says_the_area_its_title_names(fw):
     response = import_through_the_page(client, "southvale-jtai-2019.html", programme_type="jtai")
     report = ArchiveReport.objects.get()
     assert (report.local_authority, report.force) == (southvale, north)
+    body = unescape(response.content.decode())
     assert (
-        "Its title names the area Southvale: the report is recorded as of that area, and of "
-        "its force, Northshire Police. If that is wrong, change it on the report&#x27;s page."
-    ) in response.content.decode()
+        "Taken from the report: date: 12 September 2019; area: Southvale (and its force, "
+        "Northshire Police)</span>"
+    ) in body
+    assert "Check them on each report's page, where they can be changed." in body
 
-    # In a batch, the table says it of the report, with the area's force unless one was given.
+    # Of several, the table says it of each report, with the area's force unless one was given.
     archive_services.archive_delete(actor=SYSTEM, report=report)
     batch = archive_batches.batch_create(
         actor=fw.users["analyst"],
@@ -2842,21 +2884,20 @@ def test_the_import_page_and_command_say_what_they_took_from_the_report(fw, tmp_
     report = ArchiveReport.objects.get()
     assert (report.programme_type, report.force.name) == ("ncpi", "Northshire Police")
     assert (
-        "Taken from the report: its type, National child protection inspection; its force, "
-        "Northshire Police. If either is wrong, change it on the report&#x27;s page."
-    ) in response.content.decode()
-    # Given, nothing is said to be taken from it.
-    upload = SimpleUploadedFile(
+        "Taken from the report: type: National child protection inspection; date: 14 March "
+        "2017; force: Northshire Police</span>"
+    ) in unescape(response.content.decode())
+    # Given (and a report that gives neither a date nor a force), nothing is said to be
+    # taken from it.
+    response = import_through_the_page(
+        client,
         "westmere.html",
-        report_html("Westmere: a thematic report", findings=2),
-        content_type="text/html",
+        programme_type="other",
+        data=report_html("Westmere: a thematic report", findings=2),
     )
-    response = client.post(
-        reverse("themes:archive-import"),
-        {"file": upload, "force": "", "programme_type": "other", "local_authority": ""},
-        follow=True,
-    )
-    assert "Taken from the report" not in response.content.decode()
+    body = unescape(response.content.decode())
+    assert "Report imported" in body and "Westmere: a thematic report</a>" in body
+    assert "Taken from the report" not in body and "each report's own was taken" not in body
     path = tmp_path / "northshire-post-inspection-review-2018.html"
     path.write_bytes(sample(path.name))
     out = io.StringIO()
