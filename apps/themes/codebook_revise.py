@@ -756,11 +756,19 @@ def theme_split(
         by_pk = {t.pk: t for t in current.themes}
         x = old.name
 
-        def requeued(group: list[ThemeCode], context: _Context) -> list[_Carry]:
-            """Every code of a statement a person had confirmed to the split theme: the parts
-            as placeholders for a person to choose among; its other codes as they were (a
-            person's decision on another theme stands, and keeps counting)."""
+        def requeued(group: list[ThemeCode], context: _Context, waiting: bool) -> list[_Carry]:
+            """Every code of a statement a person had confirmed to the split theme (or that
+            waits for a person to choose among the parts of an earlier split, the theme
+            split now one of them: `waiting`): the parts as placeholders for a person to
+            choose among; its other codes as they were (a person's decision on another theme
+            stands, and keeps counting)."""
             since = f"Carried over from codebook version {context.old}"
+            why = (
+                f"the statement was waiting for a person to choose '{x}' or another part of an "
+                "earlier split"
+                if waiting
+                else f"a person had confirmed '{x}'"
+            )
             out = [
                 _set_by_revision(
                     p.key,
@@ -768,8 +776,7 @@ def theme_split(
                     0.0,
                     context,
                     "requeued",
-                    f"{since}: '{x}' was split; a person had confirmed '{x}': choose among its "
-                    "parts",
+                    f"{since}: '{x}' was split; {why}: choose among its parts",
                 )
                 for p in made
             ]
@@ -785,7 +792,9 @@ def theme_split(
         def route(group: list[ThemeCode], context: _Context) -> list[_Carry]:
             split = next((c for c in group if c.theme_id == old.pk), None)
             if split is not None and split.status == Status.CONFIRMED:
-                return requeued(group, context)
+                return requeued(group, context, waiting=False)
+            if split is not None and split.is_split_placeholder:  # still a person's to choose
+                return requeued(group, context, waiting=True)
             out = [_kept(c, by_pk[c.theme_id].key, context) for c in group if c is not split]
             if split is None:
                 return out

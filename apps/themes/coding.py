@@ -219,6 +219,8 @@ def suggest(
         Q(pk__in=decided.values("statement_id")) | Q(set_aside=True)
     )
     chosen = list(to_code.order_by("id"))
+    if not chosen:  # every statement decided, or none yet: nothing to suggest
+        return SuggestResult(classifier=row.version, statements=0, suggestions=0)
     texts = [s.text for s in chosen]
     probabilities = classifier.probabilities(texts, embed_cached(texts))
     chosen_themes = classifier.decide(probabilities)
@@ -233,6 +235,9 @@ def suggest(
                 "The codebook was revised while themes were being suggested: run it again."
             )
         decided_now = set(decided.values_list("statement_id", flat=True))
+        # Only the statements read above: one stored since (another import's, suggested
+        # for by its own run) is not this run's to withdraw from.
+        chosen_ids = {s.pk for s in chosen}
         old = {
             (c.statement_id, c.theme_id): c
             for c in ThemeCode.objects.filter(
@@ -240,6 +245,7 @@ def suggest(
                 theme__codebook=row.codebook,
                 status__in=[ThemeCode.Status.SUGGESTED, ThemeCode.Status.WITHDRAWN],
             )
+            if c.statement_id in chosen_ids
         }
         before: dict[int, set[int]] = {}
         for (statement_id, theme_id), had in old.items():

@@ -14,18 +14,38 @@ class DecideForm(forms.Form):
         error_messages={"required": "Choose at least one theme."},
     )
     seen_version = forms.IntegerField(widget=forms.HiddenInput)
+    # The codebook version whose themes the page offered: a revision since then makes its
+    # keys another version's (a theme split or renamed is no longer a choice at all).
+    seen_codebook = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choices: list[tuple[str, str]],
+        codebook_number: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["themes"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = choices
+        self.codebook_number = codebook_number
 
     def clean_themes(self) -> list[str]:
         chosen = list(self.cleaned_data["themes"])
         if len(chosen) > 3:
             raise forms.ValidationError("Choose at most three themes.")
         return chosen
+
+    def clean(self) -> dict[str, Any]:
+        from .services import CODEBOOK_REVISED
+
+        data = super().clean() or {}
+        seen = data.get("seen_codebook")
+        if seen is not None and self.codebook_number is not None and seen != self.codebook_number:
+            self.errors.pop("themes", None)  # another version's keys: not the person's error
+            raise forms.ValidationError(CODEBOOK_REVISED)
+        return data
 
 
 def _programme_choices() -> list[tuple[str, str]]:

@@ -217,13 +217,15 @@ def current_theme_choices() -> list[tuple[str, str]]:
 
 def statements_coded_to(theme_key: str) -> QuerySet[Statement]:
     """Statements coded to a theme of the current codebook: confirmed by a person, or
-    suggested by the classifier and not yet decided."""
+    suggested by the classifier and not yet decided (not a codebook split's placeholder, a
+    part left for a person to choose)."""
 
     latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
     return Statement.objects.filter(
+        Q(codes__status=ThemeCode.Status.CONFIRMED)
+        | Q(codes__status=ThemeCode.Status.SUGGESTED, codes__classifier__isnull=False),
         codes__theme__key=theme_key,
         codes__theme__codebook__in=latest,
-        codes__status__in=[ThemeCode.Status.CONFIRMED, ThemeCode.Status.SUGGESTED],
     )
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.audit import Actor, actor_fields, audit_record
+from apps.core.audit import Actor, SystemActor, actor_fields, audit_record
 from apps.core.cache import data_changed
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding, Kind
@@ -71,6 +71,24 @@ def codebook_load(*, actor: Actor, path: Path | None = None) -> tuple[CodebookVe
             raise CodebookError(
                 f"Codebook version {codebook.version} is already stored with other themes: "
                 "give the changed codebook a new version number."
+            )
+        latest = CodebookVersion.objects.order_by("-number").first()
+        decided = (
+            ThemeCode.objects.filter(theme__codebook=latest, set_by__isnull=False)
+            .values("statement")
+            .distinct()
+            .count()
+            if latest is not None
+            else 0
+        )
+        if latest is not None and decided:
+            # A file's version would carry none of their codes over: the statements would go
+            # back to the queue, and the classifier would learn nothing from them.
+            raise CodebookError(
+                f"People have coded {decided} statement{'s' if decided != 1 else ''} to "
+                f"codebook version {latest.number}: version {codebook.version} from the file "
+                "is not loaded, since it would carry none of their codes over. Make the "
+                "change on the codebook page, which carries every code over."
             )
         revised = CodebookVersion.objects.filter(based_on__isnull=False).order_by("-number")
         if revised.exists():
@@ -248,28 +266,48 @@ def statements_sync() -> SyncResult:
                 ],
                 batch_size=2000,
             )
-            _withdraw_suggestions(reworded, "The statement's words changed")
+            withdrawn = _withdraw_suggestions(reworded, "The statement's words changed")
+            audit_record(
+                actor=SystemActor("themes sync"),
+                action=AuditEvent.Action.SYSTEM,
+                object_type="themes.statements",
+                object_repr="Statements of the register's findings",
+                summary=f"{len(changed)} statement{'s' if len(changed) != 1 else ''} brought "
+                "in step with their findings"
+                + (
+                    f", {len(reworded)} of them reworded ({withdrawn} suggestion"
+                    f"{'s' if withdrawn != 1 else ''} of the classifier withdrawn)"
+                    if reworded
+                    else ""
+                ),
+            )
             data_changed("themes")
     result.created, result.changed = len(new), len(changed)
     return result
 
 
-def _withdraw_suggestions(statement_ids: Sequence[int], note: str) -> None:
-    """The classifier's suggestions for these statements withdrawn, their history kept."""
+def _withdraw_suggestions(statement_ids: Sequence[int], note: str) -> int:
+    """The classifier's suggestions for these statements withdrawn, their history kept (a
+    codebook split's placeholders, waiting for a person, stay): how many."""
     now = timezone.now()
     latest = CodebookVersion.objects.order_by("-number").values("pk")[:1]
     codes = list(
         ThemeCode.objects.filter(
             statement_id__in=statement_ids,
             status=ThemeCode.Status.SUGGESTED,
+            classifier__isnull=False,
             theme__codebook__in=latest,
         ).select_related("classifier")
     )
     for code in codes:
         code.status, code.confidence, code.set_at = ThemeCode.Status.WITHDRAWN, None, now
+        code.set_by_label = "The register: the finding was reworded"
         code.version += 1
-    ThemeCode.objects.bulk_update(codes, ["status", "confidence", "set_at", "version"], 2000)
+    ThemeCode.objects.bulk_update(
+        codes, ["status", "confidence", "set_at", "set_by_label", "version"], 2000
+    )
     ThemeCodeChange.objects.bulk_create([_change(c, note) for c in codes], batch_size=2000)
+    return len(codes)
 
 
 # Suggestions' training data -----------------------------------------------------------
@@ -319,6 +357,12 @@ def _change(code: ThemeCode, note: str = "") -> ThemeCodeChange:
 
 
 # People's decisions -------------------------------------------------------------------------
+
+
+CODEBOOK_REVISED = (
+    "The codebook was revised since you opened this statement: reload it to code it to the "
+    "new version's themes."
+)
 
 
 class StaleCodes(Exception):
@@ -380,10 +424,7 @@ def codes_decide(
                 }
             )
         if current_codebook().pk != codebook_row.pk:
-            raise StaleCodes(
-                "The codebook was revised since you opened this statement: reload it to code "
-                "it to the new version's themes."
-            )
+            raise StaleCodes(CODEBOOK_REVISED)
         if codes_version(locked) != seen_version:
             raise StaleCodes(
                 "Someone else changed this statement's themes since you opened it: "
@@ -406,9 +447,9 @@ def codes_decide(
                     set_at=now,
                 )
                 code.save()
-            elif code.status != ThemeCode.Status.CONFIRMED or code.set_by_id != user.pk:
+            elif code.status != ThemeCode.Status.CONFIRMED:
                 _decided(code, ThemeCode.Status.CONFIRMED, user, label, now)
-            else:
+            else:  # confirmed already, by this person or another: theirs it stays
                 continue
             touched.append(code)
         for key, code in existing.items():

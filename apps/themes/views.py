@@ -66,7 +66,12 @@ def _coding(
     form = DecideForm(
         request.POST if bound else None,
         choices=choices,
-        initial={"themes": current, "seen_version": services.codes_version(item)},
+        codebook_number=codebook.number if codebook else None,
+        initial={
+            "themes": current,
+            "seen_version": services.codes_version(item),
+            "seen_codebook": codebook.number if codebook else None,
+        },
     )
     return form, themes
 

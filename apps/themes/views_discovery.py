@@ -49,8 +49,9 @@ def discovery(request: HttpRequest) -> HttpResponse:
     from . import discovery as found
 
     result = found.discovered()
+    curate = permissions.can_curate(request.user)  # only curators revise the codebook
     clusters: list[dict[str, Any]] = [
-        {"cluster": c, "number": n, "propose_url": _propose_url(c)}
+        {"cluster": c, "number": n, "propose_url": _propose_url(c) if curate else ""}
         for n, c in enumerate(result.clusters[:SHOWN], 1)
     ]
     return render(

@@ -652,15 +652,81 @@ def test_splitting_sends_peoples_codes_back_to_the_queue(v1, people, classifiers
         f"'{PARTNERSHIP}' now rejects every part; 3 other codes carried over unchanged."
     )
 
+    # A part split again before the person has chosen: the statement still waits, now among
+    # the other part and the new parts (never taken for the classifier's suggestion).
+    again = revise.theme_split(
+        actor=analyst,
+        based_on_number=2,
+        key="information_sharing",
+        parts=[
+            revise.ThemePart(
+                key="sharing_health",
+                name="Sharing with health services",
+                covers="Sharing information with health services.",
+                examples=["Health visitors are told of domestic abuse incidents."],
+            ),
+            revise.ThemePart(
+                key="sharing_schools",
+                name="Sharing with schools",
+                covers="Sharing information with schools.",
+                examples=["Schools are told before the next school day."],
+            ),
+        ],
+    ).version
+    v3 = codes_in(3)
+    for key in ("referrals_strategy", "sharing_health", "sharing_schools"):
+        c = v3[(confirmed.pk, key)]
+        assert c.is_split_placeholder and c.confidence == 0.0, key
+    assert notes(v3[(confirmed.pk, "sharing_health")])[-1] == (
+        "Carried over from codebook version 2: 'Information sharing' was split; the statement "
+        "was waiting for a person to choose 'Information sharing' or another part of an "
+        "earlier split: choose among its parts"
+    )
+    assert v3[(confirmed.pk, "workforce")].status == "confirmed"
+    assert selectors.review_queue(1)["statements"][0].pk == confirmed.pk
+    assert confirmed.text not in {s.text for s in services.coded_by_people(again)}
+
     # A person codes it again under the new version.
     services.codes_decide(
         actor=lead,
         statement=confirmed,
-        themes=["information_sharing", "workforce"],
+        themes=["sharing_health", "workforce"],
         seen_version=services.codes_version(confirmed),
     )
     assert confirmed.pk not in {q.pk for q in selectors.review_queue(1)["statements"]}
-    assert confirmed.text in {s.text for s in services.coded_by_people(v2)}
+    assert confirmed.text in {s.text for s in services.coded_by_people(again)}
+
+
+def test_a_statement_page_read_before_a_revision_says_so_and_saves_nothing(v1, people):
+    statement, other = make_statements(2)
+    url = reverse("themes:statement", args=[statement.pk])
+    lead = client_for(people["lead"])
+    form = lead.get(url).context["form"]
+    assert form.initial["seen_codebook"] == 1
+    revise.theme_split(actor=people["analyst"], based_on_number=1, key="partnership", parts=PARTS)
+    # Its ticks are version 1's: a split theme is no choice now, a theme kept is another
+    # version's. Either way the page says why, not that the choice is invalid.
+    for themes in (["partnership"], ["workforce"]):
+        response = lead.post(
+            url,
+            {"themes": themes, "seen_version": form.initial["seen_version"], "seen_codebook": 1},
+        )
+        assert response.status_code == 200, themes
+        errors = response.context["form"].errors
+        assert errors == {"__all__": [services.CODEBOOK_REVISED]}, themes
+    assert not statement.codes.exists()
+    # Read again, it is version 2's, and saved.
+    form = lead.get(url).context["form"]
+    saved = lead.post(
+        url,
+        {
+            "themes": ["information_sharing"],
+            "seen_version": form.initial["seen_version"],
+            "seen_codebook": form.initial["seen_codebook"],
+        },
+    )
+    assert saved.status_code == 302 and statement.codes.get().theme.key == "information_sharing"
+    assert other.pk  # (a second statement, so the queue has another to go to)
 
 
 def test_a_split_is_refused_naming_the_part_and_field(v1, people):

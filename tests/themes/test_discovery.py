@@ -520,6 +520,11 @@ def test_propose_opens_the_codebook_form_prefilled_or_is_left_out(corpus):
         assert query["covers"] == [""]
         assert query["example"] == list(dict.fromkeys(s.text for s in c.statements))[:3]
         assert len(set(query["example"])) == len(query["example"])
+    # Only curators revise the codebook: an inspector is not offered what they cannot do.
+    with override_settings(ROOT_URLCONF=_urlconf(with_add=True)):
+        inspector = client_for(corpus.users["inspector"]).get(reverse("themes:discovery"))
+    assert len(inspector.context["result"].clusters) == 3
+    assert "Propose as a new theme" not in inspector.content.decode()
 
     with override_settings(ROOT_URLCONF=_urlconf(with_add=False)):
         response = analyst.get(reverse("themes:discovery"))

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import Role
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding
@@ -34,6 +35,7 @@ from apps.themes.models import (
     ThemeCode,
     ThemeCodeChange,
 )
+from tests.factories import UserFactory
 
 SYSTEM = SystemActor("tests")
 
@@ -53,6 +55,19 @@ def test_the_codebook_loads_once_and_a_changed_one_needs_a_new_number(db, tmp_pa
     second, new = services.codebook_load(actor=SYSTEM, path=changed)
     assert new and services.current_codebook() == second
     assert second.themes.get(key="leadership_governance").name == "Leadership"
+    assert CodebookVersion.objects.count() == 2
+    # Once people have coded to it, a version from the file would drop their codes: refused.
+    statement = Statement.objects.create(
+        source=Statement.Source.ARCHIVE, text="Leaders act.", text_sha256="0" * 64
+    )
+    person = UserFactory(username="ana", role=Role.ANALYST)
+    services.codes_decide(
+        actor=person, statement=statement, themes=["leadership_governance"], seen_version=0
+    )
+    data["version"] = 3
+    changed.write_text(yaml.safe_dump(data))
+    with pytest.raises(CodebookError, match="People have coded 1 statement to codebook version 2"):
+        services.codebook_load(actor=SYSTEM, path=changed)
     assert CodebookVersion.objects.count() == 2
 
 
@@ -167,12 +182,31 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
 
     # A finding reworded loses the classifier's suggestions (withdrawn, with history), to
     # be made afresh.
+    # A split's placeholder on a reworded statement stays: it waits for a person still.
     Finding.objects.filter(pk=pub.immediate.pk).update(headline="Children wait too long.")
+    on_hold = placeholder.statement.finding_id
+    Finding.objects.filter(pk=on_hold).update(headline="Leaders act too slowly.")
     changed = Statement.objects.get(finding=pub.immediate)
-    assert services.statements_sync().changed == 1
+    assert services.statements_sync().changed == 2
     assert not changed.codes.filter(status="suggested").exists()
     withdrawn = changed.codes.get(status="withdrawn")
     assert withdrawn.changes.last().note == "The statement's words changed"
+    assert withdrawn.set_by_label == "The register: the finding was reworded"
+    placeholder.refresh_from_db()
+    assert (placeholder.status, placeholder.classifier, placeholder.version) == (
+        "suggested",
+        None,
+        1,
+    )
+    event = AuditEvent.objects.get(object_type="themes.statements")
+    assert str(event.actor_label) == "system:themes sync"
+    gone = ThemeCode.objects.filter(
+        statement__finding__in=[pub.immediate.pk, on_hold], status="withdrawn"
+    ).count()
+    assert event.summary == (
+        "2 statements brought in step with their findings, 2 of them reworded "
+        f"({gone} suggestion{'s' if gone != 1 else ''} of the classifier withdrawn)"
+    )
     page = curator.get(reverse("themes:model")).content.decode()
     assert "1 statement no person has coded holds the suggestions of an earlier" in page
     coding.suggest(actor=SYSTEM, now=timezone.now() + dt.timedelta(minutes=1))
@@ -208,6 +242,16 @@ def test_a_persons_decision_confirms_rejects_and_keeps_history(pub, tmp_path: Pa
     # A page read before that decision cannot overwrite it.
     with pytest.raises(services.StaleCodes):
         services.codes_decide(actor=person, statement=statement, themes=[keep], seen_version=seen)
+    # Another person saving the same themes changes nothing: they stay the first person's.
+    events = AuditEvent.objects.count()
+    assert not services.codes_decide(
+        actor=pub.users["lead"],
+        statement=statement,
+        themes=[keep, added],
+        seen_version=services.codes_version(statement),
+    )
+    assert {c.set_by for c in statement.codes.all()} == {person}
+    assert codes[keep].changes.count() == 2 and AuditEvent.objects.count() == events
     # The classifier is not asked about it again, and learns from it.
     assert (
         Statement.objects.filter(pk=statement.pk).exclude(codes__set_by__isnull=False).count() == 0
@@ -346,3 +390,49 @@ def test_a_findings_year_is_its_reports_first_publication(pub):
     assert {s.year for s in Statement.objects.filter(inspection=other)} == {
         other.fieldwork_start.year + 2
     }
+
+
+def test_nothing_to_suggest_and_a_statement_stored_meanwhile_keeps_its_suggestions(
+    pub, monkeypatch
+):
+    from apps.themes import archive_services
+
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    coding.suggest(actor=SYSTEM)
+    # Nothing left to code (all suggested for, or no statement asked for): said, not a crash.
+    nothing = coding.suggest(actor=SYSTEM, statements=Statement.objects.none())
+    assert (nothing.statements, nothing.suggestions) == (0, 0)
+    # While a run embeds its statements, an import stores a report and its own run suggests
+    # themes for it: the first run, when it writes, leaves that statement's alone.
+    real = coding.embed_cached
+    stored_meanwhile: list[Statement] = []
+
+    def embedding_while_an_import_lands(texts):
+        if not stored_meanwhile:
+            report = archive_services.archive_import(
+                actor=SYSTEM,
+                file_name="meanwhile.html",
+                data=b"<html><head><title>Meanwhile</title></head><body><h1>Meanwhile</h1>"
+                b"<h2>Initial contact</h2><p>Officers in the control room identified the "
+                b"risks to children well.</p></body></html>",
+            )
+            statement = report.statements.get()
+            stored_meanwhile.append(statement)
+            ThemeCode.objects.create(
+                statement=statement,
+                theme=Theme.objects.get(key="risk_identification"),
+                status="suggested",
+                confidence=0.9,
+                classifier=ClassifierVersion.objects.get(),
+                set_by_label="Classifier, run by the import",
+                set_at=timezone.now(),
+            )
+        return real(texts)
+
+    waiting = Statement.objects.count()  # none decided by a person: all the classifier's
+    monkeypatch.setattr(coding, "embed_cached", embedding_while_an_import_lands)
+    result = coding.suggest(actor=SYSTEM)
+    assert result.statements == waiting > 0
+    (code,) = stored_meanwhile[0].codes.all()
+    assert (code.status, code.confidence) == ("suggested", 0.9)

@@ -168,6 +168,17 @@ def test_the_national_tracker_filters_recommendations_by_theme(corpus):
     )
     assert corpus.later.headline[:60] not in manager.get(tracker, {"theme": theme}).content.decode()
     assert corpus.later.headline[:60] in manager.get(tracker, {"theme": other}).content.decode()
+    # A codebook split's placeholder (a part left for a person to choose) codes it to nothing.
+    ThemeCode.objects.create(
+        statement=statement,
+        theme=Theme.objects.get(codebook=services.current_codebook(), key="early_help_prevention"),
+        status="suggested",
+        confidence=0.0,
+        set_by_label="ana (codebook version 2)",
+        set_at=timezone.now(),
+    )
+    placeholder = manager.get(tracker, {"theme": "early_help_prevention"}).content.decode()
+    assert corpus.later.headline[:60] not in placeholder
 
 
 def _suggested(corpus) -> list[Statement]:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             synced = services.statements_sync()
             with embedding.worker_processes_allowed():  # a whole corpus: workers may help
                 result = coding.suggest(actor=ACTOR)
-        except (CodebookError, CorpusError, ImproperlyConfigured) as error:
+        except (CodebookError, CorpusError, ImproperlyConfigured, services.StaleCodes) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
             f"Codebook version {codebook.number}{' (new)' if new else ''}. Statements: "
