@@ -42,6 +42,9 @@ from .archive import STAGES
 CONFIDENCE = 0.95
 ALPHA = 0.05
 MIN_YEARS = 3
+# A year with fewer reports than this has too few to estimate how alike a report's statements
+# are (one or two degrees of freedom): each of its reports counts as one observation.
+MIN_REPORTS_TO_ESTIMATE = 3
 MIN_PAIR_COUNT = 3  # pairs coded together less often than this are not tested
 
 GROUPINGS = ("force", "region", "programme_type", "year", "kind", "stage")
@@ -408,11 +411,13 @@ def _design_effects(
         v_i = k / (k - 1) * sum_j (y_j - m_j p)^2 / n^2     (the variance of p)
         d_i = n v_i / (p (1 - p))                            (over the binomial variance)
 
-    A year whose statements all come from one report counts as one observation (d = n);
-    a year where the theme's share is 0 or 1 has no spread to estimate from and takes the
-    pooled design effect of the other years (their d weighted by n; 1 if none). A design
-    effect is never below 1: statements of one report are not taken as more informative
-    than independent ones."""
+    A year with fewer than MIN_REPORTS_TO_ESTIMATE reports has too few to estimate v from
+    (with two, one degree of freedom: its estimate can be near 0 by chance, and two reports
+    would outweigh dozens): each of its reports counts as one observation (d = n / k; with
+    one report, d = n). A year where the theme's share is 0 or 1 has no spread to estimate
+    from and takes the pooled design effect of the other years (their d weighted by n; 1 if
+    none). A design effect is never below 1: statements of one report are not taken as more
+    informative than independent ones."""
     if not clustered:
         return dict.fromkeys(by_year, 1.0)
     found: dict[int, float] = {}
@@ -427,8 +432,8 @@ def _design_effects(
             cell[1] += 1
         x = sum(y for y, _ in clusters.values())
         k = len(clusters)
-        if k == 1:
-            found[year] = float(n)
+        if k < MIN_REPORTS_TO_ESTIMATE:
+            found[year] = n / k
         elif 0 < x < n:
             p = x / n
             residuals = sum((y - m * p) ** 2 for y, m in clusters.values())
@@ -445,15 +450,22 @@ def _design_effects(
 
 
 def _slope(years: Sequence[YearCount]) -> float | None:
-    """Least squares of the share on the year, each year weighted by its statements:
-    sum n_i (t_i - t)(f_i - f) / sum n_i (t_i - t)^2 with t, f the weighted means."""
+    """Least squares of the share on the year, each year weighted as the trend test weighs
+    it, by its statements over its design effect (w_i = n_i / d_i):
+    sum w_i (t_i - t)(f_i - f) / sum w_i (t_i - t)^2 with t, f the weighted means. With the
+    same weights, the slope has the sign of the test's z: a theme called emerging never
+    shows a falling share."""
     if len(years) < 2:
         return None
-    big_n = sum(y.total for y in years)
-    t_mean = sum(y.year * y.total for y in years) / big_n
-    f_mean = sum(y.count for y in years) / big_n
-    spread = sum(y.total * (y.year - t_mean) ** 2 for y in years)
-    return sum(y.total * (y.year - t_mean) * (y.share - f_mean) for y in years) / spread
+    weights = [y.total / y.design_effect for y in years]
+    big_w = sum(weights)
+    t_mean = sum(w * y.year for w, y in zip(weights, years, strict=True)) / big_w
+    f_mean = sum(w * y.share for w, y in zip(weights, years, strict=True)) / big_w
+    spread = sum(w * (y.year - t_mean) ** 2 for w, y in zip(weights, years, strict=True))
+    return (
+        sum(w * (y.year - t_mean) * (y.share - f_mean) for w, y in zip(weights, years, strict=True))
+        / spread
+    )
 
 
 def trends(
@@ -552,9 +564,9 @@ class Pair:
     `expected` = n_a n_b / N is the count if the themes were independent; `lift` = count /
     expected (None if either theme has no statements); `jaccard` = count / (n_a + n_b -
     count) (0 if neither has any). `p` is Fisher's exact test, one-sided, for co-occurring
-    more often than chance, done only for pairs coded together at least `min_count` times
-    (None otherwise); `p_adjusted` is Benjamini-Hochberg over the pairs tested, and
-    `significant` says it is at most alpha."""
+    more often than chance, done only for pairs of themes each coded to at least
+    `min_count` statements (None otherwise); `p_adjusted` is Benjamini-Hochberg over the
+    pairs tested, and `significant` says it is at most alpha."""
 
     a: str
     b: str
@@ -617,7 +629,10 @@ def co_occurrence(
         for b in themes[i + 1 :]:
             ids = both.get((a, b), [])
             p: float | None = None
-            if len(ids) >= min_count:
+            # Tested when each theme has min_count statements: a filter on the margins,
+            # which Fisher's test holds fixed. A filter on the count tested (n_ab) would pick
+            # the pairs by their outcome and bias the adjustment.
+            if min(totals[a], totals[b]) >= min_count:
                 n_ab, n_a, n_b = len(ids), totals[a], totals[b]
                 table = [[n_ab, n_a - n_ab], [n_b - n_ab, big_n - n_a - n_b + n_ab]]
                 p = float(_fisher(table, "greater"))
@@ -762,14 +777,31 @@ AXIS_HEIGHT = 22
 LABEL_CHARACTERS = 34
 
 
+def whole_percent(share: float) -> str:
+    """A proportion as a whole per cent, a half rounded up (0.005 is "1%", 0.125 "13%"):
+    Python's own rounding takes a half to the even number."""
+    return f"{math.floor(share * 100 + 0.5 + 1e-9):d}%"
+
+
 def _figure(value: float, unit: str) -> str:
-    """A value as the chart writes it: with unit "%", a proportion as a whole per cent."""
+    """A value as the chart writes it: with unit "%", a proportion as a whole per cent
+    ("under 1%" for one below a half per cent that is not nought)."""
     if unit == "%":
         if 0 < value < 0.005:
             return "under 1%"
-        return f"{value * 100:.0f}%"
+        return whole_percent(value)
     text = f"{value:.1f}".removesuffix(".0") if value != int(value) else f"{int(value)}"
     return f"{text}{unit}"
+
+
+def _tick_figure(tick: float, step: float, unit: str) -> str:
+    """An axis tick as the chart writes it: a percentage with as many decimals as the step
+    between ticks needs (0.4% steps: "0.8%"), so that no two ticks read alike."""
+    if unit != "%":
+        return _figure(tick, "")
+    points = step * 100
+    decimals = 0 if points >= 1 - 1e-9 else math.ceil(-math.log10(points) - 1e-9)
+    return f"{tick * 100:.{decimals}f}%"
 
 
 def _nice_ceiling(value: float) -> float:
@@ -909,7 +941,7 @@ def bar_chart_svg(
             f'<line x1="{x(tick):.1f}" y1="{top_y - 4}" x2="{x(tick):.1f}" y2="{bottom}" '
             f'stroke="{GRID}" stroke-width="1"/>'
             f'<text x="{x(tick):.1f}" y="{top_y - 8}" text-anchor="middle" fill="{TEXT}" '
-            f'font-size="12">{escape(_figure(tick, unit if unit == "%" else ""))}</text>'
+            f'font-size="12">{escape(_tick_figure(tick, top / 5, unit))}</text>'
         )
     y = top_y
     for label, value, lo, hi in checked:
@@ -1021,7 +1053,7 @@ def line_chart_svg(
             f'<line x1="{LEFT}" y1="{y(tick):.1f}" x2="{LINE_WIDTH - RIGHT}" y2="{y(tick):.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
             f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="{TEXT}" '
-            f'font-size="12">{escape(_figure(tick, unit if unit == "%" else ""))}</text>'
+            f'font-size="12">{escape(_tick_figure(tick, top / 5, unit))}</text>'
         )
     parts.append(
         f'<line x1="{LEFT}" y1="{y(0):.1f}" x2="{LINE_WIDTH - RIGHT}" y2="{y(0):.1f}" '

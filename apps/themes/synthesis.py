@@ -1029,6 +1029,7 @@ def _by_facet(data: Corpus, facet: str) -> dict[str, Any]:
         )
         totals[c.group] = {
             "count": c.total,
+            "reports": c.group_reports,
             "link": evidence_link(data, Figure(facet=facet, value=c.group)),
         }
     return {

@@ -158,10 +158,21 @@ def analysis(request: HttpRequest) -> HttpResponse:
     # Keyed on the scope as read (not the raw query, which could hold anything).
     asked = hashlib.sha256(f"{scope.query()}|{facet}".encode()).hexdigest()[:32]
     html = cached_read(CACHED_ON, f"themes-analysis:{asked}", body)
+    # Reports chosen by the link followed (a thematic report's): kept when the scope is
+    # changed, and said, with the way back to every report.
+    every = request.GET.copy()
+    for name in ("inspection", "archive"):
+        every.pop(name, None)
     return render(
         request,
         "themes/analysis.html",
-        {"form": form, "body": mark_safe(html), "scope": scope},  # noqa: S308
+        {
+            "form": form,
+            "body": mark_safe(html),  # noqa: S308
+            "scope": scope,
+            "chosen": len(scope.inspections) + len(scope.archive_reports),
+            "every_report": f"{request.path}?{every.urlencode()}",
+        },
     )
 
 
@@ -444,7 +455,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_GET  # a download, audited: not rendered for a HEAD (a link checker, a prefetch)
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_coder(request)
     report = get_object_or_404(ThematicReport, pk=pk)

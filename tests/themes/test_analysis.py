@@ -33,6 +33,7 @@ from apps.themes.analysis import (
     line_chart_svg,
     prevalence,
     trends,
+    whole_percent,
     wilson_interval,
 )
 
@@ -549,11 +550,11 @@ def test_a_year_from_one_report_counts_as_one_observation():
 
 
 def test_a_year_without_spread_takes_the_pooled_design_effect():
-    # 2019: two reports, nobody coded the theme: no spread to estimate from, so the pooled
+    # 2019: three reports, nobody coded the theme: no spread to estimate from, so the pooled
     # effect of 2018 and 2020 (weighted by their statements) is used.
     rows = clustered_rows()
     rows = [r for r in rows if r.year != 2019]
-    rows += [row(500 + i, "", report=f"z{i % 2}", year=2019) for i in range(12)]
+    rows += [row(500 + i, "", report=f"z{i % 3}", year=2019) for i in range(12)]
     (trend,) = trends(rows, ["a"])
     # Pooled from the estimates before they are floored at 1 (2018's is 0.642857, see above).
     raw_2018 = 24 * 1.5 * 1.125 / 576 / (0.125 * 0.875)
@@ -593,13 +594,57 @@ def test_a_weak_trend_is_no_clear_trend_after_adjustment():
 
 def test_trend_slope_is_weighted_least_squares():
     rows = by_year({2017: (1, 10), 2018: (9, 30), 2020: (2, 5)})
-    (trend,) = trends(rows, ["a"])
+    (trend,) = trends(rows, ["a"], clustered=False)
     shares = np.array([0.1, 0.3, 0.4])
     weights = np.array([10, 30, 5])
     # numpy's polyfit weights the residuals, so the square roots of the statements.
     assert trend.slope == pytest.approx(
         np.polyfit([2017, 2018, 2020], shares, 1, w=np.sqrt(weights))[0]
     )
+    # Clustered, each year weighs its statements over its design effect, as the test does
+    # (here each statement is its own report: d = n / (n - 1)).
+    (clustered,) = trends(rows, ["a"])
+    assert clustered.slope == pytest.approx(
+        np.polyfit([2017, 2018, 2020], shares, 1, w=np.sqrt(weights - 1))[0]
+    )
+
+
+def test_the_slope_never_contradicts_the_trend_it_is_shown_with():
+    # A share falling from 40% to 20% over 80 reports, then one very long report at 90%:
+    # weighted by statements alone the line would rise, while the test (which counts that
+    # report as one observation) finds the share falling.
+    reports = [
+        (year, f"{year}-{j}", 20, share)
+        for year, share in ((2019, 8), (2020, 4))
+        for j in range(40)
+    ]
+    (trend,) = trends(report_rows([*reports, (2021, "long", 2000, 1800)]), ["a"])
+    assert trend.years[2].design_effect == 2000.0
+    assert trend.direction == DECLINING and trend.z < 0 and trend.slope < 0
+
+
+def report_rows(reports: list[tuple[int, str, int, int]]) -> list[CodedRow]:
+    """Statements of (year, report, statements, of which coded to "a") reports."""
+    rows: list[CodedRow] = []
+    for year, report, total, coded in reports:
+        for i in range(total):
+            rows.append(row(len(rows) + 1, "a" if i < coded else "b", report=report, year=year))
+    return rows
+
+
+def test_two_reports_weigh_as_two_whatever_their_length():
+    # Three years of 15 short reports at 10%, then a year of one, or two, long reports at
+    # 20%: neither is a trend (with two reports, their spread was a one-degree-of-freedom
+    # estimate that could make 600 statements count as 600 independent ones).
+    def years(last: int) -> list[CodedRow]:
+        short = [(y, f"{y}-{j}", 20, 2) for y in (2018, 2019, 2020) for j in range(15)]
+        return report_rows(short + [(2021, f"long-{j}", 300, 60) for j in range(last)])
+
+    one, two = trends(years(1), ["a"])[0], trends(years(2), ["a"])[0]
+    assert one.years[3].design_effect == two.years[3].design_effect == 300.0
+    assert one.direction == two.direction == NO_CLEAR_TREND
+    # With a third report, the year's own spread is estimated (Rao-Scott), as before.
+    assert trends(years(3), ["a"])[0].years[3].design_effect == 1.0  # the three are alike
 
 
 def test_too_few_years():
@@ -661,14 +706,22 @@ def test_co_occurrence_by_hand():
     bc = found.pair("b", "c")
     assert (bc.count, bc.statement_ids) == (2, (2, 4))
     assert bc.p == pytest.approx(fisher_exact([[2, 2], [1, 3]], alternative="greater").pvalue)
+    # Coded together once, but each theme often enough to test: tested, whatever the count
+    # (choosing the pairs by their count would bias the adjustment).
     ac = found.pair("a", "c")
-    assert (ac.count, ac.p, ac.p_adjusted, ac.significant) == (1, None, None, False)
+    assert ac.count == 1 and not ac.significant
+    assert ac.p == pytest.approx(fisher_exact([[1, 3], [2, 2]], alternative="greater").pvalue)
     assert ac.jaccard == pytest.approx(1 / 6) and ac.lift == pytest.approx(1 / (12 / 8))
     # A theme nobody coded: no lift (nothing expected), Jaccard 0, not tested.
     ad = found.pair("a", "d")
     assert (ad.count, ad.lift, ad.jaccard, ad.p) == (0, None, 0.0, None)
-    # BH over the two pairs tested.
-    assert [ab.p_adjusted, bc.p_adjusted] == pytest.approx(benjamini_hochberg([ab.p, bc.p]))
+    # BH over the three pairs tested.
+    assert [ab.p_adjusted, ac.p_adjusted, bc.p_adjusted] == pytest.approx(
+        benjamini_hochberg([ab.p, ac.p, bc.p])
+    )
+    # A theme under min_count statements: its pairs are not tested.
+    rare = co_occurrence(rows, ["a", "b", "c"], min_count=4)
+    assert rare.pair("a", "b").p is not None and rare.pair("a", "c").p is None
     with pytest.raises(KeyError):
         found.pair("a", "zz")
     with pytest.raises(KeyError):
@@ -830,6 +883,27 @@ def test_bar_chart_is_accessible_and_carries_its_figures_in_text():
     assert len(bars) == 2  # a bar of nought draws nothing
     assert float(bars[0].get("width")) > float(bars[1].get("width"))
     assert root.get("class", "").startswith("app-report-chart")
+
+
+def test_rare_themes_axes_name_each_tick_and_halves_round_up():
+    # A highest share of 1.2%: ticks of 0.4 points, each written apart.
+    written = texts(parsed(bar_chart_svg([("Rare", 0.012, None, None)], title="t")))
+    assert [t for t in written if re.fullmatch(r"\d+\.\d%", t)] == [
+        "0.0%",
+        "0.4%",
+        "0.8%",
+        "1.2%",
+        "1.6%",
+        "2.0%",
+    ]
+    # 0.4%: the top tick is 0.5%, not "0%".
+    line = texts(parsed(line_chart_svg([(2019, 0.001), (2020, 0.004)], title="t")))
+    assert "0.5%" in line and "0.1%" in line
+    # Ticks of whole points stay whole.
+    assert "20%" in texts(parsed(bar_chart_svg([("a", 0.17, None, None)], title="t")))
+    # A half per cent is 1%, not rounded to the even 0.
+    assert whole_percent(0.005) == "1%" and whole_percent(0.125) == "13%"
+    assert whole_percent(0.0) == "0%" and whole_percent(1.0) == "100%"
 
 
 def test_bar_lengths_are_proportional():

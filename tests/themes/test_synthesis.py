@@ -269,6 +269,9 @@ def test_every_figure_of_the_analysis_links_to_exactly_its_statements(coded):
     page = analyst.get(reverse("themes:analysis"), {"from": 2021, "to": 2024, "by": "year"})
     assert page.status_code == 200
     body = page.content.decode()
+    # Each year's column, and each cell, says how many reports its statements come from.
+    assert body.count('>30</a> <span class="govuk-body-s">(3 reports)</span>') == 4
+    assert "; 3 reports)</span>" in body
     overall = {
         c["key"]: c
         for c in synthesis.analysis_context(
@@ -587,7 +590,11 @@ def test_the_thematic_report_links_every_figure_and_quotation(coded):
     evidence = [u for u in pdf_links if "/themes/analysis/evidence/?" in u]
     assert len(evidence) > 10
     assert all(u.startswith("http://testserver/") for u in pdf_links if "/themes/" in u)
-    assert AuditEvent.objects.filter(action="export", object_type="themes.thematicreport").exists()
+    exports = AuditEvent.objects.filter(action="export", object_type="themes.thematicreport")
+    assert exports.count() == 1
+    # A HEAD (a link checker, a prefetch) is no download: not rendered, not audited.
+    assert analyst.head(reverse("themes:report-pdf", args=[report.pk])).status_code == 405
+    assert exports.count() == 1
     # A stale edit is refused.
     edit = reverse("themes:report-edit", args=[report.pk])
     form = analyst.get(edit).context["form"]
@@ -868,7 +875,10 @@ def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded)
     context = synthesis.analysis_context(synthesis.corpus(synthesis.Scope()))
     assert context["summary"]["themeless"] == 1
     page = client_for(pub.users["analyst"]).get(reverse("themes:analysis")).content.decode()
-    assert "1 statement in this scope has no theme yet, so it counts in none" in page
+    assert (
+        "1 statement in this scope has no theme yet. It counts in the totals every share is "
+        "of, but under no theme, so the share of a theme it will be coded to is too low"
+    ) in unescape(page)
 
 
 def test_a_quoted_finding_links_to_its_place_in_the_published_report(drafted):
@@ -1121,3 +1131,17 @@ def test_the_analysis_by_stage_reads_a_methodologys_codes_as_the_imports_words(c
     table = list(csv.reader(io.StringIO(download.content.decode())))
     assert table[0][1] == "Stage or topic"
     assert {r[1] for r in table[1:]} >= {"Initial contact", "Trusted adults", "Not known"}
+
+
+def test_the_analysis_keeps_the_reports_a_link_chose_and_says_so(coded):
+    pub, made = coded
+    analyst = client_for(pub.users["analyst"])
+    chosen = Statement.objects.get(pk=made["all"][0]).archive_report_id
+    page = analyst.get(reverse("themes:analysis"), {"from": 2021, "archive": chosen, "by": "kind"})
+    body = unescape(page.content.decode())
+    assert "Only the 1 report chosen by the link you followed is analysed" in body
+    # Changing the years keeps the choice: it goes with the form.
+    assert f'<input type="hidden" name="archive" value="{chosen}">' in body
+    every = page.context["every_report"]
+    assert "archive=" not in every and "from=2021" in every and "by=kind" in every
+    assert "Only the" not in analyst.get(every).content.decode()

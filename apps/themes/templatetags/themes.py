@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from apps.themes.analysis import whole_percent
+
 register = template.Library()
 
 
@@ -14,7 +16,7 @@ def percent(share: float | None) -> str:
         return ""
     if 0 < share < 0.005:
         return "under 1%"
-    return f"{share * 100:.0f}%"
+    return whole_percent(share)
 
 
 @register.filter
@@ -22,7 +24,7 @@ def interval(cell: dict[str, float] | None) -> str:
     """A figure's 95% interval as "8% to 17%"."""
     if not cell or cell.get("low") is None:
         return ""
-    return f"{cell['low'] * 100:.0f}% to {cell['high'] * 100:.0f}%"
+    return f"{whole_percent(cell['low'])} to {whole_percent(cell['high'])}"
 
 
 @register.filter
