@@ -5,13 +5,13 @@ Every figure keeps the ids of the statements behind it, so a page can link each 
 evidence.
 
 - **Prevalence** (`prevalence`): the share of a group's statements coded to each theme, with
-  its Wilson score interval (`wilson_interval`).
+  its Wilson score interval (`wilson_interval`) for the effective sample.
 - **Trends** (`trends`): each theme's share by year, the Cochran-Armitage test for a linear
   trend in those shares (`cochran_armitage`), adjusted for the statements of one report being
   alike (Rao and Scott, 1992), p-values adjusted for testing every theme (Benjamini-Hochberg,
   `benjamini_hochberg`), and the least-squares slope of the share a year.
 - **Co-occurrence** (`co_occurrence`): for each pair of themes, the statements coded to both,
-  Jaccard index, lift, and Fisher's exact test for co-occurring more often than chance.
+  Jaccard index, lift, and a test for co-occurring more often than chance (`clustered_p`).
 - **Strengths against weaknesses** (`kind_contrast`): each theme's share of the strengths and
   of the areas for improvement, causes of concern and recommendations.
 - **Charts** (`bar_chart_svg`, `line_chart_svg`): inline SVG with a title and a short
@@ -19,9 +19,13 @@ evidence.
   data table beside each chart.
 
 Statements of one report are not independent: one report on online abuse contributes dozens of
-statements to that theme in its year. The trend test allows for this (see `trends`); the
-prevalence intervals treat statements as independent, and each figure says how many reports it
-rests on, so a page can show where one report carries a figure.
+statements to that theme in its year. Every interval and test allows for this, the reports
+being the clusters: the intervals are those of the effective sample (`design_effects`, from
+the correlation of a report's statements, `intraclass_correlation`), the trend test divides
+each year's counts by its design effect (Rao and Scott, 1992), and the 2 x 2 tests of
+co-occurrence and of strengths against weaknesses estimate their variance from the spread
+between reports (`association_design_effect`, `clustered_p`). Each figure also says how many
+reports it rests on, so a page can show where one report carries a figure.
 
 Bad input (a row that is not what it claims, a theme listed twice, an unknown grouping, counts
 that do not add up) raises `AnalysisError` naming the field or item.
@@ -31,10 +35,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+import numpy as np
 from django.utils.safestring import SafeString, mark_safe
 
 from .archive import STAGES
@@ -191,13 +197,85 @@ def _fisher(table: list[list[int]], alternative: str) -> float:
     return float(fisher_exact(table, alternative=alternative).pvalue)
 
 
+def association_design_effect(
+    sizes: Sequence[float] | np.ndarray,
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    both: Sequence[float] | np.ndarray,
+) -> float:
+    """The design effect of the association of two yes-or-no properties of statements
+    (coded to theme a, coded to theme b; or, a strength, coded to a theme) when statements
+    come in reports: report j has `sizes[j]` statements, `a[j]` with the first property,
+    `b[j]` with the second and `both[j]` with both.
+
+    The 2 x 2 tests (`clustered_p`) rest on U = n_ab - n_a n_b / N, the count of both over
+    what independence predicts. With independent statements its variance is the
+    hypergeometric V0 = n_a n_b (N - n_a)(N - n_b) / (N^2 (N - 1)). With reports, U is the
+    sum of each report's part,
+
+        U_j = both_j - p_a b_j - p_b a_j + m_j p_a p_b,    p_a = n_a / N, p_b = n_b / N,
+
+    and its variance is estimated from the spread of those parts between the k reports (the
+    cluster-robust "sandwich" estimate, as in generalised estimating equations: Liang and
+    Zeger, 1986, Biometrika 73: 13-22): V = k / (k - 1) sum_j (U_j - U / k)^2. The design
+    effect is V / V0, never below 1. A report that repeats one pairing throughout makes V
+    grow with the square of its length and V0 only with its length.
+
+    With every report of one statement there is nothing to be alike (1). With fewer than
+    MIN_REPORTS_TO_ESTIMATE reports the spread cannot be estimated, and each report counts
+    as one observation (N / k), as in the trend test (`_design_effects`)."""
+    m = np.asarray(sizes, dtype=float)
+    x, y, xy = (np.asarray(v, dtype=float) for v in (a, b, both))
+    k, big_n = len(m), float(m.sum())
+    if not k or big_n == k:
+        return 1.0
+    if k < MIN_REPORTS_TO_ESTIMATE:
+        return big_n / k
+    n_a, n_b = float(x.sum()), float(y.sum())
+    null = n_a * n_b * (big_n - n_a) * (big_n - n_b) / (big_n * big_n * (big_n - 1))
+    if null <= 0:
+        return 1.0
+    p_a, p_b = n_a / big_n, n_b / big_n
+    parts = xy - p_a * y - p_b * x + m * (p_a * p_b)
+    robust = k / (k - 1) * float(((parts - parts.sum() / k) ** 2).sum())
+    return max(1.0, robust / null)
+
+
+def clustered_p(table: list[list[int]], design_effect: float, alternative: str) -> float:
+    """The p-value of the 2 x 2 `table` [[n11, n12], [n21, n22]] for association
+    ("greater": n11 above what independence predicts; "two-sided": either way), allowing for
+    statements of one report being alike.
+
+    It is the larger of two: Fisher's exact test, which is exact for independent statements
+    however few; and the normal test of U = n11 - r1 c1 / N with its variance multiplied by
+    the `design_effect` (`association_design_effect`), z = U / sqrt(d V0), as Rao and Scott
+    (1981, JASA 76: 221-230) divide the chi-squared statistic by a design effect. With d = 1
+    it is Fisher's test. Taking the larger never claims more than either test would."""
+    exact = _fisher(table, alternative)
+    (n11, n12), (n21, n22) = table
+    big_n = n11 + n12 + n21 + n22
+    r1, c1 = n11 + n12, n11 + n21
+    if design_effect <= 1 or big_n < 2:
+        return exact
+    null = r1 * c1 * (big_n - r1) * (big_n - c1) / (big_n * big_n * (big_n - 1))
+    if null <= 0:
+        return exact
+    from scipy.stats import norm
+
+    z = (n11 - r1 * c1 / big_n) / math.sqrt(design_effect * null)
+    normal = float(norm.sf(z)) if alternative == "greater" else float(2 * norm.sf(abs(z)))
+    return max(exact, min(1.0, normal))
+
+
 def _z(confidence: float) -> float:
     from scipy.stats import norm  # here: scipy.stats costs 0.7 s at start-up (urls import this)
 
     return float(norm.ppf(1 - (1 - _level(confidence, "confidence")) / 2))
 
 
-def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+def wilson_interval(
+    successes: int, n: int, confidence: float = CONFIDENCE, design_effect: float = 1.0
+) -> tuple[float, float]:
     """The Wilson score interval for a proportion `successes` / `n` (Wilson, 1927):
 
         centre = (x + z^2 / 2) / (n + z^2)
@@ -207,6 +285,13 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
     half], 0 exactly at x = 0 and 1 exactly at x = n. Unlike p +/- z sqrt(p(1-p)/n) it never
     leaves [0, 1] and does not collapse to a point at 0 or n (Newcombe, 1998).
 
+    With a `design_effect` d above 1 (statements that are alike because they come from the
+    same report: `design_effects`) the interval is the Wilson interval of the effective
+    sample, x / d of n / d (Kish, 1965, Survey Sampling; the effective sample
+    size of Korn and Graubard, 1998, "Confidence intervals for proportions with small
+    expected number of positive counts estimated from survey data", Survey Methodology 24:
+    193-201): the same share, a wider interval.
+
     n == 0 (no statements): nothing is known about the proportion, and the interval is the
     whole range, (0.0, 1.0). Pages should show no figure rather than this interval."""
     for name, value in (("successes", successes), ("n", n)):
@@ -214,13 +299,21 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
             raise AnalysisError(f"{name}: {value!r} must be a whole number from 0")
     if successes > n:
         raise AnalysisError(f"successes: {successes} is more than n ({n})")
+    if (
+        isinstance(design_effect, bool)
+        or not isinstance(design_effect, int | float)
+        or not math.isfinite(design_effect)
+        or design_effect < 1
+    ):
+        raise AnalysisError(f"design_effect: {design_effect!r} must be a number from 1")
     z = _z(confidence)
     if n == 0:
         return (0.0, 1.0)
     p = successes / n
+    x, n_eff = successes / design_effect, n / design_effect
     z2 = z * z
-    centre = (successes + z2 / 2) / (n + z2)
-    half = z * math.sqrt(n) / (n + z2) * math.sqrt(p * (1 - p) + z2 / (4 * n))
+    centre = (x + z2 / 2) / (n_eff + z2)
+    half = z * math.sqrt(n_eff) / (n_eff + z2) * math.sqrt(p * (1 - p) + z2 / (4 * n_eff))
     low = 0.0 if successes == 0 else max(0.0, centre - half)
     high = 1.0 if successes == n else min(1.0, centre + half)
     return (low, high)
@@ -292,14 +385,106 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
+# Statements of one report are alike ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reports:
+    """A group's statements by report: `sizes[j]` statements in report j, `coded[j]` how many
+    of them are coded to each theme."""
+
+    sizes: tuple[int, ...]
+    coded: tuple[Counter[str], ...]
+
+    @classmethod
+    def of(cls, members: Iterable[CodedRow]) -> Reports:
+        sizes: dict[str, int] = {}
+        coded: dict[str, Counter[str]] = {}
+        for row in members:
+            sizes[row.report] = sizes.get(row.report, 0) + 1
+            coded.setdefault(row.report, Counter()).update(row.themes)
+        return cls(tuple(sizes.values()), tuple(coded[r] for r in sizes))
+
+    @property
+    def statements(self) -> int:
+        return sum(self.sizes)
+
+    @property
+    def weighted_size(self) -> float:
+        """The statements of the report a statement comes from, on average over the
+        statements: sum m_j^2 / sum m_j (Kish's cluster size for unequal clusters)."""
+        n = self.statements
+        return sum(m * m for m in self.sizes) / n if n else 1.0
+
+
+def intraclass_correlation(groups: Sequence[Reports], theme: str) -> float | None:
+    """How alike the statements of one report are in being coded to `theme` (rho: 0, no more
+    than statements chosen at random; 1, a report's statements are all coded to it or none
+    are), estimated by moments from the spread between the reports of each group, pooled
+    over the groups so that a group of one or two reports borrows from the others.
+
+    Report j of a group, with m_j statements of which y_j are coded, has variance
+    m_j p (1 - p) (1 + (m_j - 1) rho) about m_j p when statements of one report have
+    correlation rho (the common correlation model of Rao and Scott, 1992, Biometrics 48:
+    577-585, and Kish, 1965). So in a group with k reports, n statements and share p,
+
+        k / (k - 1) * sum_j (y_j - m_j p)^2 / (p (1 - p))   estimates   n + rho sum_j m_j (m_j - 1)
+
+    and rho is the excess over n summed over the groups, over sum m_j (m_j - 1) summed over
+    them, kept within [0, 1]. A group counts when it has two reports or more and a share
+    strictly between 0 and 1 (no spread to measure otherwise). None when the groups that
+    count have fewer than MIN_REPORTS_TO_ESTIMATE - 1 degrees of freedom between them (too
+    few reports to tell); 0 when every report of the groups that count has one statement
+    (nothing to be alike)."""
+    excess = 0.0
+    pairs = 0
+    freedom = 0
+    for group in groups:
+        k, n = len(group.sizes), group.statements
+        x = sum(c[theme] for c in group.coded)
+        if k < 2 or not 0 < x < n:
+            continue
+        p = x / n
+        spread = sum((c[theme] - m * p) ** 2 for m, c in zip(group.sizes, group.coded, strict=True))
+        excess += k / (k - 1) * spread / (p * (1 - p)) - n
+        pairs += sum(m * (m - 1) for m in group.sizes)
+        freedom += k - 1
+    if freedom < MIN_REPORTS_TO_ESTIMATE - 1:
+        return None
+    if not pairs:
+        return 0.0
+    return min(1.0, max(0.0, excess / pairs))
+
+
+def design_effects(
+    groups: Sequence[Reports], theme: str, together: Reports | None = None
+) -> list[float]:
+    """Each group's design effect for `theme`: how many times the variance of its share is
+    that of independent statements, d = 1 + (m - 1) rho, with m the group's
+    `Reports.weighted_size` and rho the `intraclass_correlation` of the theme over the groups.
+    When the groups cannot tell rho (each has one report, say: a force with one inspection),
+    it is estimated from all the statements `together` (the groups' statements by report),
+    which also counts differences between the groups as reports being alike (so errs wide);
+    when that cannot tell either (or `together` is not given),
+    rho is 1: each report counts as one observation (d = m). A group whose reports have one
+    statement each has d = 1, as if independent."""
+    rho = intraclass_correlation(groups, theme)
+    if rho is None and together is not None:
+        rho = intraclass_correlation([together], theme)
+    if rho is None:
+        rho = 1.0
+    return [1.0 + (g.weighted_size - 1.0) * rho for g in groups]
+
+
 # Prevalence ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PrevalenceCell:
     """Statements of one group coded to one theme: `count` of the group's `total`, their
-    `share` with its Wilson interval [`low`, `high`], the statements behind `count`, and how
-    many distinct reports they come from (`reports`, of the group's `group_reports`)."""
+    `share` with its Wilson interval [`low`, `high`], the statements behind `count`, how
+    many distinct reports they come from (`reports`, of the group's `group_reports`), and
+    the design effect the interval allows for (1.0: as if independent)."""
 
     theme: str
     group: str
@@ -311,6 +496,7 @@ class PrevalenceCell:
     statement_ids: tuple[int, ...]
     reports: int
     group_reports: int
+    design_effect: float
 
 
 def prevalence(
@@ -319,11 +505,17 @@ def prevalence(
     by: str | None = None,
     *,
     confidence: float = CONFIDENCE,
+    clustered: bool = True,
 ) -> list[PrevalenceCell]:
     """For each group of the statements by `by` (one of GROUPINGS; None: one group, ALL) and
     each of `themes` in the order given: the statements coded to the theme, out of all the
     group's statements. Groups as `group_label` names them, ordered by `_group_key`; a group
-    appears only if it has statements. A theme nobody coded has count 0."""
+    appears only if it has statements. A theme nobody coded has count 0.
+
+    With `clustered` (the default) each interval allows for the statements of one report
+    being alike: it is the Wilson interval of the effective sample (`wilson_interval` with
+    the cell's `design_effects`, the reports being the clusters). Without, the statements
+    are taken as independent (design effect 1)."""
     rows, themes = _rows(rows), _themes(themes)
     if by is not None and by not in GROUPINGS:
         raise AnalysisError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
@@ -331,21 +523,29 @@ def prevalence(
     groups: dict[str, list[CodedRow]] = {}
     for row in rows:
         groups.setdefault(group_label(row, by) if by else ALL, []).append(row)
+    ordered = sorted(groups, key=lambda g: _group_key(by, g))
+    reports = [Reports.of(groups[g]) for g in ordered]
+    together = Reports.of(rows) if len(ordered) > 1 else None
+    effects = {
+        theme: (design_effects(reports, theme, together) if clustered else [1.0] * len(ordered))
+        for theme in themes
+    }
     out: list[PrevalenceCell] = []
-    for group in sorted(groups, key=lambda g: _group_key(by, g)):
+    for place, group in enumerate(ordered):
         members = groups[group]
         ids: dict[str, list[int]] = {t: [] for t in themes}
-        reports: dict[str, set[str]] = {t: set() for t in themes}
+        coded_in: dict[str, set[str]] = {t: set() for t in themes}
         for row in members:
             for theme in row.themes:
                 if theme in ids:
                     ids[theme].append(row.statement_id)
-                    reports[theme].add(row.report)
+                    coded_in[theme].add(row.report)
         total = len(members)
         group_reports = len({r.report for r in members})
         for theme in themes:
             count = len(ids[theme])
-            low, high = wilson_interval(count, total, confidence)
+            effect = effects[theme][place]
+            low, high = wilson_interval(count, total, confidence, effect)
             out.append(
                 PrevalenceCell(
                     theme=theme,
@@ -356,8 +556,9 @@ def prevalence(
                     low=low,
                     high=high,
                     statement_ids=tuple(sorted(ids[theme])),
-                    reports=len(reports[theme]),
+                    reports=len(coded_in[theme]),
                     group_reports=group_reports,
+                    design_effect=effect,
                 )
             )
     return out
@@ -370,7 +571,8 @@ def prevalence(
 class YearCount:
     """One theme in one year: `count` of the year's `total` statements, the share with its
     Wilson interval, the statements behind `count`, the reports the year's statements come
-    from, and the design effect the trend test used for the year (1.0: as if independent)."""
+    from, and the design effect the trend test used for the year (1.0: as if independent),
+    which the interval allows for too."""
 
     year: int
     count: int
@@ -507,7 +709,7 @@ def trends(
         for year in years:
             members = by_year[year]
             coded = [r for r in members if theme in r.themes]
-            low, high = wilson_interval(len(coded), len(members), confidence)
+            low, high = wilson_interval(len(coded), len(members), confidence, effects[year])
             cells.append(
                 YearCount(
                     year=year,
@@ -565,8 +767,10 @@ class Pair:
     expected (None if either theme has no statements); `jaccard` = count / (n_a + n_b -
     count) (0 if neither has any). `p` is Fisher's exact test, one-sided, for co-occurring
     more often than chance, done only for pairs of themes each coded to at least
-    `min_count` statements (None otherwise); `p_adjusted` is Benjamini-Hochberg over the
-    pairs tested, and `significant` says it is at most alpha."""
+    `min_count` statements (None otherwise), allowing for statements of one report being
+    alike (`clustered_p`, with the pair's `design_effect`; None if not tested);
+    `p_adjusted` is Benjamini-Hochberg over the pairs tested, and `significant` says it is
+    at most alpha."""
 
     a: str
     b: str
@@ -578,6 +782,7 @@ class Pair:
     p: float | None
     p_adjusted: float | None
     significant: bool
+    design_effect: float | None
 
 
 @dataclass(frozen=True)
@@ -602,13 +807,16 @@ def co_occurrence(
     *,
     min_count: int = MIN_PAIR_COUNT,
     alpha: float = ALPHA,
+    clustered: bool = True,
 ) -> CoOccurrence:
     """Every pair of `themes`, in their order (a before b), over all the statements (those
-    coded to neither theme count in N too). Fisher's test is on the 2 x 2 table
+    coded to neither theme count in N too). The test is on the 2 x 2 table
 
         [[both, a not b], [b not a, neither]]
 
-    with the alternative that the odds ratio is above 1."""
+    with the alternative that the odds ratio is above 1, allowing with `clustered` (the
+    default) for statements of one report being alike (`clustered_p`); without, it is
+    Fisher's exact test, taking the statements as independent."""
     rows, themes = _rows(rows), _themes(themes)
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         raise AnalysisError(f"min_count: {min_count!r} must be a whole number from 1")
@@ -617,29 +825,61 @@ def co_occurrence(
     position = {t: i for i, t in enumerate(themes)}
     totals = dict.fromkeys(themes, 0)
     both: dict[tuple[str, str], list[int]] = {}
+    # Each report's statements, and how many are coded to each theme and to each pair.
+    report_of: dict[str, int] = {}
+    sizes: list[int] = []
+    by_report: dict[str, dict[int, int]] = {t: {} for t in themes}
+    pair_by_report: dict[tuple[str, str], dict[int, int]] = {}
     for row in rows:
+        j = report_of.setdefault(row.report, len(report_of))
+        if j == len(sizes):
+            sizes.append(0)
+        sizes[j] += 1
         coded = sorted((t for t in row.themes if t in wanted), key=position.__getitem__)
         for i, a in enumerate(coded):
             totals[a] += 1
+            by_report[a][j] = by_report[a].get(j, 0) + 1
             for b in coded[i + 1 :]:
                 both.setdefault((a, b), []).append(row.statement_id)
+                cell = pair_by_report.setdefault((a, b), {})
+                cell[j] = cell.get(j, 0) + 1
     big_n = len(rows)
-    found: list[tuple[str, str, list[int], float | None]] = []
+
+    def per_report(counts: dict[int, int]) -> np.ndarray:
+        out = np.zeros(len(sizes))
+        if counts:
+            out[list(counts)] = list(counts.values())
+        return out
+
+    theme_by_report = {t: per_report(by_report[t]) for t in themes}
+
+    found: list[tuple[str, str, list[int], float | None, float | None]] = []
     for i, a in enumerate(themes):
         for b in themes[i + 1 :]:
             ids = both.get((a, b), [])
             p: float | None = None
+            effect: float | None = None
             # Tested when each theme has min_count statements: a filter on the margins,
             # which Fisher's test holds fixed. A filter on the count tested (n_ab) would pick
             # the pairs by their outcome and bias the adjustment.
             if min(totals[a], totals[b]) >= min_count:
                 n_ab, n_a, n_b = len(ids), totals[a], totals[b]
                 table = [[n_ab, n_a - n_ab], [n_b - n_ab, big_n - n_a - n_b + n_ab]]
-                p = float(_fisher(table, "greater"))
-            found.append((a, b, ids, p))
-    adjusted = benjamini_hochberg([p for *_, p in found])
+                effect = (
+                    association_design_effect(
+                        sizes,
+                        theme_by_report[a],
+                        theme_by_report[b],
+                        per_report(pair_by_report.get((a, b), {})),
+                    )
+                    if clustered
+                    else 1.0
+                )
+                p = clustered_p(table, effect, "greater")
+            found.append((a, b, ids, p, effect))
+    adjusted = benjamini_hochberg([p for *_, p, _ in found])
     pairs = []
-    for (a, b, ids, p), p_adjusted in zip(found, adjusted, strict=True):
+    for (a, b, ids, p, effect), p_adjusted in zip(found, adjusted, strict=True):
         n_ab, n_a, n_b = len(ids), totals[a], totals[b]
         expected = n_a * n_b / big_n if big_n else 0.0
         union = n_a + n_b - n_ab
@@ -655,6 +895,7 @@ def co_occurrence(
                 p=p,
                 p_adjusted=p_adjusted,
                 significant=p_adjusted is not None and p_adjusted <= alpha,
+                design_effect=effect,
             )
         )
     return CoOccurrence(statements=big_n, totals=totals, pairs=tuple(pairs))
@@ -670,8 +911,9 @@ class KindContrast:
     Wilson interval (None when there are no statements of that sort).
 
     `weakness_fraction` is the share of the theme's own strength and weakness statements that
-    are weaknesses. `p` is Fisher's exact test (two-sided) that the theme is as common among
-    strengths as among weaknesses, `p_adjusted` Benjamini-Hochberg over the themes, and
+    are weaknesses. `p` is the test (two-sided; `clustered_p`, with its `design_effect`) that
+    the theme is as common among strengths as among weaknesses, `p_adjusted`
+    Benjamini-Hochberg over the themes, and
     `leaning` says where it is relatively more common: "weaknesses", "strengths", or "" (no
     clear difference, or nothing to compare)."""
 
@@ -692,12 +934,15 @@ class KindContrast:
     p: float | None
     p_adjusted: float | None
     leaning: str
+    design_effect: float | None
 
 
-def _share(count: int, total: int, confidence: float) -> tuple[float | None, ...]:
+def _share(
+    count: int, total: int, confidence: float, design_effect: float
+) -> tuple[float | None, ...]:
     if not total:
         return (None, None, None)
-    return (count / total, *wilson_interval(count, total, confidence))
+    return (count / total, *wilson_interval(count, total, confidence, design_effect))
 
 
 def kind_contrast(
@@ -706,31 +951,57 @@ def kind_contrast(
     *,
     alpha: float = ALPHA,
     confidence: float = CONFIDENCE,
+    clustered: bool = True,
 ) -> list[KindContrast]:
     """For each of `themes` in order: its share among the strengths against its share
-    among the weaknesses. Statements of other kinds (e.g. "finding") are in neither."""
+    among the weaknesses. Statements of other kinds (e.g. "finding") are in neither.
+
+    The test is on the 2 x 2 table [[strengths coded, strengths not], [weaknesses coded,
+    weaknesses not]], two-sided. With `clustered` (the default) the test and the intervals
+    allow for statements of one report being alike (`clustered_p` with the
+    `association_design_effect` of being a strength and being coded; the intervals with
+    each side's `design_effects`); without, the test is Fisher's exact test and the
+    intervals take the statements as independent."""
     rows, themes = _rows(rows), _themes(themes)
     alpha = _level(alpha, "alpha")
     _z(confidence)
     strengths = [r for r in rows if r.kind in STRENGTH_KINDS]
     weaknesses = [r for r in rows if r.kind in WEAKNESS_KINDS]
     s_total, w_total = len(strengths), len(weaknesses)
+    sides = [Reports.of(strengths), Reports.of(weaknesses)]
+    together = Reports.of(strengths + weaknesses)
+    strength_counts = Counter(r.report for r in strengths)
+    sizes = list(together.sizes)
+    # `together` lists the reports in the order they first appear among strengths, then
+    # weaknesses: the same order as this.
+    order = list(dict.fromkeys(r.report for r in strengths + weaknesses))
     found = []
     for theme in themes:
         s_ids = tuple(sorted(r.statement_id for r in strengths if theme in r.themes))
         w_ids = tuple(sorted(r.statement_id for r in weaknesses if theme in r.themes))
         s, w = len(s_ids), len(w_ids)
         p: float | None = None
+        effect: float | None = None
         if s_total and w_total and s + w:
             table = [[s, s_total - s], [w, w_total - w]]
-            p = float(_fisher(table, "two-sided"))
-        found.append((theme, s_ids, w_ids, p))
-    adjusted = benjamini_hochberg([p for *_, p in found])
+            effect = 1.0
+            if clustered:
+                strong = Counter(r.report for r in strengths if theme in r.themes)
+                effect = association_design_effect(
+                    sizes,
+                    [strength_counts[r] for r in order],
+                    [c[theme] for c in together.coded],
+                    [strong[r] for r in order],
+                )
+            p = clustered_p(table, effect, "two-sided")
+        found.append((theme, s_ids, w_ids, p, effect))
+    adjusted = benjamini_hochberg([p for *_, p, _ in found])
     out = []
-    for (theme, s_ids, w_ids, p), p_adjusted in zip(found, adjusted, strict=True):
+    for (theme, s_ids, w_ids, p, effect), p_adjusted in zip(found, adjusted, strict=True):
         s, w = len(s_ids), len(w_ids)
-        s_share, s_low, s_high = _share(s, s_total, confidence)
-        w_share, w_low, w_high = _share(w, w_total, confidence)
+        s_effect, w_effect = design_effects(sides, theme, together) if clustered else [1.0, 1.0]
+        s_share, s_low, s_high = _share(s, s_total, confidence, s_effect)
+        w_share, w_low, w_high = _share(w, w_total, confidence, w_effect)
         leaning = ""
         if p_adjusted is not None and p_adjusted <= alpha:  # a test: both totals are known
             leaning = "weaknesses" if w * s_total > s * w_total else "strengths"
@@ -753,6 +1024,7 @@ def kind_contrast(
                 p=p,
                 p_adjusted=p_adjusted,
                 leaning=leaning,
+                design_effect=effect,
             )
         )
     return out

@@ -869,6 +869,7 @@ def figures_table(data: Corpus, facet: str) -> list[list[Any]]:
             "Share",
             "95% interval, low",
             "95% interval, high",
+            "Design effect",
             "Reports",
             "Scope",
             "Codebook version",
@@ -892,6 +893,7 @@ def figures_table(data: Corpus, facet: str) -> list[list[Any]]:
                 round(c.share, 4),
                 round(c.low, 4),
                 round(c.high, 4),
+                round(c.design_effect, 3),
                 c.reports,
                 *made,
             ]

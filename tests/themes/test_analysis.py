@@ -24,11 +24,16 @@ from apps.themes.analysis import (
     TOO_FEW_YEARS,
     AnalysisError,
     CodedRow,
+    Reports,
+    association_design_effect,
     bar_chart_svg,
     benjamini_hochberg,
+    clustered_p,
     co_occurrence,
     cochran_armitage,
+    design_effects,
     group_label,
+    intraclass_correlation,
     kind_contrast,
     line_chart_svg,
     prevalence,
@@ -118,6 +123,19 @@ def test_wilson_endpoints_invert_the_score_test_exhaustively():
             mirror = wilson_interval(n - x, n)
             assert low == pytest.approx(1 - mirror[1]) and high == pytest.approx(1 - mirror[0])
     assert wilson_interval(0, 5)[0] == 0.0 and wilson_interval(5, 5)[1] == 1.0
+
+
+def test_wilson_with_a_design_effect_is_that_of_the_effective_sample():
+    # 4 of 10 statements with design effect 2 are worth 2 of 5 independent ones.
+    assert wilson_interval(4, 10, design_effect=2) == pytest.approx(wilson_interval(2, 5))
+    assert wilson_interval(30, 90, 0.99, 3.0) == pytest.approx(wilson_interval(10, 30, 0.99))
+    assert wilson_interval(0, 10, design_effect=2.5)[0] == 0.0
+    assert wilson_interval(10, 10, design_effect=2.5)[1] == 1.0
+    wide, narrow = wilson_interval(7, 20, design_effect=1.7), wilson_interval(7, 20)
+    assert wide[0] < narrow[0] < 0.35 < narrow[1] < wide[1]
+    for bad in (0.5, float("nan"), float("inf"), True, "2"):
+        with pytest.raises(AnalysisError, match="design_effect"):
+            wilson_interval(1, 2, design_effect=bad)
 
 
 def test_wilson_with_no_statements_is_the_whole_range():
@@ -352,9 +370,127 @@ def test_prevalence_overall_by_hand():
     assert (c.count, c.statement_ids) == (1, (6,))
     assert a.share == 0.5 and (a.low, a.high) == wilson_interval(4, 8)
     assert (a.reports, a.group_reports) == (3, 4)  # i1, i2, a1 of i1, i2, a1, a2
-    # A theme nobody coded: nought, with an interval from 0.
+    # Theme a: reports i1 2 of 3, i2 1 of 2, a1 1 of 1, a2 0 of 2; p = 1/2, residuals
+    # y - m p: 0.5, 0, 0.5, -1; 4/3 * 1.5 / (1/4) = 8 = n, no excess: rho 0, d 1.
+    assert a.design_effect == 1.0
+    # A theme nobody coded: nought, with an interval from 0. Nothing to estimate rho from,
+    # so each report counts as one observation: d = sum m^2 / n = 18 / 8.
     assert (d.count, d.share, d.low, d.statement_ids) == (0, 0.0, 0.0, ())
-    assert d.high == pytest.approx(wilson_interval(0, 8)[1])
+    assert d.design_effect == 2.25
+    assert d.high == pytest.approx(wilson_interval(0, 8, design_effect=2.25)[1])
+    assert d.high > wilson_interval(0, 8)[1]
+    assert prevalence(hand_made(), ["d"], None, clustered=False)[0].high == pytest.approx(
+        wilson_interval(0, 8)[1]
+    )
+
+
+def reports_of(*reports: tuple[int, int], theme: str = "a", start: int = 0) -> list[CodedRow]:
+    """Rows of reports given as (coded to `theme`, statements), named r{start}, r{start + 1}..."""
+    rows: list[CodedRow] = []
+    for j, (coded, total) in enumerate(reports):
+        for i in range(total):
+            rows.append(
+                row(
+                    1000 * start + len(rows) + 1, theme if i < coded else "", report=f"r{start + j}"
+                )
+            )
+    return rows
+
+
+def test_intraclass_correlation_by_hand():
+    # Four reports of two: 2, 1, 1 and 0 coded. p = 1/2, residuals y - m p: 1, 0, 0, -1.
+    # 4/3 * 2 / (1/4) = 32/3 estimates n + rho sum m (m - 1) = 8 + 8 rho: rho = 1/3.
+    group = Reports.of(reports_of((2, 2), (1, 2), (1, 2), (0, 2)))
+    assert group.sizes == (2, 2, 2, 2) and group.weighted_size == 2.0
+    assert intraclass_correlation([group], "a") == pytest.approx(1 / 3)
+    assert design_effects([group], "a") == pytest.approx([4 / 3])
+    # Reports that each say one thing throughout: rho is 1, each report one observation.
+    alike = Reports.of(reports_of((3, 3), (0, 3), (3, 3), (0, 3)))
+    assert intraclass_correlation([alike], "a") == 1.0
+    assert design_effects([alike], "a") == [3.0]
+    # Spread more even than chance is not taken as less than independent: rho 0, d 1.
+    even = Reports.of(reports_of((1, 2), (1, 2), (1, 2), (1, 2)))
+    assert intraclass_correlation([even], "a") == 0.0
+    assert design_effects([even], "a") == [1.0]
+
+
+def test_intraclass_correlation_pools_groups_and_needs_enough_reports():
+    one = Reports.of(reports_of((2, 2), (1, 2), (1, 2), (0, 2)))
+    # Two reports: one degree of freedom, too few to tell alone.
+    two = Reports.of(reports_of((2, 4), (0, 4), start=10))
+    assert intraclass_correlation([two], "a") is None
+    # With the first group they pool: the excesses over n summed, over sum m (m - 1) summed.
+    p = 2 / 8
+    second = 2 * ((2 - 4 * p) ** 2 + (0 - 4 * p) ** 2) / (p * (1 - p)) - 8
+    pooled = (32 / 3 - 8 + second) / (8 + 24)
+    assert intraclass_correlation([one, two], "a") == pytest.approx(pooled)
+    assert design_effects([one, two], "a") == pytest.approx([1 + pooled, 1 + 3 * pooled])
+    # Groups of one report each cannot tell: all the statements together can.
+    singles = [Reports.of(reports_of((k, 4), start=20 + k)) for k in (0, 1, 3, 4)]
+    together = Reports.of([r for k in (0, 1, 3, 4) for r in reports_of((k, 4), start=20 + k)])
+    assert intraclass_correlation(singles, "a") is None
+    rho = intraclass_correlation([together], "a")
+    assert rho is not None and 0 < rho < 1
+    assert design_effects(singles, "a", together) == pytest.approx([1 + 3 * rho] * 4)
+    # ... and without them, each report is one observation (d = m).
+    assert design_effects(singles, "a") == [4.0] * 4
+
+
+def test_one_group_design_effect_is_the_trend_tests_rao_scott_estimate():
+    """Two ways to one figure: for one group the pooled estimator reduces to Rao and Scott's,
+    which the trend test computes by its own code."""
+    rng = random.Random(5)
+    compared = 0
+    for _ in range(60):
+        reports = []
+        for _ in range(rng.randint(3, 8)):
+            total = rng.randint(1, 12)
+            reports.append((rng.randint(0, total), total))
+        rows = reports_of(*reports)
+        if not 0 < sum(c for c, _ in reports) < len(rows):
+            continue
+        (cell,) = prevalence(rows, ["a"], None)
+        (trend,) = trends(rows, ["a"], min_years=2)
+        # The trend test does not cap d at the report size (rho 1): compare below the cap.
+        if cell.design_effect < Reports.of(rows).weighted_size:
+            assert cell.design_effect == pytest.approx(trend.years[0].design_effect)
+            compared += 1
+    assert compared > 20
+
+
+def test_a_report_saying_one_thing_many_times_does_not_narrow_the_interval():
+    once = [row(i, "a" if i < 6 else "") for i in range(20)]  # twenty reports of one
+    repeated = [
+        row(100 * i + copy, "a" if i < 6 else "", report=f"report:{i}")
+        for i in range(20)
+        for copy in range(5)
+    ]
+    (single,) = prevalence(once, ["a"], None)
+    (many,) = prevalence(repeated, ["a"], None)
+    assert single.design_effect == 1.0 and many.design_effect == 5.0
+    assert (many.share, many.low, many.high) == pytest.approx(
+        (single.share, single.low, single.high)
+    )
+    (plain,) = prevalence(repeated, ["a"], None, clustered=False)
+    assert plain.high - plain.low < (single.high - single.low) / 2
+
+
+def test_prevalence_by_force_borrows_how_alike_reports_are_from_the_others():
+    # Each force has one report of 10: none can tell rho alone, so it comes from them all.
+    rows = []
+    for j, coded in enumerate((1, 2, 5, 8, 9)):
+        for i in range(10):
+            rows.append(
+                row(len(rows) + 1, "a" if i < coded else "", report=f"f{j}", force=f"Force {j}")
+            )
+    found = prevalence(rows, ["a"], "force")
+    rho = intraclass_correlation([Reports.of(rows)], "a")
+    assert rho is not None and 0 < rho < 1
+    for c in found:
+        assert c.design_effect == pytest.approx(1 + 9 * rho)
+        assert (c.low, c.high) == pytest.approx(
+            wilson_interval(c.count, 10, design_effect=1 + 9 * rho)
+        )
 
 
 def test_prevalence_by_year_orders_years_and_puts_not_known_last():
@@ -781,6 +917,107 @@ def test_co_occurrence_counts_agree_with_brute_force():
             n_a, n_b = found.totals[a], found.totals[b]
             table = [[len(ids), n_a - len(ids)], [n_b - len(ids), 60 - n_a - n_b + len(ids)]]
             assert pair.p == pytest.approx(fisher_exact(table, alternative="greater").pvalue)
+
+
+def test_association_design_effect_agrees_with_the_sandwich_worked_statement_by_statement():
+    rng = random.Random(3)
+    for _ in range(30):
+        rows = []
+        for j in range(rng.randint(3, 9)):
+            lean = rng.random()
+            for _ in range(rng.randint(1, 10)):
+                themes = [t for t in ("a", "b") if rng.random() < lean]
+                rows.append(row(len(rows) + 1, " ".join(themes), report=f"r{j}"))
+        big_n = len(rows)
+        n_a = sum("a" in r.themes for r in rows)
+        n_b = sum("b" in r.themes for r in rows)
+        null = n_a * n_b * (big_n - n_a) * (big_n - n_b) / (big_n**2 * (big_n - 1))
+        if not null or big_n == len({r.report for r in rows}):
+            continue
+        p_a, p_b = n_a / big_n, n_b / big_n
+        parts: dict[str, float] = {}
+        for r in rows:  # each statement's part of U, summed by report
+            u = (("a" in r.themes) - p_a) * (("b" in r.themes) - p_b)
+            parts[r.report] = parts.get(r.report, 0.0) + u
+        k = len(parts)
+        mean = sum(parts.values()) / k
+        robust = k / (k - 1) * sum((u - mean) ** 2 for u in parts.values())
+        names = sorted(parts)
+        got = association_design_effect(
+            [sum(r.report == n for r in rows) for n in names],
+            [sum(r.report == n and "a" in r.themes for r in rows) for n in names],
+            [sum(r.report == n and "b" in r.themes for r in rows) for n in names],
+            [sum(r.report == n and {"a", "b"} <= r.themes for r in rows) for n in names],
+        )
+        assert got == pytest.approx(max(1.0, robust / null))
+
+
+def test_association_design_effect_special_cases():
+    # Every report of one statement: nothing to be alike.
+    assert association_design_effect([1, 1, 1, 1], [1, 0, 1, 0], [1, 1, 0, 0], [1, 0, 0, 0]) == 1
+    # Two reports: each counts as one observation, N / k.
+    assert association_design_effect([6, 4], [3, 1], [2, 2], [1, 1]) == 5.0
+    # Neither property varies: no variance to compare with.
+    assert association_design_effect([2, 2, 2], [0, 0, 0], [1, 2, 0], [0, 0, 0]) == 1.0
+    assert association_design_effect([], [], [], []) == 1.0
+
+
+def test_clustered_p_is_fisher_without_clustering_and_never_below_it():
+    table = [[30, 20], [25, 125]]
+    for alternative in ("greater", "two-sided"):
+        exact = fisher_exact(table, alternative=alternative).pvalue
+        assert clustered_p(table, 1.0, alternative) == pytest.approx(exact)
+        # U = 30 - 50 * 55 / 200 = 16.25; V0 = 50 * 55 * 150 * 145 / (200^2 * 199).
+        null = 50 * 55 * 150 * 145 / (200**2 * 199)
+        z = 16.25 / math.sqrt(6 * null)
+        normal = norm.sf(z) if alternative == "greater" else 2 * norm.sf(z)
+        assert clustered_p(table, 6.0, alternative) == pytest.approx(max(exact, normal))
+        assert clustered_p(table, 6.0, alternative) > 100 * exact
+        assert clustered_p(table, 1.01, alternative) >= exact
+
+
+def pairing(spread: bool) -> list[CodedRow]:
+    """Forty statements coded to a and b together, in one report or in forty, among thirty
+    reports of ten statements in which a and b are coded independently."""
+    rows = []
+    for j in range(30):
+        for i in range(10):
+            themes = ("a" if i in (0, 1) else "") + (" b" if i in (1, 5, 6, 7) else "")
+            rows.append(row(len(rows) + 1, themes, report=f"r{j}"))
+    for i in range(40):
+        rows.append(row(len(rows) + 1, "a b", report=f"s{i}" if spread else "one"))
+    return rows
+
+
+def test_a_pairing_one_report_repeats_is_not_taken_for_a_pattern():
+    lumped = co_occurrence(pairing(spread=False), ["a", "b"]).pair("a", "b")
+    spread = co_occurrence(pairing(spread=True), ["a", "b"]).pair("a", "b")
+    plain = co_occurrence(pairing(spread=False), ["a", "b"], clustered=False).pair("a", "b")
+    assert lumped.count == spread.count == plain.count == 70
+    assert plain.significant and plain.design_effect == 1.0
+    assert spread.significant
+    assert lumped.design_effect > 10 and not lumped.significant
+    assert lumped.p > 0.05 > 1e-6 > plain.p
+
+
+def test_a_theme_one_report_praises_throughout_does_not_lean_to_strengths():
+    rows = []
+    for j in range(20):  # twenty reports, half of whose strengths and weaknesses are on risk
+        for i in range(2):
+            rows.append(row(len(rows) + 1, "risk" if i else "", report=f"r{j}", kind="strength"))
+        for i in range(4):
+            rows.append(row(len(rows) + 1, "risk" if i % 2 else "", report=f"r{j}"))
+    for _ in range(30):  # and one report that praises risk work thirty times
+        rows.append(row(len(rows) + 1, "risk", report="keen", kind="strength"))
+    (clustered,) = kind_contrast(rows, ["risk"])
+    (plain,) = kind_contrast(rows, ["risk"], clustered=False)
+    assert plain.leaning == "strengths" and plain.design_effect == 1.0
+    assert clustered.design_effect > 3 and clustered.leaning == ""
+    assert plain.p_adjusted < 0.05 < clustered.p_adjusted
+    assert clustered.strengths_share == plain.strengths_share
+    assert clustered.strengths_high - clustered.strengths_low > (
+        plain.strengths_high - plain.strengths_low
+    )
 
 
 # Strengths against weaknesses ---------------------------------------------------------------

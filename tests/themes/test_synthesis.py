@@ -963,6 +963,9 @@ def test_the_statements_and_figures_download_as_csv_and_xlsx(coded):
     assert by[("Online", "All")][2:4] == ["60", "120"]
     assert by[("Online", "2024")][2:4] == ["24", "30"]
     assert by[("Online", "2024")][4] == "0.8"
+    # The interval's design effect (statements of one report being alike), from 1 up.
+    assert table[0][5:8] == ["95% interval, low", "95% interval, high", "Design effect"]
+    assert all(float(r[7]) >= 1 for r in table[1:])
     # Each row says what it counts and when, to be read on its own.
     assert table[0][-3:] == ["Scope", "Codebook version", "Figures as of"]
     number = str(services.current_codebook().number)
