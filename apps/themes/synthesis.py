@@ -518,12 +518,15 @@ def materialise(
     }
 
 
-def recommendation_statuses(rows: Sequence[CodedRow]) -> dict[int, str]:
-    """The follow-up status of each recommendation among `rows` that the system tracks (one
-    query); recommendations from imported reports are not tracked here."""
+def recommendation_statuses(data: Corpus, rows: Sequence[CodedRow]) -> dict[int, str]:
+    """The follow-up status of each recommendation among `rows` (of `data`) that the system
+    tracks (one query, reading only the recommendations of the corpus's scope);
+    recommendations from imported reports are not tracked here."""
     wanted = {r.statement_id for r in rows if r.kind == "recommendation"}
-    found = Statement.objects.filter(kind="recommendation", finding__isnull=False).values_list(
-        "pk", "finding__status"
+    found = (
+        data.scope.statements()
+        .filter(kind="recommendation", finding__isnull=False)
+        .values_list("pk", "finding__status")
     )
     return {pk: status for pk, status in found.iterator(chunk_size=2000) if pk in wanted}
 
@@ -628,7 +631,7 @@ class Figure:
             chosen = [r for r in chosen if r.report == self.report]
         if self.status is not None:
             chosen = [r for r in chosen if r.kind == "recommendation"]
-            statuses = recommendation_statuses(chosen)
+            statuses = recommendation_statuses(data, chosen)
             chosen = [r for r in chosen if statuses.get(r.statement_id) == self.status]
         return chosen
 
@@ -1253,7 +1256,7 @@ def report_context(data: Corpus) -> dict[str, Any]:
     trends = _trends(data)
     contrast = _contrast(data)
     pairs = _pairs(data)
-    statuses = recommendation_statuses(data.rows)
+    statuses = recommendation_statuses(data, data.rows)
     wanted: dict[str, tuple[str, list[CodedRow]]] = {}
     sections = []
     for theme in overall:

@@ -826,6 +826,17 @@ def test_a_recommendation_with_no_status_yet_links_to_itself_alone(pub):
     assert "status=none" in none_yet["link"]
     listed = _evidence_ids(client_for(pub.users["analyst"]), none_yet["link"])
     assert listed == {statement.pk} and none_yet["count"] == 1
+    # Statuses are read for the scope's recommendations only, in one query: a scope of the
+    # other inspection reads none of this one's, whatever rows it is asked about.
+    assert synthesis.recommendation_statuses(data, data.rows)[statement.pk] == ""
+    narrow = synthesis.corpus(synthesis.Scope(inspections=(pub.other.pk,)))
+    assert statement.pk not in {r.statement_id for r in narrow.rows}
+    with CaptureQueriesContext(connection) as queries:
+        statuses = synthesis.recommendation_statuses(narrow, data.rows)
+    assert len(queries) == 1 and statement.pk not in statuses
+    assert set(statuses) == {
+        r.statement_id for r in narrow.rows if r.kind == "recommendation"
+    } & set(Statement.objects.filter(finding__isnull=False).values_list("pk", flat=True))
 
 
 def test_a_split_themes_placeholders_are_not_counted_until_a_person_codes(coded):
