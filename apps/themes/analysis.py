@@ -434,8 +434,9 @@ def intraclass_correlation(groups: Sequence[Reports], theme: str) -> float | Non
     them, kept within [0, 1]. A group counts when it has two reports or more and a share
     strictly between 0 and 1 (no spread to measure otherwise). None when the groups that
     count have fewer than MIN_REPORTS_TO_ESTIMATE - 1 degrees of freedom between them (too
-    few reports to tell); 0 when every report of the groups that count has one statement
-    (nothing to be alike)."""
+    few reports to tell), or when every report of the groups that count has one statement:
+    their spread says nothing of how alike the statements of a longer report are (a group
+    whose reports all have one statement has design effect 1 whatever rho is)."""
     excess = 0.0
     pairs = 0
     freedom = 0
@@ -449,10 +450,8 @@ def intraclass_correlation(groups: Sequence[Reports], theme: str) -> float | Non
         excess += k / (k - 1) * spread / (p * (1 - p)) - n
         pairs += sum(m * (m - 1) for m in group.sizes)
         freedom += k - 1
-    if freedom < MIN_REPORTS_TO_ESTIMATE - 1:
+    if freedom < MIN_REPORTS_TO_ESTIMATE - 1 or not pairs:
         return None
-    if not pairs:
-        return 0.0
     return min(1.0, max(0.0, excess / pairs))
 
 

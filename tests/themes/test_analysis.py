@@ -436,6 +436,27 @@ def test_intraclass_correlation_pools_groups_and_needs_enough_reports():
     assert design_effects(singles, "a") == [4.0] * 4
 
 
+def test_reports_of_one_statement_say_nothing_of_how_alike_a_long_reports_are():
+    # Forces whose reports are each one statement (nothing to be alike, d = 1), and a force
+    # with one long report of 40, which alone cannot tell rho: the short reports' spread is no
+    # evidence that the long report's statements are independent, so rho comes from all the
+    # statements together, where the long report counts as the cluster it is.
+    short = [row(i + 1, "a" if i % 3 == 0 else "", force=f"Force {i % 2}") for i in range(30)]
+    long = [row(100 + i, "a" if i < 30 else "", report="long", force="Force L") for i in range(40)]
+    groups = [Reports.of(short[0::2]), Reports.of(short[1::2]), Reports.of(long)]
+    assert intraclass_correlation(groups, "a") is None
+    together = Reports.of(short + long)
+    rho = intraclass_correlation([together], "a")
+    assert rho is not None and rho > 0.1
+    cells = {c.group: c for c in prevalence(short + long, ["a"], "force")}
+    assert cells["Force 0"].design_effect == cells["Force 1"].design_effect == 1.0
+    assert cells["Force L"].design_effect == pytest.approx(1 + 39 * rho)
+    # Taken as independent (rho 0, as before), its 40 statements gave a far narrower interval.
+    assert cells["Force L"].high - cells["Force L"].low > 2 * (
+        wilson_interval(30, 40)[1] - wilson_interval(30, 40)[0]
+    )
+
+
 def test_one_group_design_effect_is_the_trend_tests_rao_scott_estimate():
     """Two ways to one figure: for one group the pooled estimator reduces to Rao and Scott's,
     which the trend test computes by its own code."""
