@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from apps.core.forms import add_service_errors
 
@@ -77,6 +77,7 @@ def _coding(
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_coder(request)
     item = get_object_or_404(

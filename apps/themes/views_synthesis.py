@@ -17,7 +17,12 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from apps.core.audit import audit_record
 from apps.core.cache import cached_read
@@ -399,11 +404,13 @@ def _report_form(request: HttpRequest, report: ThematicReport | None) -> HttpRes
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     return _report_form(request, None)
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_curator(request)
     return _report_form(request, get_object_or_404(ThematicReport, pk=pk))

@@ -1698,6 +1698,7 @@ def test_a_batch_stopped_by_an_error_keeps_what_it_imported_and_can_be_continued
     # Continued, by a curator only: the files not yet read are imported.
     url = reverse("themes:archive-batch-continue", args=[batch.pk])
     assert url in body and "Continue the import" in body
+    assert Client().post(url).status_code == 302  # to sign in
     for name in ALL_ROLES - CURATORS:
         assert client_for(fw.users[name]).post(url).status_code == 403
     assert manager.get(url).status_code == 405
@@ -1956,6 +1957,12 @@ def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
         client = client_for(fw.users[name])
         assert client.get(url).status_code == 403, name
         assert client.post(url, {"published_on": "2025-06-11", "seen": ""}).status_code == 403
+    for name in CURATORS:
+        assert client_for(fw.users[name]).get(url).status_code == 200, name
+    for method in ("put", "patch", "delete"):
+        assert getattr(client_for(fw.users["analyst"]), method)(url).status_code == 405, method
+    report.refresh_from_db()
+    assert report.published_on is None
     page = client_for(fw.users["analyst"]).get(reverse("themes:archive-report", args=[report.pk]))
     assert (
         url in page.content.decode() and "its statements are in no period" in page.content.decode()
@@ -2277,6 +2284,7 @@ def test_who_may_correct_a_statement_and_the_form_says_what_is_wrong(fw, importe
         if name in CODERS:
             offered = "Correct how the import read it" in html.content.decode()
             assert offered == (name in CURATORS), name
+    assert Client().post(url, _reading(statement, kind="strength")).status_code == 302
     for name in ALL_ROLES - CURATORS:
         refused = client_for(users[name]).post(url, _reading(statement, kind="strength"))
         assert refused.status_code == 403, name
@@ -2406,6 +2414,9 @@ def test_a_curator_changes_an_imports_type_and_force_and_its_statements_follow(f
 def test_who_may_change_an_imports_type_and_force(fw, imported):
     users = fw.users
     url = reverse("themes:archive-details", args=[imported.pk])
+    assert Client().get(url).status_code == 302  # to sign in
+    for method in ("put", "patch", "delete"):
+        assert getattr(client_for(users["analyst"]), method)(url).status_code == 405, method
     for name in ALL_ROLES:
         expected = 200 if name in CURATORS else 403
         assert client_for(users[name]).get(url).status_code == expected, name

@@ -1077,6 +1077,36 @@ def test_who_may_see_and_change_the_codebook(site):
             },
         )
         assert response.status_code == 403
+        # Renaming, merging and splitting, each posted whole, are refused alike.
+        for url, data in (
+            (change[1], {"based_on_number": 1, "name": "Staffing", "covers": "Staff."}),
+            (
+                change[2],
+                {
+                    "based_on_number": 1,
+                    "keys": ["workforce", "supervision"],
+                    "key": "people",
+                    "name": "People",
+                    "covers": "Staff and their supervision.",
+                },
+            ),
+            (
+                change[3],
+                {
+                    "based_on_number": 1,
+                    "key": "workforce",
+                    "part_1_name": "Training",
+                    "part_1_covers": "Training.",
+                    "part_2_name": "Capacity",
+                    "part_2_covers": "Capacity.",
+                },
+            ),
+        ):
+            assert client_for(site.users[name]).post(url, data).status_code == 403, (name, url)
+    assert everything() == before
+    for url in change:
+        for method in ("put", "patch", "delete"):
+            assert getattr(analyst, method)(url).status_code == 405, (method, url)
     assert everything() == before
     assert analyst.get(reverse("themes:codebook-version", args=[9])).status_code == 404
     assert analyst.get(reverse("themes:codebook-rename", args=["nothing"])).status_code == 404

@@ -644,6 +644,13 @@ def test_who_may_see_and_change_the_analysis_and_reports(coded):
     assert report.title == "Online abuse" and ThematicReport.objects.count() == 1
     for url in read:
         assert client_for(pub.users["analyst"]).post(url).status_code == 405, url
+    pdf = reverse("themes:report-pdf", args=[report.pk])
+    assert client_for(pub.users["analyst"]).post(pdf).status_code == 405
+    for url in change:
+        for method in ("put", "patch", "delete"):
+            response = getattr(client_for(pub.users["analyst"]), method)(url)
+            assert response.status_code == 405, (method, url)
+    assert ThematicReport.objects.count() == 1
     # Suggesting themes again: curators only, and only by POST (it runs in test_services).
     again = reverse("themes:suggest-again")
     assert Client().post(again).status_code == 302

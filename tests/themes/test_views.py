@@ -55,6 +55,9 @@ def test_only_inspectorate_coders_may_code(corpus):
         assert response.status_code == 403
     assert not ThemeCode.objects.exists()
     assert client_for(corpus.users["analyst"]).post(urls[0]).status_code == 405
+    for method in ("put", "patch", "delete"):
+        assert getattr(client_for(corpus.users["analyst"]), method)(urls[1]).status_code == 405
+    assert not ThemeCode.objects.exists()
     nav = client_for(corpus.users["analyst"]).get(reverse("inspections:staff-home"))
     assert reverse("themes:home") in nav.content.decode()
     nav = client_for(corpus.users["admin"]).get(reverse("inspections:staff-home"))
