@@ -41,7 +41,7 @@ ONE_REPORTS_ONLY = {
     "title": "A title is one report's: leave it blank when importing several files, and each "
     "takes its own.",
     "source_url": "A web address is one report's: leave it blank when importing several "
-    "files, and give each its own on its page.",
+    "files, and give each its own afterwards on its page (beside the date published).",
 }
 
 

@@ -386,46 +386,62 @@ class StaleArchiveReport(Exception):
     """The report's date, type or force changed since the person's form was read."""
 
 
-def archive_report_date(
+def archive_report_publication(
     *,
     actor: Actor,
     report: ArchiveReport,
     published_on: dt.date | None,
-    seen: dt.date | None,
+    source_url: str,
+    seen: tuple[dt.date | None, str],
 ) -> ArchiveReport:
-    """The date a report was published, set or corrected, and its statements' year with it
-    (what places them in the analysis' periods and in thematic reports); people's coding
-    stays. Refused with ValidationError naming `published_on` (in the future, before 1990),
-    or StaleArchiveReport if someone else changed it since `seen` was read."""
-    check_import_fields(programme_type="", published_on=published_on, title="", source_url="")
+    """When and where a report was published, set or corrected: its date, and its statements'
+    year with it (what places them in the analysis' periods and in thematic reports), and the
+    web address where people can read it (so that quotations can be checked; "" for none);
+    people's coding stays. Refused with ValidationError naming `published_on` (in the future,
+    before 1990) or `source_url` (not a web address), or StaleArchiveReport if someone else
+    changed either since `seen` (date, web address) was read."""
+    check_import_fields(
+        programme_type="", published_on=published_on, title="", source_url=source_url
+    )
     with transaction.atomic():
         locked = ArchiveReport.objects.select_for_update().get(pk=report.pk)
-        if locked.published_on != seen:
+        if (locked.published_on, locked.source_url) != seen:
             raise StaleArchiveReport(
-                "Someone else changed the report's date since you opened this page: it is now "
-                + (f"{locked.published_on:%-d %B %Y}" if locked.published_on else "not known")
-                + ". Check it, then make your change again if it is still needed."
+                "Someone else changed the report's date or web address since you opened this "
+                "page: it is now published "
+                + (
+                    f"{locked.published_on:%-d %B %Y}"
+                    if locked.published_on
+                    else "on a date not known"
+                )
+                + (f" at {locked.source_url}" if locked.source_url else ", with no web address")
+                + ". Check them, then make your change again if it is still needed."
             )
-        if locked.published_on == published_on:
+        if (locked.published_on, locked.source_url) == (published_on, source_url):
             return locked
         before = audit_snapshot(locked)
-        locked.published_on = published_on
-        locked.save(update_fields=["published_on"])
-        moved = Statement.objects.filter(archive_report=locked).update(
-            year=published_on.year if published_on else None
-        )
+        said = []
+        if locked.published_on != published_on:
+            moved = Statement.objects.filter(archive_report=locked).update(
+                year=published_on.year if published_on else None
+            )
+            said.append(
+                "Publication date "
+                + (f"{published_on:%-d %B %Y}" if published_on else "removed")
+                + f": {moved} statements counted in "
+                + (str(published_on.year) if published_on else "no year")
+            )
+        if locked.source_url != source_url:
+            said.append(f"Web address {source_url}" if source_url else "Web address removed")
+        locked.published_on, locked.source_url = published_on, source_url
+        locked.save(update_fields=["published_on", "source_url"])
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             instance=locked,
             before=before,
             after=audit_snapshot(locked),
-            summary=(
-                "Publication date "
-                + (f"{published_on:%-d %B %Y}" if published_on else "removed")
-                + f": {moved} statements counted in "
-                + (str(published_on.year) if published_on else "no year")
-            ),
+            summary="; ".join(said),
         )
         data_changed("themes")
     return locked

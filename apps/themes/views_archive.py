@@ -326,7 +326,18 @@ class DateForm(forms.Form):
         help_text="Its statements are counted in this year in the analysis and thematic reports.",
         error_messages={"invalid": "Enter the date published as a real date, like 2019-03-14."},
     )
+    source_url = forms.URLField(
+        label="Web address of the published report",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Where people can read it, so that quotations can be checked.",
+        error_messages={
+            "invalid": "Enter the web address in full, like https://example.org/report."
+        },
+    )
     seen = forms.DateField(required=False, widget=forms.HiddenInput)
+    seen_source_url = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 @login_required
@@ -337,20 +348,26 @@ def archive_date(request: HttpRequest, pk: int) -> HttpResponse:
     posted = request.method == "POST"
     form = DateForm(
         request.POST if posted else None,
-        initial={"published_on": report.published_on, "seen": report.published_on},
+        initial={
+            "published_on": report.published_on,
+            "source_url": report.source_url,
+            "seen": report.published_on,
+            "seen_source_url": report.source_url,
+        },
     )
     return _report_change(
         request,
         report,
         form,
-        lambda data: archive_services.archive_report_date(
+        lambda data: archive_services.archive_report_publication(
             actor=request.user,
             report=report,
             published_on=data["published_on"],
-            seen=data["seen"],
+            source_url=data["source_url"],
+            seen=(data["seen"], data["seen_source_url"]),
         ),
         template="themes/archive_date.html",
-        saved="The publication date is saved.",
+        saved="When and where it was published is saved.",
     )
 
 

@@ -1992,6 +1992,57 @@ def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
     assert report.published_on == dt.date(2025, 6, 11)
 
 
+def test_a_curator_gives_an_imported_report_its_web_address(fw):
+    """Several files imported at once take no web address (it is one report's): it is given
+    afterwards on the report's page, beside the date, checked, audited, never overwriting
+    someone else's change."""
+    report = archive_services.archive_import(
+        actor=SYSTEM, file_name="e.html", data=sample("eastmarch-ncpi-2025.html")
+    )
+    assert report.source_url == "" and report.published_on == dt.date(2025, 6, 11)
+    analyst = client_for(fw.users["analyst"])
+    page = analyst.get(reverse("themes:archive-report", args=[report.pk])).content.decode()
+    assert "No web address given" in page
+    url = reverse("themes:archive-date", args=[report.pk])
+    form = analyst.get(url)
+    assert form.status_code == 200 and "Web address of the published report" in (
+        form.content.decode()
+    )
+    seen = {"seen": "2025-06-11", "seen_source_url": ""}
+    # Bad input: named, nothing changes.
+    wrong = analyst.post(url, {**seen, "published_on": "2025-06-11", "source_url": "not a url"})
+    assert wrong.status_code == 400 and "Enter the web address in full" in wrong.content.decode()
+    report.refresh_from_db()
+    assert report.source_url == ""
+    # Given: the report's page links to it; the date and the statements' year are unchanged.
+    address = "https://www.example.org/eastmarch-2025"
+    done = analyst.post(url, {**seen, "published_on": "2025-06-11", "source_url": address})
+    assert done.status_code == 302
+    report.refresh_from_db()
+    assert (report.source_url, report.published_on) == (address, dt.date(2025, 6, 11))
+    assert set(report.statements.values_list("year", flat=True)) == {2025}
+    page = analyst.get(reverse("themes:archive-report", args=[report.pk])).content.decode()
+    assert f'href="{address}"' in page and "No web address given" not in page
+    event = AuditEvent.objects.get(
+        object_type="themes.archivereport", object_id=str(report.pk), action="update"
+    )
+    assert event.summary == f"Web address {address}"
+    assert event.changes == {"source_url": ["", address]}
+    # A form read before that change (no address then) cannot overwrite it.
+    stale = analyst.post(url, {**seen, "published_on": "2025-06-11", "source_url": ""})
+    assert stale.status_code == 400
+    assert f"published 11 June 2025 at {address}" in stale.content.decode()
+    report.refresh_from_db()
+    assert report.source_url == address
+    # Removed, knowingly.
+    removed = analyst.post(
+        url, {"seen": "2025-06-11", "seen_source_url": address, "published_on": "2025-06-11"}
+    )
+    assert removed.status_code == 302
+    report.refresh_from_db()
+    assert report.source_url == ""
+
+
 def test_only_the_quoted_earlier_recommendation_is_left_out_of_a_review():
     """Under a heading that says so, the quotation of the earlier report's recommendation is
     not a statement; the review's own findings under the same heading, or under a section
