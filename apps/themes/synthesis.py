@@ -304,7 +304,9 @@ class Corpus:
 
 
 def corpus(scope: Scope) -> Corpus:
-    """The scope's statements as CodedRows: four queries whatever their number."""
+    """The scope's statements as CodedRows: six queries whatever their number (the codebook,
+    its themes, the codes, the statements people decided, the forces' regions, the
+    statements)."""
     codebook = CodebookVersion.objects.order_by("-number").first()
     if codebook is None:
         return Corpus(scope=scope, codebook=None, themes=[], rows=[], checked=0)
