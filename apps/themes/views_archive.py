@@ -27,6 +27,19 @@ from . import archive, archive_batches, archive_selectors, archive_services, per
 from .models import ArchiveImportBatch, ArchiveReport, Statement
 
 
+def _source_url_field() -> forms.URLField:
+    return forms.URLField(
+        label="Web address of the published report",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Where people can read it, so that quotations can be checked.",
+        error_messages={
+            "invalid": "Enter the web address in full, like https://example.org/report."
+        },
+    )
+
+
 def _area_field(empty_label: str, left_empty: str = "") -> forms.ModelChoiceField:
     """A joint inspection's local authority area, in the import's and the change's forms."""
     return forms.ModelChoiceField(
@@ -113,13 +126,7 @@ class ArchiveImportForm(forms.Form):
         ),
         error_messages={"invalid": "Enter the date published as a real date, like 2019-03-14."},
     )
-    source_url = forms.URLField(
-        label="Web address of the published report",
-        required=False,
-        assume_scheme="https",
-        max_length=200,
-        help_text="Where people can read it, so that quotations can be checked.",
-    )
+    source_url = _source_url_field()
     title = forms.CharField(
         label="Title",
         required=False,
@@ -326,16 +333,7 @@ class DateForm(forms.Form):
         help_text="Its statements are counted in this year in the analysis and thematic reports.",
         error_messages={"invalid": "Enter the date published as a real date, like 2019-03-14."},
     )
-    source_url = forms.URLField(
-        label="Web address of the published report",
-        required=False,
-        assume_scheme="https",
-        max_length=200,
-        help_text="Where people can read it, so that quotations can be checked.",
-        error_messages={
-            "invalid": "Enter the web address in full, like https://example.org/report."
-        },
-    )
+    source_url = _source_url_field()
     seen = forms.DateField(required=False, widget=forms.HiddenInput)
     seen_source_url = forms.CharField(required=False, widget=forms.HiddenInput)
 
