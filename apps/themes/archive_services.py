@@ -421,7 +421,10 @@ def archive_report_publication(
             return locked
         before = audit_snapshot(locked)
         said = []
-        if locked.published_on != published_on:
+        # Only the date moves figures (its statements' year): a web address alone leaves the
+        # analysis' and thematic reports' cached pages as they are (none shows it).
+        redated = locked.published_on != published_on
+        if redated:
             moved = Statement.objects.filter(archive_report=locked).update(
                 year=published_on.year if published_on else None
             )
@@ -443,7 +446,8 @@ def archive_report_publication(
             after=audit_snapshot(locked),
             summary="; ".join(said),
         )
-        data_changed("themes")
+        if redated:
+            data_changed("themes")
     return locked
 
 

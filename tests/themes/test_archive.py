@@ -31,6 +31,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.core.audit import SystemActor
+from apps.core.cache import data_version
 from apps.core.models import AuditEvent
 from apps.themes import archive, archive_batches, archive_selectors, archive_services, services
 from apps.themes.archive import ArchiveError, ParsedParagraph
@@ -1974,9 +1975,12 @@ def test_a_curator_sets_an_imported_reports_date_and_its_statements_follow(fw):
         assert response.status_code == 400 and said in response.content.decode()
     report.refresh_from_db()
     assert report.published_on is None
-    # Set: the statements take its year; people's coding stays; the audit trail has it.
+    # Set: the statements take its year; people's coding stays; the audit trail has it; the
+    # figures cached from the old year are not used again.
+    figures = data_version("themes")
     response = analyst.post(url, {"published_on": "2025-06-11", "seen": ""})
     assert response.status_code == 302
+    assert data_version("themes") != figures
     report.refresh_from_db()
     assert report.published_on == dt.date(2025, 6, 11)
     assert set(report.statements.values_list("year", flat=True)) == {2025}
@@ -2016,8 +2020,10 @@ def test_a_curator_gives_an_imported_report_its_web_address(fw):
     assert report.source_url == ""
     # Given: the report's page links to it; the date and the statements' year are unchanged.
     address = "https://www.example.org/eastmarch-2025"
+    figures = data_version("themes")
     done = analyst.post(url, {**seen, "published_on": "2025-06-11", "source_url": address})
     assert done.status_code == 302
+    assert data_version("themes") == figures  # no figure moves: cached pages are kept
     report.refresh_from_db()
     assert (report.source_url, report.published_on) == (address, dt.date(2025, 6, 11))
     assert set(report.statements.values_list("year", flat=True)) == {2025}
