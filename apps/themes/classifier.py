@@ -1,8 +1,10 @@
 """The theme classifier: multi-label, one pair of logistic regressions a theme.
 
-Features (ADR 18): the statement's sentence embedding (all-MiniLM-L6-v2, see embedding.py)
-and its TF-IDF word unigrams and bigrams. For each theme, one logistic regression on each;
-the theme's probability is 0.7 x the embedding model's + 0.3 x the TF-IDF model's. A
+Features (ADR 18): what the encoder gives the statement (all-MiniLM-L6-v2, see
+embedding.py: its sentence embedding and the mean of an earlier layer, side by side) and
+the TF-IDF of its character 2- to 5-grams within words. For each theme, one logistic
+regression on each; the theme's probability is 0.7 x the embedding model's + 0.3 x the
+TF-IDF model's. A
 statement gets every theme whose probability reaches that theme's threshold, always its
 likeliest theme, and at most three: the codebook's rule is one to three themes. Each
 theme's threshold is the one that maximised its F1 over five-fold cross-validated
@@ -26,7 +28,8 @@ from sklearn.model_selection import KFold
 
 from .codebook import Codebook
 from .corpus import CodedStatement, normalised
-from .embedding import MODEL_NAME, embed, precision
+from .embedding import MODEL_NAME, features, precision
+from .encoder import WORDING_LAYER
 
 EMBEDDING_WEIGHT = 0.7
 EMBEDDING_C = 4.0
@@ -35,6 +38,10 @@ DEFAULT_THRESHOLD = 0.5
 THRESHOLD_GRID = np.round(np.arange(0.2, 0.86, 0.05), 2)
 MIN_POSITIVES_FOR_OWN_THRESHOLD = 8
 MAX_THEMES = 3  # the codebook's rule (services.MAX_THEMES)
+# Character n-grams within words, so that "supervisory" and "supervision", or "exploited"
+# and "exploitation", share features (docs/themes.md: chosen, with the encoder's
+# WORDING_LAYER, by cross-validation on the training statements).
+CHARACTERS = (2, 5)
 FOLDS = 5
 SEED = 2026
 # A shipped statement coded to a theme since split goes to the part it is nearest to by
@@ -45,7 +52,9 @@ SEED = 2026
 SPLIT_MARGIN = 0.02
 
 
-def _regression(c: float, solver: str = "lbfgs") -> LogisticRegression:
+def _regression(c: float, solver: str = "newton-cg") -> LogisticRegression:
+    # newton-cg for the embeddings: their earlier layer's half is so correlated (all its
+    # vectors alike) that lbfgs needs some twenty times as long to converge to the same fit.
     return LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver=solver)
 
 
@@ -61,7 +70,8 @@ class ThemeClassifier:
     quality: dict[str, float | int | None] = field(default_factory=dict)
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
-        """Each text's probability of each theme; `vectors`: their embeddings, if known."""
+        """Each text's probability of each theme; `vectors`: their `embedding.features`, if
+        known."""
         return _probabilities(
             self.embedding_models, self.tfidf_models, self.vectorizer, list(texts), vectors
         )
@@ -148,8 +158,8 @@ def training_set(
 def _fit(
     vectors: np.ndarray, texts: list[str], labels: np.ndarray
 ) -> tuple[TfidfVectorizer, list[LogisticRegression | None], list[LogisticRegression | None]]:
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-    words = vectorizer.fit_transform(texts)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHARACTERS, sublinear_tf=True)
+    grams = vectorizer.fit_transform(texts)
     embedding_models: list[LogisticRegression | None] = []
     tfidf_models: list[LogisticRegression | None] = []
     for j in range(labels.shape[1]):
@@ -159,7 +169,7 @@ def _fit(
             tfidf_models.append(None)
             continue
         embedding_models.append(_regression(EMBEDDING_C).fit(vectors, column))
-        tfidf_models.append(_regression(TFIDF_C, "liblinear").fit(words, column))
+        tfidf_models.append(_regression(TFIDF_C, "liblinear").fit(grams, column))
     return vectorizer, embedding_models, tfidf_models
 
 
@@ -170,15 +180,15 @@ def _probabilities(
     texts: list[str],
     vectors: np.ndarray | None = None,
 ) -> np.ndarray:
-    vectors = embed(texts) if vectors is None else vectors
-    words = vectorizer.transform(texts)
+    vectors = features(texts) if vectors is None else vectors
+    grams = vectorizer.transform(texts)
     out = np.zeros((len(texts), len(embedding_models)))
     for j, (by_meaning, by_words) in enumerate(zip(embedding_models, tfidf_models, strict=True)):
         if by_meaning is None or by_words is None:
             continue
         out[:, j] = (
             EMBEDDING_WEIGHT * by_meaning.predict_proba(vectors)[:, 1]
-            + (1 - EMBEDDING_WEIGHT) * by_words.predict_proba(words)[:, 1]
+            + (1 - EMBEDDING_WEIGHT) * by_words.predict_proba(grams)[:, 1]
         )
     return out
 
@@ -229,7 +239,17 @@ def training_version(statements: Sequence[CodedStatement], codebook: Codebook) -
                 "themes": codebook.ids,
                 "model": MODEL_NAME,
                 "precision": precision(),
-                "settings": [EMBEDDING_WEIGHT, EMBEDDING_C, TFIDF_C, "liblinear", FOLDS, SEED],
+                "settings": [
+                    EMBEDDING_WEIGHT,
+                    EMBEDDING_C,
+                    TFIDF_C,
+                    "liblinear",
+                    FOLDS,
+                    SEED,
+                    ["char_wb", *CHARACTERS],
+                    ["wording layer", WORDING_LAYER],
+                    "newton-cg",
+                ],
             }
         ).encode()
     )
@@ -245,7 +265,8 @@ def train(
     vectors: np.ndarray | None = None,
     people_from: int | None = None,
 ) -> ThemeClassifier:
-    """The classifier trained on `statements` (`vectors`: their embeddings, if known). Its
+    """The classifier trained on `statements` (`vectors`: their `embedding.features`, if
+    known). Its
     `quality` is the cross-validated macro F1 over all of them, and over those from index
     `people_from` on (the statements people coded), if given: the same folds that chose the
     thresholds, so somewhat optimistic, but comparable from one version to the next."""
@@ -254,7 +275,7 @@ def train(
     theme_ids = codebook.ids
     texts = [s.text for s in statements]
     labels = label_matrix(statements, theme_ids)
-    vectors = embed(texts) if vectors is None else vectors
+    vectors = features(texts) if vectors is None else vectors
     thresholds, out_of_fold = _thresholds(vectors, texts, labels)
     chosen = decide(out_of_fold, thresholds)
     quality: dict[str, float | int | None] = {"macro_f1": macro_f1(labels, chosen)}

@@ -46,11 +46,11 @@ from .services import (
 # Embeddings ---------------------------------------------------------------------------------
 
 
-def embed_cached(texts: Sequence[str]) -> np.ndarray:
-    """Embeddings of `texts`: those stored are read, only new text is embedded (and
-    stored)."""
+def features_cached(texts: Sequence[str]) -> np.ndarray:
+    """What the encoder gives `texts` (embedding.features): those stored are read, only new
+    text is embedded (and stored)."""
     if not texts:
-        return np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
+        return np.zeros((0, embedding.FEATURES), dtype=np.float32)
     model_id = embedding.model_key()
     keys = [text_digest(t) for t in texts]
     stored: dict[str, np.ndarray] = {}
@@ -62,7 +62,7 @@ def embed_cached(texts: Sequence[str]) -> np.ndarray:
             stored[key] = np.frombuffer(bytes(blob), dtype=np.float32)
     missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
     if missing:
-        vectors = embedding.embed(list(missing.values()))
+        vectors = embedding.features(list(missing.values()))
         Embedding.objects.bulk_create(
             [
                 Embedding(text_sha256=k, model=model_id, vector=v.tobytes())
@@ -73,6 +73,11 @@ def embed_cached(texts: Sequence[str]) -> np.ndarray:
         )
         stored.update(zip(missing, vectors, strict=True))
     return np.stack([stored[k] for k in keys])
+
+
+def embed_cached(texts: Sequence[str]) -> np.ndarray:
+    """The sentence embeddings of `texts` (embedding.embed), stored ones read."""
+    return embedding.sentence_part(features_cached(texts))
 
 
 def shipped_statements(codebook_row: CodebookVersion) -> list[CodedStatement]:
@@ -130,7 +135,7 @@ def classifier_current(*, codebook_row: CodebookVersion | None = None) -> Classi
     trained = model.train(
         training,
         codebook,
-        vectors=embed_cached([s.text for s in training]),
+        vectors=features_cached([s.text for s in training]),
         people_from=len(shipped),
     )
     row, _ = ClassifierVersion.objects.get_or_create(
@@ -222,7 +227,7 @@ def suggest(
     if not chosen:  # every statement decided, or none yet: nothing to suggest
         return SuggestResult(classifier=row.version, statements=0, suggestions=0)
     texts = [s.text for s in chosen]
-    probabilities = classifier.probabilities(texts, embed_cached(texts))
+    probabilities = classifier.probabilities(texts, features_cached(texts))
     chosen_themes = classifier.decide(probabilities)
     made = 0
     with transaction.atomic():

@@ -53,8 +53,11 @@ MODEL_FILES_SHA256 = {
     "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
-DIMENSIONS = 384
-CACHE_LIMIT = 200_000  # texts kept per process (about 300 MB of vectors at most)
+DIMENSIONS = 384  # a sentence embedding
+# What the encoder gives a text: its sentence embedding, then an earlier layer's mean
+# (encoder.WORDING_LAYER), each of DIMENSIONS. Similarity uses the first; the classifier both.
+FEATURES = 2 * DIMENSIONS
+CACHE_LIMIT = 100_000  # texts kept per process (about 300 MB of vectors at most)
 # Batches of at least this many new texts are embedded in a pool of worker processes, inside
 # worker_processes_allowed() and when THEMES_EMBEDDING_PROCESSES allows more than one
 # (encoder.py): below it, starting the pool (3 to 4 s) costs more than it saves.
@@ -126,8 +129,9 @@ def precision() -> str:
 
 
 def model_key() -> str:
-    """Which vectors these are: the weights and the precision (the embedding cache's key)."""
-    return f"{WEIGHTS_SHA256[:16]}-{precision()}"
+    """Which vectors these are: the weights, the precision and the layer of the wording
+    half (the embedding cache's key)."""
+    return f"{WEIGHTS_SHA256[:16]}-{precision()}-w{encoder.WORDING_LAYER}"
 
 
 @lru_cache(maxsize=1)
@@ -198,11 +202,12 @@ def _encode(texts: list[str]) -> np.ndarray:
     return encoder.encode(load_model(), texts, precision())
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    """Unit-length float32 vectors, one row per text; texts embedded before in this process
-    are not embedded again."""
+def features(texts: list[str]) -> np.ndarray:
+    """What the encoder gives each text (FEATURES float32 a row: its unit sentence
+    embedding, then the unit mean of an earlier layer); texts embedded before in this
+    process are not embedded again."""
     if not texts:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return np.zeros((0, FEATURES), dtype=np.float32)
     keys = [text_digest(t) for t in texts]
     found: dict[str, np.ndarray] = {}
     with _lock:
@@ -219,3 +224,14 @@ def embed(texts: list[str]) -> np.ndarray:
             while len(_cache) > CACHE_LIMIT:
                 _cache.popitem(last=False)
     return np.stack([found[k] for k in keys])
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-length float32 sentence embeddings (DIMENSIONS), one row per text: what
+    similarity is measured on."""
+    return sentence_part(features(texts))
+
+
+def sentence_part(rows: np.ndarray) -> np.ndarray:
+    """The sentence embeddings of rows of `features`."""
+    return np.ascontiguousarray(rows[:, :DIMENSIONS])

@@ -35,29 +35,53 @@ _worker_model: Any = None
 _worker_precision = "fp32"
 
 
+# Besides its sentence embedding (the mean of the last of its six layers' token vectors), each
+# text gets the mean of an earlier layer's, closer to its words than to its meaning: the
+# theme classifier learns from both (ADR 18; docs/themes.md gives the figures and how the
+# layer was chosen). Both come from the one forward pass.
+WORDING_LAYER = 1
+
+
 def load(directory: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(directory, device="cpu")
+    model: Any = SentenceTransformer(directory, device="cpu")
+    model[0].auto_model.config.output_hidden_states = True  # every layer's token vectors
+    return model
+
+
+def _unit(vectors: Any) -> Any:
+    import torch
+
+    return torch.nn.functional.normalize(vectors.float(), p=2, dim=1)
 
 
 def encode(model: Any, texts: Sequence[str], precision: str) -> np.ndarray:
-    """Unit-length float32 vectors, one row per text, in `precision` ("bf16" autocasts the
-    model to bfloat16; each vector within 0.9999 cosine of float32's)."""
+    """Two unit-length float32 vectors a text, side by side in one row: its sentence
+    embedding (the model's own: mean pooling of the last layer, normalised), then the
+    normalised mean of layer WORDING_LAYER's token vectors. In `precision` ("bf16" autocasts
+    the model to bfloat16; each vector within 0.9999 cosine of float32's). The texts go
+    through the model BATCH_SIZE at a time, longest first (as sentence-transformers' own
+    `encode` does), so each batch pads little."""
     import torch
 
+    texts = list(texts)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.empty((len(texts), 2 * model.get_embedding_dimension()), dtype=np.float32)
     with (
         torch.inference_mode(),
         torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"),
     ):
-        vectors = model.encode(
-            list(texts),
-            batch_size=BATCH_SIZE,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-    return np.asarray(vectors, dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            rows = order[start : start + BATCH_SIZE]
+            features = model.preprocess([texts[i] for i in rows])
+            result = model(features)
+            mask = features["attention_mask"].unsqueeze(-1).float()
+            layer = result["all_layer_embeddings"][WORDING_LAYER].float()
+            wording = (layer * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            both = torch.cat([_unit(result["sentence_embedding"]), _unit(wording)], dim=1)
+            out[rows] = both.numpy()
+    return out
 
 
 def _start_worker(directory: str, precision: str, threads: int) -> None:

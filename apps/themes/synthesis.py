@@ -954,7 +954,7 @@ def _cell(data: Corpus, cell: Any, figure: Figure) -> dict[str, Any]:
 # statements from reports it has not seen: `themes_evaluate` on the development set, held
 # out, with the codebook the project ships (docs/themes.md, "Theme coding: accuracy"). Said
 # where its suggestions are counted, as a measurement of that codebook.
-HELD_OUT_MACRO_F1 = 0.66
+HELD_OUT_MACRO_F1 = 0.70
 
 
 def _reports_by_type(data: Corpus) -> list[dict[str, Any]]:

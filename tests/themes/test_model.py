@@ -59,6 +59,42 @@ def test_embeddings_are_unit_vectors_of_meaning_and_each_text_is_embedded_once(m
     assert np.array_equal(embedding.embed(texts[::-1]), vectors[::-1])
 
 
+def test_the_sentence_half_is_the_models_own_embedding_and_the_wording_half_another_layers():
+    """encoder.encode runs the model itself (for the earlier layer's vectors): the first
+    half of each row is exactly what sentence-transformers' own `encode` gives, the second
+    the normalised mean of layer WORDING_LAYER's token vectors, in the texts' order."""
+    import torch
+
+    model = embedding.load_model()
+    texts = TEXTS[::-1]
+    rows = embedding.encoder.encode(model, texts, "fp32")
+    assert rows.shape == (len(texts), embedding.FEATURES) and rows.dtype == np.float32
+    with torch.inference_mode():
+        own = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(rows[:, : embedding.DIMENSIONS], own, atol=1e-5)
+    assert np.allclose(embedding.sentence_part(rows), own, atol=1e-5)
+    for i in (0, 6):  # one text at a time: no padding at all
+        tokens = model.tokenizer([texts[i]], return_tensors="pt")
+        with torch.inference_mode():
+            layer = (
+                model[0]
+                .auto_model(**tokens, output_hidden_states=True)
+                .hidden_states[embedding.encoder.WORDING_LAYER][0]
+            )
+        wording = layer.mean(dim=0).numpy()
+        wording /= np.linalg.norm(wording)
+        assert np.allclose(rows[i, embedding.DIMENSIONS :], wording, atol=1e-5)
+    # Two different things: the earlier layer is not the sentence embedding again.
+    assert (
+        float(
+            np.max(
+                np.sum(rows[:, : embedding.DIMENSIONS] * rows[:, embedding.DIMENSIONS :], axis=1)
+            )
+        )
+        < 0.9
+    )
+
+
 TEXTS = [
     f"Officers recorded the views of {n} children in the cases we examined."
     for n in ("two", "three", "four", "five", "six", "many")
@@ -78,7 +114,8 @@ def test_a_large_batch_is_embedded_by_worker_processes_with_the_same_vectors(mon
         pooled = embedding._encode(TEXTS)
     assert pooled.shape == here.shape
     # bfloat16 results depend a little on what else is in the batch (padding): same meaning.
-    assert float(np.min(np.sum(pooled * here, axis=1))) > 0.999
+    for half in (slice(0, embedding.DIMENSIONS), slice(embedding.DIMENSIONS, None)):
+        assert float(np.min(np.sum(pooled[:, half] * here[:, half], axis=1))) > 0.999
     # Outside the block (a web request), and with one process, the batch stays here.
     for processes, allowed in ((2, False), (1, True)):
         settings.THEMES_EMBEDDING_PROCESSES = processes
@@ -99,7 +136,7 @@ def test_workers_that_fail_leave_the_batch_to_this_process(monkeypatch, settings
     monkeypatch.setattr(embedding, "verified_model_dir", lambda: "/nonexistent/model")
     with embedding.worker_processes_allowed():
         vectors = embedding._encode(TEXTS)
-    assert vectors.shape == (len(TEXTS), embedding.DIMENSIONS)
+    assert vectors.shape == (len(TEXTS), embedding.FEATURES)
     assert "embedding worker processes failed" in caplog.text
 
 

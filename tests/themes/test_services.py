@@ -73,11 +73,37 @@ def test_the_codebook_loads_once_and_a_changed_one_needs_a_new_number(db, tmp_pa
 
 def test_embeddings_are_stored_and_only_new_text_is_embedded(db, monkeypatch):
     texts = ["The force has a clear plan for children.", "Officers lacked training."]
-    first = coding.embed_cached(texts)
+    first = coding.features_cached(texts)
+    assert first.shape == (2, embedding.FEATURES)
     assert Embedding.objects.count() == 2
-    monkeypatch.setattr(embedding, "embed", lambda texts: pytest.fail(f"embedded {texts}"))
-    again = coding.embed_cached(texts[::-1] + texts)
+    assert {len(bytes(v)) for v in Embedding.objects.values_list("vector", flat=True)} == {
+        embedding.FEATURES * 4
+    }
+    monkeypatch.setattr(embedding, "features", lambda texts: pytest.fail(f"embedded {texts}"))
+    again = coding.features_cached(texts[::-1] + texts)
     assert np.array_equal(again[:2], first[::-1]) and np.array_equal(again[2:], first)
+    # Similarity reads the sentence half of the same stored rows.
+    sentences = coding.embed_cached(texts)
+    assert np.array_equal(sentences, first[:, : embedding.DIMENSIONS])
+
+
+def test_the_migration_to_two_vectors_a_text_removes_only_the_older_rows(db):
+    """Migration 0012: rows stored under the older keys (the sentence embedding alone) are
+    never read again and go; rows under the current key stay."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("apps.themes.migrations.0012_embedding_features")
+    older = Embedding.objects.create(
+        text_sha256="a" * 64, model="53aa51172d142c89-bf16", vector=b""
+    )
+    current = Embedding.objects.create(
+        text_sha256="a" * 64, model=embedding.model_key(), vector=b""
+    )
+    migration.forward(apps, None)
+    assert list(Embedding.objects.all()) == [current]
+    assert not Embedding.objects.filter(pk=older.pk).exists()
 
 
 def test_suggestions_with_confidence_history_and_people_first(pub):
@@ -405,7 +431,7 @@ def test_nothing_to_suggest_and_a_statement_stored_meanwhile_keeps_its_suggestio
     assert (nothing.statements, nothing.suggestions) == (0, 0)
     # While a run embeds its statements, an import stores a report and its own run suggests
     # themes for it: the first run, when it writes, leaves that statement's alone.
-    real = coding.embed_cached
+    real = coding.features_cached
     stored_meanwhile: list[Statement] = []
 
     def embedding_while_an_import_lands(texts):
@@ -431,7 +457,7 @@ def test_nothing_to_suggest_and_a_statement_stored_meanwhile_keeps_its_suggestio
         return real(texts)
 
     waiting = Statement.objects.count()  # none decided by a person: all the classifier's
-    monkeypatch.setattr(coding, "embed_cached", embedding_while_an_import_lands)
+    monkeypatch.setattr(coding, "features_cached", embedding_while_an_import_lands)
     result = coding.suggest(actor=SYSTEM)
     assert result.statements == waiting > 0
     (code,) = stored_meanwhile[0].codes.all()
