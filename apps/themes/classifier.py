@@ -4,11 +4,10 @@ Features (ADR 18): what the encoder gives the statement (all-MiniLM-L6-v2, see
 embedding.py: its sentence embedding and the mean of an earlier layer, side by side) and
 the TF-IDF of its character 2- to 5-grams within words. For each theme, one logistic
 regression on each; the theme's probability is 0.7 x the embedding model's + 0.3 x the
-TF-IDF model's. A
-statement gets every theme whose probability reaches that theme's threshold, always its
-likeliest theme, and at most three: the codebook's rule is one to three themes. Each
-theme's threshold is the one that maximised its F1 over five-fold cross-validated
-probabilities on the training statements themselves.
+TF-IDF model's. A statement gets every theme whose probability reaches that theme's
+threshold, always its likeliest theme, and at most three: the codebook's rule is one to
+three themes. Each theme's threshold is the one that maximised its F1 over five-fold
+cross-validated probabilities on the training statements themselves.
 
 Training statements: the codebook's own examples and the statements the project ships
 (data/themes/training_statements.jsonl), plus any passed in (coded by people).
@@ -266,10 +265,10 @@ def train(
     people_from: int | None = None,
 ) -> ThemeClassifier:
     """The classifier trained on `statements` (`vectors`: their `embedding.features`, if
-    known). Its
-    `quality` is the cross-validated macro F1 over all of them, and over those from index
-    `people_from` on (the statements people coded), if given: the same folds that chose the
-    thresholds, so somewhat optimistic, but comparable from one version to the next."""
+    known). Its `quality` is the cross-validated macro F1 over all of them, and over those
+    from index `people_from` on (the statements people coded), if given: the same folds
+    that chose the thresholds, so somewhat optimistic, but comparable from one version to
+    the next."""
     if len(statements) < FOLDS * 2:
         raise ValueError(f"At least {FOLDS * 2} coded statements are needed to train.")
     theme_ids = codebook.ids
