@@ -76,9 +76,14 @@ def encode(model: Any, texts: Sequence[str], precision: str) -> np.ndarray:
             rows = order[start : start + BATCH_SIZE]
             features = model.preprocess([texts[i] for i in rows])
             result = model(features)
-            mask = features["attention_mask"].unsqueeze(-1).float()
-            layer = result["all_layer_embeddings"][WORDING_LAYER].float()
-            wording = (layer * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            # The model's own pooling module (mean over the tokens, padding left out), on
+            # the earlier layer's token vectors instead of the last's.
+            wording = model[1](
+                {
+                    "token_embeddings": result["all_layer_embeddings"][WORDING_LAYER],
+                    "attention_mask": features["attention_mask"],
+                }
+            )["sentence_embedding"]
             both = torch.cat([_unit(result["sentence_embedding"]), _unit(wording)], dim=1)
             out[rows] = both.numpy()
     return out
