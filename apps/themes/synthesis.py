@@ -664,8 +664,14 @@ class Figure:
 
 def report_counts(rows: Sequence[CodedRow]) -> list[tuple[str, int]]:
     """The reports `rows` come from (CodedRow.report), each with its number of them: the
-    most first."""
-    return sorted(Counter(r.report for r in rows).items(), key=lambda kv: (-kv[1], kv[0]))
+    most first, and reports with as many in the order they were added ("archive:99" before
+    "archive:100")."""
+
+    def order(kv: tuple[str, int]) -> tuple[int, str, int]:
+        source, _, pk = kv[0].partition(":")
+        return -kv[1], source, int(pk)
+
+    return sorted(Counter(r.report for r in rows).items(), key=order)
 
 
 def _first_statements(data: Corpus, keys: Sequence[str]) -> dict[str, Statement]:

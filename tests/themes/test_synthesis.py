@@ -730,6 +730,23 @@ def test_odd_figures_and_scopes_are_refused_clearly(coded):
     assert "Programme types: zzz is not a programme type" in odd.content.decode()
 
 
+def test_reports_with_as_many_statements_are_listed_in_the_order_they_were_added():
+    """Ties go by the report's number, not its text: "archive:99" before "archive:100" (as
+    text it came after, so the first-added report fell to a later page once the database's
+    numbers reached three digits)."""
+    from types import SimpleNamespace
+
+    keys = "archive:100 archive:99 inspection:7 archive:99 archive:100 archive:100"
+    rows = [SimpleNamespace(report=key) for key in f"{keys} inspection:12 archive:8".split()]
+    assert synthesis.report_counts(rows) == [  # type: ignore[arg-type]
+        ("archive:100", 3),
+        ("archive:99", 2),
+        ("archive:8", 1),
+        ("inspection:7", 1),
+        ("inspection:12", 1),
+    ]
+
+
 def test_a_figures_reports_and_who_checked_its_statements_are_listed(coded, monkeypatch):
     pub, made = coded
     analyst = client_for(pub.users["analyst"])
