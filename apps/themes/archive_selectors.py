@@ -16,7 +16,6 @@ from django.utils import timezone
 from apps.inspections.models import ProgrammeType
 
 from .models import (
-    BATCH_STOPPED_AFTER,
     KIND_LABELS,
     ArchiveImportBatch,
     ArchiveImportFile,
@@ -25,7 +24,7 @@ from .models import (
     Statement,
     ThemeCode,
 )
-from .selectors import current_codes
+from .selectors import current_codes, worker_not_started
 
 
 def kinds_in_words(counts: Counter[str] | dict[str, int]) -> str:
@@ -197,25 +196,17 @@ def taken_in_words(report: ArchiveReport, given: dict[str, Any]) -> list[str]:
     ]
 
 
-# A batch still waiting this long after it was queued, with no job running: the background
-# worker is not running.
-BATCH_NOT_STARTED = dt.timedelta(minutes=2)
-
-
 def _not_started(batch: ArchiveImportBatch) -> bool:
-    """Waiting long after it was queued (or queued again) while the worker runs no job (one
-    busy with an earlier batch is running)."""
-    from django_tasks_db.models import DBTaskResult
+    return batch.status == ArchiveImportBatch.Status.QUEUED and worker_not_started(batch.queued_at)
 
-    now = timezone.now()
-    return (
-        batch.status == ArchiveImportBatch.Status.QUEUED
-        and now - batch.queued_at > BATCH_NOT_STARTED
-        # (a job left running by a worker that was killed does not count)
-        and not DBTaskResult.objects.filter(
-            status="RUNNING", started_at__gte=now - BATCH_STOPPED_AFTER
-        ).exists()
-    )
+
+def _batch_line(batch: ArchiveImportBatch, read: int, files: int) -> str:
+    """How far a batch has got, in words: its page's status line."""
+    if batch.status == ArchiveImportBatch.Status.QUEUED:
+        return "Waiting to start."
+    if read == files:
+        return "Every file read: suggesting themes."
+    return f"Read {read} of {files} files."
 
 
 def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
@@ -249,11 +240,13 @@ def archive_batch_page(batch: ArchiveImportBatch) -> dict[str, Any]:
         for f in files
     ]
     Status = ArchiveImportBatch.Status
+    read = sum(f.status != ArchiveImportFile.Status.WAITING for f in files)
     return {
         "batch": batch,
         "files": rows,
         "finished": batch.status in (Status.DONE, Status.FAILED),
-        "read": sum(f.status != ArchiveImportFile.Status.WAITING for f in files),
+        "read": read,
+        "line": _batch_line(batch, read, len(files)),
         "imported": len([f for f in files if f.status == ArchiveImportFile.Status.IMPORTED]),
         "any_taken": any(row["taken"] for row in rows),
         "undated": ", ".join(f"\u201c{r.title}\u201d" for r in reports if r.published_on is None),
@@ -267,12 +260,14 @@ def archive_batch_progress(batch: ArchiveImportBatch) -> dict[str, Any]:
     """How far a batch has got, for its page to follow, and whether it seems not to have
     started or to have stopped: two queries besides the batch's."""
     statuses = list(batch.files.values_list("status", flat=True))
+    read = sum(s != ArchiveImportFile.Status.WAITING for s in statuses)
     return {
         "status": batch.status,
         "finished": batch.status
         in (ArchiveImportBatch.Status.DONE, ArchiveImportBatch.Status.FAILED),
-        "read": sum(s != ArchiveImportFile.Status.WAITING for s in statuses),
+        "read": read,
         "files": len(statuses),
+        "line": _batch_line(batch, read, len(statuses)),
         "not_started": _not_started(batch),
         "stopped": batch.stalled(),
     }

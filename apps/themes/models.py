@@ -123,8 +123,9 @@ class ArchiveReport(models.Model):
         return self.title
 
 
-# A batch still running this long after it started: the worker stopped in the middle of it.
-BATCH_STOPPED_AFTER = dt.timedelta(minutes=30)
+# A background job (a batch import, suggesting themes again) still running this long after it
+# started: the worker stopped in the middle of it.
+JOB_STOPPED_AFTER = dt.timedelta(minutes=30)
 
 
 class ArchiveImportBatch(models.Model):
@@ -181,7 +182,7 @@ class ArchiveImportBatch(models.Model):
         return (
             self.status == self.Status.RUNNING
             and self.started_at is not None
-            and timezone.now() - self.started_at > BATCH_STOPPED_AFTER
+            and timezone.now() - self.started_at > JOB_STOPPED_AFTER
         )
 
     def can_continue(self) -> bool:
@@ -478,6 +479,64 @@ class ThemeCodeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SuggestionRun(models.Model):
+    """A curator's "Suggest themes again", run by the background worker (manage.py
+    db_worker), not in the web request: the classifier retrains first when people's
+    decisions have changed, and training grows faster than the statements it learns from
+    (2,238 took 27 s; docs/benchmarks.md), towards a web worker's limit. One run at a time:
+    asked for again while one waits or runs, the curator is shown that one."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Suggesting themes"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # True while it waits or runs, empty after: unique, so two runs never go at once.
+    active = models.BooleanField(null=True, default=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.CharField(
+        max_length=32, blank=True, help_text="The run that has it: each run writes only its own"
+    )
+    classifier = models.CharField(max_length=12, blank=True, help_text="The version that suggested")
+    statements = models.PositiveIntegerField(null=True, blank=True)
+    changed = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Statements whose themes are now other than before"
+    )
+    new_statements = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Statements that came from newly published findings"
+    )
+    problem = models.TextField(blank=True, help_text="Why themes could not be suggested")
+    error = models.TextField(blank=True, help_text="The unexpected error that stopped it")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], name="themes_one_suggestion_run_at_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Suggesting themes again {self.pk} ({self.get_status_display()})"
+
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    def stalled(self) -> bool:
+        """Still running long after it started (retraining on tens of thousands of
+        decisions takes minutes): the worker stopped in the middle of it."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and timezone.now() - self.started_at > JOB_STOPPED_AFTER
+        )
 
 
 class StatementClaim(models.Model):

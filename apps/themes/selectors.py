@@ -25,9 +25,11 @@ from django.utils import timezone
 from apps.inspections.models import State
 
 from .models import (
+    JOB_STOPPED_AFTER,
     CodebookVersion,
     Statement,
     StatementClaim,
+    SuggestionRun,
     Theme,
     ThemeCode,
     ThemeCodeChange,
@@ -301,3 +303,68 @@ def codebook_version(number: int) -> dict[str, Any] | None:
     )
     is_current = not CodebookVersion.objects.filter(number__gt=version.number).exists()
     return {"version": version, "themes": themes, "is_current": is_current}
+
+
+# A background job still waiting this long after it was queued, with no job running: the
+# background worker is not running.
+JOB_NOT_STARTED = dt.timedelta(minutes=2)
+
+
+def worker_not_started(queued_at: dt.datetime) -> bool:
+    """A job queued at `queued_at` (and still waiting) has waited long while the worker
+    runs no job (one busy with an earlier job is running): the worker seems not to be
+    running. One query."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    return (
+        now - queued_at > JOB_NOT_STARTED
+        # (a job left running by a worker that was killed does not count)
+        and not DBTaskResult.objects.filter(
+            status="RUNNING", started_at__gte=now - JOB_STOPPED_AFTER
+        ).exists()
+    )
+
+
+def suggestion_run_progress(run: SuggestionRun) -> dict[str, Any]:
+    """How far a run of "Suggest themes again" has got, for its page to follow: its status,
+    the line that says so, and whether it seems not to have started or to have stopped."""
+    Status = SuggestionRun.Status
+    line = "Finished."
+    if run.status == Status.QUEUED:
+        line = "Waiting to start."
+    elif run.status == Status.RUNNING:
+        line = (
+            "Retraining the classifier if people's decisions have changed, then suggesting themes."
+        )
+    return {
+        "status": run.status,
+        "finished": run.finished(),
+        "line": line,
+        "not_started": run.status == Status.QUEUED and worker_not_started(run.created_at),
+        "stopped": run.stalled(),
+    }
+
+
+def suggestion_run_page(run: SuggestionRun) -> dict[str, Any]:
+    """A run's page: its progress and, once it has finished, how many statements wait for a
+    person in the review queue now. Three queries at most besides the run's."""
+    waiting = review_queue(1, per_page=1)["count"] if run.status == run.Status.DONE else None
+    return {"run": run, "waiting": waiting, **suggestion_run_progress(run)}
+
+
+# How long a finished run of "Suggest themes again" is shown on the model page.
+RUN_SHOWN = dt.timedelta(days=7)
+
+
+def suggestion_run_latest() -> SuggestionRun | None:
+    """The run of "Suggest themes again" waiting or under way, or else the latest finished
+    in the past week, for the model page. One query."""
+    return (
+        SuggestionRun.objects.filter(
+            Q(active=True) | Q(finished_at__gte=timezone.now() - RUN_SHOWN)
+        )
+        .select_related("created_by")
+        .order_by(F("active").desc(nulls_last=True), "-created_at", "-id")
+        .first()
+    )

@@ -11,3 +11,11 @@ def archive_import_batch_task(batch_id: int) -> str:
     from .archive_batches import batch_run
 
     return str(batch_run(batch_id).status)
+
+
+@task()
+def suggest_again_task(run_id: int) -> str:
+    """A curator's "Suggest themes again" (suggestion_runs.run_execute): its status after."""
+    from .suggestion_runs import run_execute
+
+    return str(run_execute(run_id).status)

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
@@ -30,11 +30,9 @@ from apps.core.exports import table_response
 from apps.core.forms import add_service_errors
 from apps.core.models import AuditEvent
 
-from . import permissions, selectors, services, synthesis
-from .codebook import CodebookError
-from .corpus import CorpusError
+from . import permissions, selectors, services, suggestion_runs, synthesis
 from .forms import ScopeForm, ThematicReportForm
-from .models import ClassifierVersion, ThematicReport
+from .models import ClassifierVersion, SuggestionRun, ThematicReport
 from .navigation import back_link
 
 CACHED_ON = ("themes", "findings", "publications", "inspections", "reference")
@@ -82,6 +80,7 @@ def model_versions(request: HttpRequest) -> HttpResponse:
             "versions": versions,
             "can_curate": can_curate,
             "out_of_date": selectors.suggestions_out_of_date() if can_curate else None,
+            "latest_run": selectors.suggestion_run_latest() if can_curate else None,
         },
     )
 
@@ -90,33 +89,37 @@ def model_versions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def suggest_again(request: HttpRequest) -> HttpResponse:
     """A curator has the classifier (retrained first if people's decisions changed) suggest
-    themes again for every statement no person has coded. In the request, as an import's
-    suggestions are: seconds, even for a national corpus whose texts are embedded already."""
+    themes again for every statement no person has coded: queued for the background worker,
+    as retraining can take longer than a web request may; to its page, which follows it.
+    Asked again while a run waits or runs: that run's page."""
     permissions.require_curator(request)
-    from . import coding  # the model's libraries: loaded only when asked
+    run, queued = suggestion_runs.run_request(actor=request.user)
+    if not queued:
+        messages.info(
+            request,
+            "Themes are already being suggested again, asked for by "
+            f"{run.created_by.full_name or run.created_by.username}: this is how far it has "
+            "got.",
+        )
+    return redirect("themes:suggestion-run", pk=run.pk)
 
-    try:
-        synced, result = coding.suggest_again(actor=request.user)
-    except (CodebookError, CorpusError, ImproperlyConfigured, services.StaleCodes) as error:
-        messages.error(request, f"Themes were not suggested again: {error}")
-        return redirect("themes:model")
-    new = (
-        f" {synced.created} new statement{'s' if synced.created != 1 else ''} came from findings."
-        if synced.created
-        else ""
-    )
-    waiting = selectors.review_queue(1, per_page=1)["count"]
-    n = result.statements
-    messages.success(
-        request,
-        f"Classifier {result.classifier} suggested themes again for {n} statement"
-        f"{'s' if n != 1 else ''} no person has coded: {result.changed} of them "
-        f"{'has' if result.changed == 1 else 'have'} other themes than before; the rest keep "
-        f"theirs, with this version's confidence.{new} {waiting} "
-        + ("statement waits" if waiting == 1 else "statements wait")
-        + " for a person in the review queue.",
-    )
-    return redirect("themes:model")
+
+@login_required
+@require_safe
+def suggestion_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """A run of "Suggest themes again": how far it has got, and then what it did."""
+    permissions.require_curator(request)
+    run = get_object_or_404(SuggestionRun.objects.select_related("created_by"), pk=pk)
+    return render(request, "themes/suggestion_run.html", selectors.suggestion_run_page(run))
+
+
+@login_required
+@require_safe
+def suggestion_run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """How far a run has got, as JSON: for its page to follow without reloading."""
+    permissions.require_curator(request)
+    run = get_object_or_404(SuggestionRun, pk=pk)
+    return JsonResponse(selectors.suggestion_run_progress(run))
 
 
 def _scope(request: HttpRequest) -> tuple[synthesis.Scope | None, str]:
@@ -484,6 +487,12 @@ urlpatterns: list[URLPattern] = [
     path("themes/", home, name="home"),
     path("themes/model/", model_versions, name="model"),
     path("themes/model/suggest-again/", suggest_again, name="suggest-again"),
+    path("themes/model/suggest-again/<int:pk>/", suggestion_run, name="suggestion-run"),
+    path(
+        "themes/model/suggest-again/<int:pk>/progress/",
+        suggestion_run_progress,
+        name="suggestion-run-progress",
+    ),
     path("themes/analysis/", analysis, name="analysis"),
     path("themes/analysis/evidence/", evidence, name="evidence"),
     path(

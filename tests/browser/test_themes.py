@@ -198,13 +198,23 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     assert re.fullmatch(r"0\.\d{3} \(rough: \d+ coded\)", newest.nth(6).inner_text().strip())
     axe.check(analyst, "classifier versions")
     # The rest of the queue: suggested again by the retrained classifier, on request.
+    # The background worker does it; its page follows it and then says what it did.
     analyst.get_by_role("button", name="Suggest themes again").click()
-    expect(analyst.locator(".govuk-notification-banner")).to_contain_text(
-        "suggested themes again for "
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("Suggesting themes again")
+    expect(analyst.get_by_role("status")).to_have_text("Waiting to start.")
+    axe.check(analyst, "suggesting themes again")
+    _run_worker()
+    expect(analyst.get_by_role("heading", level=1)).to_have_text(
+        "Themes suggested again", timeout=60_000
     )
+    expect(
+        analyst.get_by_text(re.compile("suggested themes again for \\d+ statements"))
+    ).to_be_visible()
+    axe.check(analyst, "themes suggested again")
+    analyst.get_by_role("link", name="Back to how the classifier has learnt").click()
     up_to_date = re.compile("Every statement no person has coded holds")
     expect(analyst.get_by_text(up_to_date)).to_be_visible()
-    axe.check(analyst, "themes suggested again")
+    expect(analyst.get_by_role("link", name="what it did")).to_be_visible()
 
     # The codebook and discovery pages.
     analyst.get_by_role("link", name="Back to the thematic synthesis").click()

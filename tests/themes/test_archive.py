@@ -1483,6 +1483,7 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
         "finished": False,
         "read": 1,
         "files": 4,
+        "line": "Waiting to start.",
         "not_started": False,
         "stopped": False,
     }
@@ -1525,7 +1526,7 @@ def test_several_reports_are_imported_at_once_each_whole_or_not_at_all(fw):
         "force: Northshire Police</span>" in body
     )
     assert "the table says which" in body
-    assert "import-progress.js" not in body  # finished: nothing to follow
+    assert "job-progress.js" not in body  # finished: nothing to follow
     progress = client.get(reverse("themes:archive-batch-progress", args=[batch.pk])).json()
     assert progress["status"] == "done" and progress["finished"] and progress["read"] == 4
     # Run again (the worker asked twice): nothing more happens.
@@ -1873,7 +1874,7 @@ def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     # Waiting: the page says so, and follows it; after two minutes, that the background
     # worker may not be running.
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[small.pk])).content.decode())
-    assert "Waiting to start." in body and "import-progress.js" in body
+    assert "Waiting to start." in body and "job-progress.js" in body
     assert "may not be running" not in body
     ArchiveImportBatch.objects.filter(pk=small.pk).update(
         queued_at=timezone.now() - dt.timedelta(minutes=3)
@@ -1898,7 +1899,7 @@ def test_a_batch_page_follows_the_import_in_a_fixed_number_of_queries(fw):
     )
     body = unescape(analyst.get(reverse("themes:archive-batch", args=[large.pk])).content.decode())
     assert "may have stopped in the middle of it" in body and "Read 0 of 8 files." in body
-    assert "Continue the import" in body and "import-progress.js" not in body
+    assert "Continue the import" in body and "job-progress.js" not in body
     assert (
         "may have stopped: see its page" in analyst.get(reverse("themes:archive")).content.decode()
     )

@@ -23,7 +23,7 @@ from apps.accounts.models import Role
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding
-from apps.themes import coding, embedding, selectors, services
+from apps.themes import coding, embedding, selectors, services, suggestion_runs
 from apps.themes.classifier import codebook_statements
 from apps.themes.codebook import CodebookError, default_path, load_codebook
 from apps.themes.models import (
@@ -31,6 +31,7 @@ from apps.themes.models import (
     CodebookVersion,
     Embedding,
     Statement,
+    SuggestionRun,
     Theme,
     ThemeCode,
     ThemeCodeChange,
@@ -178,10 +179,18 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
         return found
 
     before_sets = suggested_sets()
-    response = curator.post(reverse("themes:suggest-again"), follow=True)
+    queued = curator.post(reverse("themes:suggest-again"))
+    run = SuggestionRun.objects.get()
+    assert queued.url == reverse("themes:suggestion-run", args=[run.pk])
+    assert "Waiting to start." in curator.get(queued.url).content.decode()
+    assert suggested_sets() == before_sets  # nothing in the request: the worker does it
+    suggestion_runs.run_execute(run.pk)
+    response = curator.get(queued.url)
     after_sets = suggested_sets()
     again = ClassifierVersion.objects.order_by("-trained_at", "-id").first()
     assert again.version != result.classifier and again.coded_by_people == 1
+    run.refresh_from_db()
+    assert (run.status, run.classifier, run.statements) == ("done", again.version, waiting_before)
     body = response.content.decode()
     assert f"Classifier {again.version} suggested themes again for {waiting_before} " in body
     # The number said to have other themes is the number whose themes differ: not every
@@ -197,7 +206,7 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     assert AuditEvent.objects.filter(
         object_type="themes.suggestions", object_repr=f"Classifier {again.version}", actor=person
     ).exists()
-    assert response.context["out_of_date"] == 0
+    assert curator.get(reverse("themes:model")).context["out_of_date"] == 0
     assert statement.codes.get(theme=suggested[0].theme).status == "confirmed"
     placeholder.refresh_from_db()
     assert (placeholder.status, placeholder.classifier, placeholder.version) == (

@@ -1,13 +1,14 @@
-// A batch import's page follows how far the import has got. Without this script the page
-// still works: "Check again" reloads it.
+// A background job's page (a batch import, suggesting themes again) follows how far the job
+// has got. Without this script the page still works: "Check again" reloads it.
 //
-// Every few seconds the progress is asked for, and the status line (a polite live region)
-// says how many files have been read. When the import has finished, or the page has a new
-// warning to give (the worker seems not to have started, or to have stopped), the status
-// line says so and the page is loaded again to show it.
+// Every few seconds the progress is asked for (the box's data-progress-url), and the status
+// line (a polite live region) says what the server says (its "line"). When the job has
+// finished, or the page has a new warning to give (the worker seems not to have started, or
+// to have stopped), the status line says so, in the box's data-finished, data-attention or
+// data-going words, and the page is loaded again to show it.
 (function () {
   "use strict";
-  var box = document.getElementById("batch-progress");
+  var box = document.getElementById("job-progress");
   if (!box || !box.dataset.progressUrl || !window.fetch) return;
   var line = box.querySelector("[role=status]");
   var said = line.textContent;
@@ -33,21 +34,15 @@
         if (progress.finished || changed) {
           say(
             progress.finished
-              ? "The import has finished: showing what it did."
+              ? box.dataset.finished
               : progress.not_started || progress.stopped
-                ? "The import needs your attention: showing why."
-                : "The import is going again: showing how far it has got."
+                ? box.dataset.attention
+                : box.dataset.going
           );
           window.setTimeout(function () { window.location.reload(); }, 1500);
           return;
         }
-        say(
-          progress.status === "queued"
-            ? "Waiting to start."
-            : progress.read === progress.files
-              ? "Every file read: suggesting themes."
-              : "Read " + progress.read + " of " + progress.files + " files."
-        );
+        say(progress.line);
         delay = 3000;
         window.setTimeout(ask, delay);
       })
