@@ -128,6 +128,11 @@ class ArchiveReport(models.Model):
 JOB_STOPPED_AFTER = dt.timedelta(minutes=30)
 
 
+def running_too_long(started_at: dt.datetime | None) -> bool:
+    """A job started at `started_at` has run past JOB_STOPPED_AFTER."""
+    return started_at is not None and timezone.now() - started_at > JOB_STOPPED_AFTER
+
+
 class ArchiveImportBatch(models.Model):
     """Report files imported through the page, one or several at once. The import runs in
     the background worker (manage.py db_worker), not in the web request: a batch of long
@@ -179,11 +184,7 @@ class ArchiveImportBatch(models.Model):
     def stalled(self) -> bool:
         """Still running long after it started (ten long reports take about a minute and a
         half): the worker stopped in the middle of it."""
-        return (
-            self.status == self.Status.RUNNING
-            and self.started_at is not None
-            and timezone.now() - self.started_at > JOB_STOPPED_AFTER
-        )
+        return self.status == self.Status.RUNNING and running_too_long(self.started_at)
 
     def can_continue(self) -> bool:
         """Stopped by an error, or by the worker stopping (`stalled`): it can be queued
@@ -532,11 +533,7 @@ class SuggestionRun(models.Model):
     def stalled(self) -> bool:
         """Still running long after it started (retraining on tens of thousands of
         decisions takes minutes): the worker stopped in the middle of it."""
-        return (
-            self.status == self.Status.RUNNING
-            and self.started_at is not None
-            and timezone.now() - self.started_at > JOB_STOPPED_AFTER
-        )
+        return self.status == self.Status.RUNNING and running_too_long(self.started_at)
 
 
 class StatementClaim(models.Model):

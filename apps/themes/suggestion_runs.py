@@ -29,10 +29,11 @@ from .services import StaleCodes
 
 logger = logging.getLogger(__name__)
 
-STOPPED_BY_THE_WORKER = (
-    "The background worker stopped in the middle of it. The statements keep the "
-    "suggestions they had: each version's suggestions are stored whole or not at all."
+KEPT = (
+    "The statements keep the suggestions they had: each version's suggestions are stored "
+    "whole or not at all."
 )
+STOPPED_BY_THE_WORKER = f"The background worker stopped in the middle of it. {KEPT}"
 
 
 def run_request(*, actor: Actor) -> tuple[SuggestionRun, bool]:
@@ -48,8 +49,14 @@ def run_request(*, actor: Actor) -> tuple[SuggestionRun, bool]:
         current = SuggestionRun.objects.select_for_update().filter(active=True).first()
         if current is not None and not current.stalled():
             return current, False
-        if current is not None:
-            _finish(current, current.run, SuggestionRun.Status.FAILED, error=STOPPED_BY_THE_WORKER)
+        if current is not None:  # taken from its run, which writes nothing more if alive
+            SuggestionRun.objects.filter(pk=current.pk).update(
+                status=SuggestionRun.Status.FAILED,
+                active=None,
+                finished_at=timezone.now(),
+                error=STOPPED_BY_THE_WORKER,
+                run="",
+            )
         try:
             with transaction.atomic():  # another person's run, queued a moment before
                 run = SuggestionRun.objects.create(created_by=user)
@@ -92,17 +99,13 @@ def run_execute(run_id: int) -> SuggestionRun:
         return run
     except BaseException as error:  # the worker stopping (SystemExit, KeyboardInterrupt) too
         logger.exception("Suggesting themes again (run %s) stopped", run.pk)
-        what = (
-            f"An unexpected error ({type(error).__name__}) stopped it."
-            if isinstance(error, Exception)
-            else "The background worker stopped in the middle of it."
-        )
         _finish(
             run,
             token,
             Status.FAILED,
-            error=f"{what} The statements keep the suggestions they had: each version's "
-            "suggestions are stored whole or not at all.",
+            error=f"An unexpected error ({type(error).__name__}) stopped it. {KEPT}"
+            if isinstance(error, Exception)
+            else STOPPED_BY_THE_WORKER,
         )
         raise
     _finish(

@@ -215,6 +215,20 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     up_to_date = re.compile("Every statement no person has coded holds")
     expect(analyst.get_by_text(up_to_date)).to_be_visible()
     expect(analyst.get_by_role("link", name="what it did")).to_be_visible()
+    # A run that stopped says why and offers to ask again (set so here: axe on that state).
+    stopped = server_manage(
+        "shell",
+        "-c",
+        "from apps.themes.models import SuggestionRun as R; run = R.objects.latest('pk'); "
+        "R.objects.filter(pk=run.pk).update(status='failed', "
+        "error='An unexpected error (RuntimeError) stopped it.'); print(run.pk)",
+    )
+    analyst.goto(f"/themes/model/suggest-again/{stopped.strip().splitlines()[-1]}/")
+    expect(analyst.get_by_role("heading", level=1)).to_have_text("Themes were not suggested again")
+    expect(analyst.get_by_text("An unexpected error (RuntimeError) stopped it.")).to_be_visible()
+    axe.check(analyst, "themes not suggested again")
+    analyst.get_by_role("link", name="Back to how the classifier has learnt").click()
+    expect(analyst.get_by_role("link", name="why it stopped")).to_be_visible()
 
     # The codebook and discovery pages.
     analyst.get_by_role("link", name="Back to the thematic synthesis").click()

@@ -170,8 +170,11 @@ def test_a_run_the_worker_never_started_or_stopped_in_is_shown_so(fw):
     fresh = _ask(fw.users["manager"])
     run.refresh_from_db()
     assert fresh.pk != run.pk and fresh.active
-    assert run.status == "failed" and run.active is None
+    assert run.status == "failed" and run.active is None and run.run == ""
     assert run.error == suggestion_runs.STOPPED_BY_THE_WORKER
+    # Its run, should it be alive after all, records nothing more over that.
+    suggestion_runs._finish(run, "gone", SuggestionRun.Status.DONE, statements=5)
+    assert (run.status, run.statements) == ("failed", None)
 
 
 def test_only_curators_ask_for_a_run_or_follow_one(fw):
