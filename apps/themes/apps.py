@@ -6,14 +6,20 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def check_embedding_processes(**kwargs: Any) -> list[checks.CheckMessage]:
-    """THEMES_EMBEDDING_PROCESSES is read only when a corpus is coded: check it at start-up."""
+    """THEMES_EMBEDDING_PROCESSES and THEMES_EMBEDDING_PRECISION are read only when text is
+    embedded: check them at start-up."""
     from . import embedding  # numpy, not the model
 
-    try:
-        embedding.processes()
-    except ImproperlyConfigured as error:
-        return [checks.Error(str(error), id="themes.E001")]
-    return []
+    errors: list[checks.CheckMessage] = []
+    for read, check_id in (
+        (embedding.processes, "themes.E001"),
+        (embedding.precision_setting, "themes.E002"),
+    ):
+        try:
+            read()
+        except ImproperlyConfigured as error:
+            errors.append(checks.Error(str(error), id=check_id))
+    return errors
 
 
 class ThemesConfig(AppConfig):

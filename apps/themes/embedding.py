@@ -117,15 +117,61 @@ def verify_weights(directory: Path | None = None, expected: str = WEIGHTS_SHA256
 
 @lru_cache(maxsize=1)
 def precision() -> str:
-    """ "bf16" where the processor computes in bfloat16 natively (AVX-512 BF16: about four
-    times the texts a second of float32 here, each vector within 0.9999 cosine of float32's),
-    else "fp32". THEMES_EMBEDDING_PRECISION fixes it."""
-    chosen = getattr(settings, "THEMES_EMBEDDING_PRECISION", "auto")
-    if chosen in ("bf16", "fp32"):
-        return str(chosen)
+    """ "bf16" where the processor computes in bfloat16 faster than in float32
+    (`bfloat16_is_faster`; each vector within 0.9999 cosine of float32's), else "fp32".
+    THEMES_EMBEDDING_PRECISION fixes it."""
+    chosen = precision_setting()
+    if chosen != "auto":
+        return chosen
     import torch
 
-    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    try:
+        cpuinfo: str | None = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        cpuinfo = None
+    return (
+        "bf16"
+        if bfloat16_is_faster(cpuinfo, torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        else "fp32"
+    )
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def precision_setting() -> str:
+    """THEMES_EMBEDDING_PRECISION, checked (without loading torch): "auto", "bf16" or
+    "fp32"."""
+    chosen = str(getattr(settings, "THEMES_EMBEDDING_PRECISION", "auto")).strip()
+    if chosen not in PRECISIONS:
+        raise ImproperlyConfigured(
+            f'THEMES_EMBEDDING_PRECISION must be "auto", "bf16" or "fp32", not {chosen!r}.'
+        )
+    return chosen
+
+
+def bfloat16_is_faster(cpuinfo: str | None, bf16_supported: bool) -> bool:
+    """Whether the model runs faster in bfloat16 than in float32 on this processor, from
+    Linux's /proc/cpuinfo (`cpuinfo`; None where there is none) and whether torch's oneDNN
+    computes in bfloat16 natively (`bf16_supported`). Measured on two cores
+    (docs/benchmarks.md): an Intel Xeon with AMX (`amx_bf16`) about three times float32's
+    texts a second, and an AMD EPYC with AVX-512 BF16 (Zen 4) nearly twice; but an Intel
+    Xeon with AVX-512 BF16 and no AMX (a Sapphire Rapids whose hypervisor hides AMX, as on
+    this project's CI machine) about 0.6 times float32's. Without /proc/cpuinfo, torch's own
+    check decides."""
+    if not bf16_supported:
+        return False
+    if cpuinfo is None:
+        return True
+    vendor, flags = "", set[str]()
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        name = name.strip()
+        if name == "vendor_id" and not vendor:
+            vendor = value.strip()
+        elif name == "flags" and not flags:
+            flags = set(value.split())
+    return "amx_bf16" in flags or (vendor == "AuthenticAMD" and "avx512_bf16" in flags)
 
 
 def model_key() -> str:

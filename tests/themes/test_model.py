@@ -154,6 +154,49 @@ def test_processes_follow_the_setting_and_a_bad_value_is_named(settings):
         assert [e.id for e in check_embedding_processes()] == ["themes.E001"]
 
 
+CPUINFO = (
+    "processor\t: 0\nvendor_id\t: {vendor}\nmodel name\t: A processor\n"
+    "flags\t\t: fpu sse2 avx2 avx512f {flags}\n\n"
+    "processor\t: 1\nvendor_id\t: {vendor}\nflags\t\t: fpu\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("vendor", "flags", "supported", "faster"),
+    [
+        ("GenuineIntel", "avx512_bf16 amx_bf16 amx_tile", True, True),  # Xeon with AMX
+        ("GenuineIntel", "avx512_bf16 avx512_fp16", True, False),  # AMX hidden (CI machine)
+        ("AuthenticAMD", "avx512_bf16", True, True),  # EPYC, Zen 4
+        ("AuthenticAMD", "avx512vl", True, False),  # no bfloat16 instructions
+        ("GenuineIntel", "avx512_bf16 amx_bf16", False, False),  # torch cannot use them
+    ],
+)
+def test_bfloat16_is_chosen_only_where_it_was_measured_faster(vendor, flags, supported, faster):
+    cpuinfo = CPUINFO.format(vendor=vendor, flags=flags)
+    assert embedding.bfloat16_is_faster(cpuinfo, supported) is faster
+    # Without /proc/cpuinfo (not Linux), torch's own check decides.
+    assert embedding.bfloat16_is_faster(None, supported) is supported
+
+
+def test_the_precision_follows_the_setting_and_a_bad_value_is_named(settings, request):
+    from apps.themes.apps import check_embedding_processes
+
+    request.addfinalizer(embedding.precision.cache_clear)
+    for chosen in ("bf16", "fp32", " fp32 "):
+        settings.THEMES_EMBEDDING_PRECISION = chosen
+        embedding.precision.cache_clear()
+        assert embedding.precision() == chosen.strip() and check_embedding_processes() == []
+        assert embedding.model_key().endswith(
+            f"-{chosen.strip()}-w{embedding.encoder.WORDING_LAYER}"
+        )
+    for bad in ("bfloat16", "fp16", ""):
+        settings.THEMES_EMBEDDING_PRECISION = bad
+        embedding.precision.cache_clear()
+        with pytest.raises(ImproperlyConfigured, match="THEMES_EMBEDDING_PRECISION"):
+            embedding.precision()
+        assert [e.id for e in check_embedding_processes()] == ["themes.E002"]
+
+
 def test_training_leaves_out_the_gold_statements_and_their_reports():
     candidates = [
         CodedStatement("The force has a plan.", ("leadership_governance",)),
