@@ -5,7 +5,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 
-def check_embedding_processes(**kwargs: Any) -> list[checks.CheckMessage]:
+def check_embedding_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """THEMES_EMBEDDING_PROCESSES and THEMES_EMBEDDING_PRECISION are read only when text is
     embedded: check them at start-up."""
     from . import embedding  # numpy, not the model
@@ -29,4 +29,4 @@ class ThemesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        checks.register(check_embedding_processes)
+        checks.register(check_embedding_settings)

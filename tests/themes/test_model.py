@@ -141,17 +141,17 @@ def test_workers_that_fail_leave_the_batch_to_this_process(monkeypatch, settings
 
 
 def test_processes_follow_the_setting_and_a_bad_value_is_named(settings):
-    from apps.themes.apps import check_embedding_processes
+    from apps.themes.apps import check_embedding_settings
 
     settings.THEMES_EMBEDDING_PROCESSES = "3"
-    assert embedding.processes() == 3 and check_embedding_processes() == []
+    assert embedding.processes() == 3 and check_embedding_settings() == []
     settings.THEMES_EMBEDDING_PROCESSES = "auto"
     assert 1 <= embedding.processes() <= embedding.MAX_PROCESSES
     for bad in ("two", "0", "-1", "\u00b2"):
         settings.THEMES_EMBEDDING_PROCESSES = bad
         with pytest.raises(ImproperlyConfigured, match="THEMES_EMBEDDING_PROCESSES"):
             embedding.processes()
-        assert [e.id for e in check_embedding_processes()] == ["themes.E001"]
+        assert [e.id for e in check_embedding_settings()] == ["themes.E001"]
 
 
 CPUINFO = (
@@ -179,13 +179,13 @@ def test_bfloat16_is_chosen_only_where_it_was_measured_faster(vendor, flags, sup
 
 
 def test_the_precision_follows_the_setting_and_a_bad_value_is_named(settings, request):
-    from apps.themes.apps import check_embedding_processes
+    from apps.themes.apps import check_embedding_settings
 
     request.addfinalizer(embedding.precision.cache_clear)
     for chosen in ("bf16", "fp32", " fp32 "):
         settings.THEMES_EMBEDDING_PRECISION = chosen
         embedding.precision.cache_clear()
-        assert embedding.precision() == chosen.strip() and check_embedding_processes() == []
+        assert embedding.precision() == chosen.strip() and check_embedding_settings() == []
         assert embedding.model_key().endswith(
             f"-{chosen.strip()}-w{embedding.encoder.WORDING_LAYER}"
         )
@@ -194,7 +194,7 @@ def test_the_precision_follows_the_setting_and_a_bad_value_is_named(settings, re
         embedding.precision.cache_clear()
         with pytest.raises(ImproperlyConfigured, match="THEMES_EMBEDDING_PRECISION"):
             embedding.precision()
-        assert [e.id for e in check_embedding_processes()] == ["themes.E002"]
+        assert [e.id for e in check_embedding_settings()] == ["themes.E002"]
 
 
 def test_training_leaves_out_the_gold_statements_and_their_reports():
