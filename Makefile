@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run setup venv deps frontend migrate demo serve test test-sqlite test-postgres \
         lint typecheck lock chromium postgres bench bench-fieldwork bench-reports bench-portal \
-        bench-followup bench-themes bench-themes-pages bench-bertopic clean
+        bench-followup bench-themes bench-themes-pages bench-themes-train bench-bertopic clean
 
 run: setup demo serve
 
@@ -121,6 +121,10 @@ bench-bertopic:
 
 bench-themes:
 	$(PY) bench/themes_bench.py
+
+# Training the classifier on the shipped statements plus 0 to 4,250 coded by people.
+bench-themes-train:
+	$(PY) bench/themes_train_bench.py
 
 # After bench-themes: its coded corpus's analysis, evidence, downloads and thematic report.
 bench-themes-pages:

@@ -18,16 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
 
 from .codebook import Codebook
 from .corpus import CodedStatement, normalised
-from .embedding import MODEL_NAME, features, precision
+from .embedding import MODEL_NAME, cores, features, precision
 from .encoder import WORDING_LAYER
 
 EMBEDDING_WEIGHT = 0.7
@@ -50,6 +53,10 @@ SEED = 2026
 # and 91.5% of those to the right part; at 0 (all), 90%; at 0.05, 86% assigned, 94% right.
 SPLIT_MARGIN = 0.02
 
+# A theme's regression on the vectors and its regression on the n-grams (None for a theme
+# that cannot be learnt), theme by theme.
+_Models = tuple[list[LogisticRegression | None], list[LogisticRegression | None]]
+
 
 def _regression(c: float, solver: str = "newton-cg") -> LogisticRegression:
     # newton-cg for the embeddings: their earlier layer's half is so correlated (all its
@@ -71,8 +78,11 @@ class ThemeClassifier:
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
         """Each text's probability of each theme; `vectors`: their `embedding.features`, if
         known."""
+        texts = list(texts)
         return _probabilities(
-            self.embedding_models, self.tfidf_models, self.vectorizer, list(texts), vectors
+            (self.embedding_models, self.tfidf_models),
+            features(texts) if vectors is None else vectors,
+            self.vectorizer.transform(texts),
         )
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
@@ -154,11 +164,16 @@ def training_set(
     ]
 
 
-def _fit(
+def _fit_all(
     vectors: np.ndarray, texts: list[str], labels: np.ndarray
-) -> tuple[TfidfVectorizer, list[LogisticRegression | None], list[LogisticRegression | None]]:
+) -> tuple[TfidfVectorizer, _Models]:
+    """The TF-IDF vectorizer fitted on `texts`, and the regressions."""
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHARACTERS, sublinear_tf=True)
-    grams = vectorizer.fit_transform(texts)
+    return vectorizer, _fit(vectors, vectorizer.fit_transform(texts), labels)
+
+
+def _fit(vectors: np.ndarray, grams: sparse.csr_matrix, labels: np.ndarray) -> _Models:
+    """One regression a theme on the vectors, one on the n-grams' TF-IDF (`grams`)."""
     embedding_models: list[LogisticRegression | None] = []
     tfidf_models: list[LogisticRegression | None] = []
     for j in range(labels.shape[1]):
@@ -169,20 +184,12 @@ def _fit(
             continue
         embedding_models.append(_regression(EMBEDDING_C).fit(vectors, column))
         tfidf_models.append(_regression(TFIDF_C, "liblinear").fit(grams, column))
-    return vectorizer, embedding_models, tfidf_models
+    return embedding_models, tfidf_models
 
 
-def _probabilities(
-    embedding_models: list[LogisticRegression | None],
-    tfidf_models: list[LogisticRegression | None],
-    vectorizer: TfidfVectorizer,
-    texts: list[str],
-    vectors: np.ndarray | None = None,
-) -> np.ndarray:
-    vectors = features(texts) if vectors is None else vectors
-    grams = vectorizer.transform(texts)
-    out = np.zeros((len(texts), len(embedding_models)))
-    for j, (by_meaning, by_words) in enumerate(zip(embedding_models, tfidf_models, strict=True)):
+def _probabilities(models: _Models, vectors: np.ndarray, grams: sparse.csr_matrix) -> np.ndarray:
+    out = np.zeros((vectors.shape[0], len(models[0])))
+    for j, (by_meaning, by_words) in enumerate(zip(*models, strict=True)):
         if by_meaning is None or by_words is None:
             continue
         out[:, j] = (
@@ -198,27 +205,39 @@ def _f1(truth: np.ndarray, chosen: np.ndarray) -> float:
     return 2 * tp / denominator if denominator else 0.0
 
 
-def _thresholds(
-    vectors: np.ndarray, texts: list[str], labels: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each theme's threshold from out-of-fold probabilities on the training statements, and
-    those probabilities."""
+def _out_of_fold(
+    vectors: np.ndarray, texts: list[str], labels: np.ndarray, pool: Executor
+) -> np.ndarray:
+    """Each training statement's probabilities from the model trained on the other folds.
+
+    Every text's n-grams are counted once. A fold's TF-IDF is then that of a vectorizer
+    fitted on the fold's training texts alone (its vocabulary the n-grams they contain, its
+    IDF from them), without analysing every text again for each fold."""
+    counts = CountVectorizer(analyzer="char_wb", ngram_range=CHARACTERS).fit_transform(texts)
     out_of_fold = np.zeros(labels.shape)
-    folds = KFold(FOLDS, shuffle=True, random_state=SEED)
-    for train, test in folds.split(vectors):
-        vectorizer, by_meaning, by_words = _fit(
-            vectors[train], [texts[i] for i in train], labels[train]
-        )
-        out_of_fold[test] = _probabilities(
-            by_meaning, by_words, vectorizer, [texts[i] for i in test], vectors[test]
-        )
+    folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(vectors))
+
+    def fold(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        seen = np.flatnonzero(counts[train].getnnz(axis=0))
+        tfidf = TfidfTransformer(sublinear_tf=True)
+        models = _fit(vectors[train], tfidf.fit_transform(counts[train][:, seen]), labels[train])
+        return _probabilities(models, vectors[test], tfidf.transform(counts[test][:, seen]))
+
+    for (_, test), probabilities in zip(folds, pool.map(lambda f: fold(*f), folds), strict=True):
+        out_of_fold[test] = probabilities
+    return out_of_fold
+
+
+def _thresholds(labels: np.ndarray, out_of_fold: np.ndarray) -> np.ndarray:
+    """Each theme's threshold: the one that maximises its F1 over the out-of-fold
+    probabilities (DEFAULT_THRESHOLD for a theme with too few positives to choose one)."""
     thresholds = np.full(labels.shape[1], DEFAULT_THRESHOLD)
     for j in range(labels.shape[1]):
         if labels[:, j].sum() < MIN_POSITIVES_FOR_OWN_THRESHOLD:
             continue
         scores = [_f1(labels[:, j], (out_of_fold[:, j] >= t).astype(int)) for t in THRESHOLD_GRID]
         thresholds[j] = float(THRESHOLD_GRID[int(np.argmax(scores))])
-    return thresholds, out_of_fold
+    return thresholds
 
 
 def macro_f1(truth: np.ndarray, chosen: np.ndarray) -> float | None:
@@ -275,13 +294,23 @@ def train(
     texts = [s.text for s in statements]
     labels = label_matrix(statements, theme_ids)
     vectors = features(texts) if vectors is None else vectors
-    thresholds, out_of_fold = _thresholds(vectors, texts, labels)
+    # The five folds' models and the final one are independent: each core fits one at a
+    # time, with one BLAS thread. BLAS's own idle threads would otherwise spin on the cores
+    # between its products and slow liblinear, which runs in between, about threefold
+    # (docs/benchmarks.md). liblinear and BLAS release the GIL, so threads suffice.
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=min(cores(), FOLDS + 1)) as pool,
+    ):
+        final = pool.submit(_fit_all, vectors, texts, labels)
+        out_of_fold = _out_of_fold(vectors, texts, labels, pool)
+        vectorizer, (by_meaning, by_words) = final.result()
+    thresholds = _thresholds(labels, out_of_fold)
     chosen = decide(out_of_fold, thresholds)
     quality: dict[str, float | int | None] = {"macro_f1": macro_f1(labels, chosen)}
     if people_from is not None and people_from < len(statements):
         quality["people_macro_f1"] = macro_f1(labels[people_from:], chosen[people_from:])
         quality["people"] = len(statements) - people_from
-    vectorizer, by_meaning, by_words = _fit(vectors, texts, labels)
     return ThemeClassifier(
         theme_ids=theme_ids,
         vectorizer=vectorizer,

@@ -191,14 +191,20 @@ def load_model() -> Any:
     return encoder.load(verified_model_dir())
 
 
+def cores() -> int:
+    """How many cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def processes() -> int:
     """How many worker processes embed a large batch: THEMES_EMBEDDING_PROCESSES (a whole
     number of 1 or more), or with "auto" one a core this process may use, up to
     MAX_PROCESSES. 1 keeps every batch in this process."""
     chosen = str(getattr(settings, "THEMES_EMBEDDING_PROCESSES", "auto")).strip()
     if chosen == "auto":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return max(1, min(cores or 1, MAX_PROCESSES))
+        return max(1, min(cores(), MAX_PROCESSES))
     if not chosen.isascii() or not chosen.isdigit() or int(chosen) < 1:
         raise ImproperlyConfigured(
             f'THEMES_EMBEDDING_PROCESSES must be "auto" or a whole number of 1 or more, not '

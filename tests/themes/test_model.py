@@ -275,3 +275,55 @@ def test_a_split_themes_statements_go_to_the_part_they_are_nearest():
         right = sum((c == 0) == (a in s.themes) for c, s in decided)
         assert len(decided) >= 0.85 * len(pair), (a, b)
         assert right >= 0.85 * len(decided), (a, b, right, len(decided))
+
+
+def test_training_fits_its_folds_side_by_side_as_one_at_a_time_would():
+    """`train` fits the five folds' models and the final one in a pool of threads, with
+    BLAS held to one thread, and counts every text's n-grams once for all the folds: each
+    statement's out-of-fold probabilities are those of a model fitted on its fold's
+    training statements alone, TF-IDF vectorizer included; the thresholds and the quality
+    follow from them; and BLAS has its threads back afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_info
+
+    codebook = load_codebook()
+    statements = codebook_statements(codebook)
+    texts = [s.text for s in statements]
+    labels = model.label_matrix(statements, codebook.ids)
+    vectors = np.random.default_rng(7).normal(size=(len(texts), 12)) + labels @ np.eye(16, 12)
+
+    def fitted_on(rows: np.ndarray) -> tuple[TfidfVectorizer, model._Models]:
+        vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=model.CHARACTERS, sublinear_tf=True
+        )
+        grams = vectorizer.fit_transform([texts[i] for i in rows])
+        return vectorizer, model._fit(vectors[rows], grams, labels[rows])
+
+    one_at_a_time = np.zeros(labels.shape)
+    for train, test in KFold(model.FOLDS, shuffle=True, random_state=model.SEED).split(vectors):
+        vectorizer, models = fitted_on(train)
+        one_at_a_time[test] = model._probabilities(
+            models, vectors[test], vectorizer.transform([texts[i] for i in test])
+        )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        side_by_side = model._out_of_fold(vectors, texts, labels, pool)
+    np.testing.assert_allclose(side_by_side, one_at_a_time, rtol=0, atol=1e-12)
+    assert (side_by_side > 0).any(axis=0).all()  # every theme learnt in some fold
+
+    blas_threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    trained = model.train(statements, codebook, vectors=vectors)
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == blas_threads
+    assert trained.thresholds.tolist() == model._thresholds(labels, one_at_a_time).tolist()
+    assert trained.quality["macro_f1"] == model.macro_f1(
+        labels, model.decide(one_at_a_time, trained.thresholds)
+    )
+    vectorizer, models = fitted_on(np.arange(len(texts)))
+    np.testing.assert_allclose(
+        trained.probabilities(texts, vectors),
+        model._probabilities(models, vectors, vectorizer.transform(texts)),
+        rtol=0,
+        atol=1e-12,
+    )
