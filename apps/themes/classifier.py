@@ -82,11 +82,38 @@ class ThemeClassifier:
         return _probabilities(
             (self.embedding_models, self.tfidf_models),
             features(texts) if vectors is None else vectors,
-            self.vectorizer.transform(texts),
+            tfidf(self.vectorizer, texts),
         )
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         return decide(probabilities, self.thresholds)
+
+
+def tfidf(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_array:
+    """`vectorizer.transform(texts)`, the same matrix, about five times as fast: the
+    character n-grams within words of a text are those of each of its words, so each
+    distinct word is analysed once (scikit-learn analyses every word of every text: most of
+    the time of coding statements whose embeddings are cached, docs/benchmarks.md)."""
+    vocabulary = vectorizer.vocabulary_
+    preprocess = vectorizer.build_preprocessor()
+    by_word: dict[str, list[int]] = {}
+    columns: list[int] = []
+    rows = [0]
+    for text in texts:
+        # The analyser's own steps: decode, lowercase, split at whitespace.
+        for word in preprocess(vectorizer.decode(text)).split():
+            found = by_word.get(word)
+            if found is None:
+                grams = vectorizer._char_wb_ngrams(word)
+                found = by_word[word] = [vocabulary[g] for g in grams if g in vocabulary]
+            columns.extend(found)
+        rows.append(len(columns))
+    counts = sparse.csr_array(
+        (np.ones(len(columns)), np.asarray(columns, dtype=np.int64), np.asarray(rows)),
+        shape=(len(texts), len(vocabulary)),
+    )
+    counts.sum_duplicates()  # a word's n-gram counted as often as it occurs, indices sorted
+    return vectorizer._tfidf.transform(counts, copy=False)
 
 
 def decide(probabilities: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

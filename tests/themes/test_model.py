@@ -327,3 +327,33 @@ def test_training_fits_its_folds_side_by_side_as_one_at_a_time_would():
         rtol=0,
         atol=1e-12,
     )
+
+
+def test_the_tfidf_of_texts_is_the_vectorizers_own_to_the_last_digit():
+    """`classifier.tfidf` analyses each distinct word once instead of every word of every
+    text; the matrix must be the one scikit-learn's `transform` gives, whatever the text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    codebook = load_codebook()
+    training = [s.text for s in codebook_statements(codebook)]
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=model.CHARACTERS, sublinear_tf=True
+    ).fit(training)
+    texts = [
+        *training,
+        "",
+        "   ",
+        "I",
+        "ab ab ab AB Ab",
+        "Ünïcödé  ÉCOLE\tand\nnew\u00a0lines, co-operation; (MASH) 'quoted' 12,000",
+        "x" * 60,
+        "\u2028separated\u3000ideographic   spaces",
+        "Words the vocabulary has never seen: zyxwvut qqqq.",
+    ]
+    ours = model.tfidf(vectorizer, texts)
+    theirs = vectorizer.transform(texts)
+    assert ours.shape == theirs.shape == (len(texts), len(vectorizer.vocabulary_))
+    assert ours.dtype == theirs.dtype
+    assert np.array_equal(ours.toarray(), theirs.toarray())
+    found = ours[len(training) :].getnnz(axis=1).tolist()
+    assert found[:2] == [0, 0] and min(found[2:]) > 0  # nothing in "" or "   ", else some
