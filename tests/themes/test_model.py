@@ -357,3 +357,7 @@ def test_the_tfidf_of_texts_is_the_vectorizers_own_to_the_last_digit():
     assert np.array_equal(ours.toarray(), theirs.toarray())
     found = ours[len(training) :].getnnz(axis=1).tolist()
     assert found[:2] == [0, 0] and min(found[2:]) > 0  # nothing in "" or "   ", else some
+
+    # A vectorizer of words (as classifiers before character n-grams had) is its own.
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(training)
+    assert np.array_equal(model.tfidf(words, texts).toarray(), words.transform(texts).toarray())
