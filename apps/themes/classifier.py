@@ -44,6 +44,8 @@ MAX_THEMES = 3  # the codebook's rule (services.MAX_THEMES)
 # and "exploitation", share features (docs/themes.md: chosen, with the encoder's
 # WORDING_LAYER, by cross-validation on the training statements).
 CHARACTERS = (2, 5)
+# The n-grams, the same for the final model's vectorizer and the folds' counts.
+NGRAMS = {"analyzer": "char_wb", "ngram_range": CHARACTERS}
 FOLDS = 5
 SEED = 2026
 # A shipped statement coded to a theme since split goes to the part it is nearest to by
@@ -199,7 +201,7 @@ def _fit_all(
     vectors: np.ndarray, texts: list[str], labels: np.ndarray
 ) -> tuple[TfidfVectorizer, _Models]:
     """The TF-IDF vectorizer fitted on `texts`, and the regressions."""
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHARACTERS, sublinear_tf=True)
+    vectorizer = TfidfVectorizer(**NGRAMS, sublinear_tf=True)
     return vectorizer, _fit(vectors, vectorizer.fit_transform(texts), labels)
 
 
@@ -244,7 +246,7 @@ def _out_of_fold(
     Every text's n-grams are counted once. A fold's TF-IDF is then that of a vectorizer
     fitted on the fold's training texts alone (its vocabulary the n-grams they contain, its
     IDF from them), without analysing every text again for each fold."""
-    counts = CountVectorizer(analyzer="char_wb", ngram_range=CHARACTERS).fit_transform(texts)
+    counts = CountVectorizer(**NGRAMS).fit_transform(texts)
     out_of_fold = np.zeros(labels.shape)
     folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(vectors))
 
