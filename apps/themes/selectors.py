@@ -173,6 +173,49 @@ def statement_detail(statement: Statement) -> dict[str, Any]:
     return {"codes": codes, "history": history, "decided": decided}
 
 
+def in_its_report(statement: Statement) -> list[dict[str, Any]]:
+    """An imported statement in its report, as a person coding it reads it: its section's
+    headings and the paragraphs before, of and after it, the statement's own words marked
+    where the paragraph has them as they are. A sentence alone ("We found that these checks
+    were carried out consistently") often says what it is about only there. Empty for a
+    statement not imported (a finding of the register). One query."""
+    if not statement.paragraph_id:
+        return []
+    from .models import ArchiveParagraph
+
+    number = statement.paragraph.number
+    paragraphs = list(
+        ArchiveParagraph.objects.filter(
+            report_id=statement.paragraph.report_id, number__in=(number - 1, number, number + 1)
+        ).order_by("number")
+    )
+    rows, heading = [], None
+    for p in paragraphs:
+        own = p.number == number
+        rows.append(
+            {
+                "paragraph": p,
+                "own": own,
+                # A section's headings where they change (a neighbour may be of another).
+                "heading": p.heading if p.heading != heading else "",
+                "parts": _marked(p.text, statement.text) if own else None,
+            }
+        )
+        heading = p.heading
+    return rows
+
+
+def _marked(paragraph: str, statement: str) -> tuple[str, str, str]:
+    """(before, the words to mark, after): the statement's words where the paragraph holds
+    them as they are; else the whole paragraph (the import may have added a full stop, or
+    joined a list item to its lead-in)."""
+    for words in (statement, statement.rstrip(".")):
+        at = paragraph.find(words) if words else -1
+        if at >= 0:
+            return paragraph[:at], words, paragraph[at + len(words) :]
+    return "", paragraph, ""
+
+
 def suggestions_out_of_date() -> int:
     """How many statements no person has coded hold no suggestion of the classifier that
     made the latest suggestions (under the current codebook): suggested by an earlier

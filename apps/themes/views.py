@@ -156,6 +156,7 @@ def _statement_page(
             "themes": themes,
             "held": held,
             "repeats": repeats,
+            "in_its_report": selectors.in_its_report(item),
             "back": back_link(request, reverse("themes:review"), "Back to the review queue"),
             # Where a finding can be read: its place in the published report.
             "published_at": synthesis.source_links([item]).get(item.pk)

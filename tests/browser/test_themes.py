@@ -106,6 +106,9 @@ def test_an_analyst_imports_reports_codes_them_and_drafts_a_thematic_report(pers
     assert analyst.get_by_text("Repeat", exact=True).count() == 2
     analyst.get_by_role("link", name=re.compile("^We found that the force manages")).click()
     expect(analyst.locator(".govuk-warning-text")).to_contain_text("Set aside at import")
+    # Read in its report: its paragraph, its words marked, between its neighbours.
+    expect(analyst.locator("#in-its-report mark")).to_contain_text("registered sex offenders")
+    expect(analyst.locator("#in-its-report p")).to_have_count(4)  # 3 paragraphs, a heading
     axe.check(analyst, "a repeat set aside at import")
     analyst.get_by_role("link", name="another statement").click()
     expect(analyst.get_by_text("The report makes this point again in")).to_be_visible()

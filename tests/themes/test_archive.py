@@ -1299,6 +1299,69 @@ def test_the_report_page_sets_statements_beside_their_paragraphs_in_fixed_querie
     assert foreword.statements == []
 
 
+def test_a_statement_is_coded_beside_its_paragraph_and_their_neighbours(fw, imported):
+    """A sentence alone often says what it is about only in its report: the coding page shows
+    its paragraph, with the statement's words marked, between the paragraphs before and
+    after it, with their headings where they change; in a fixed number of queries."""
+    services.codebook_load(actor=SYSTEM)
+    client = client_for(fw.users["analyst"])
+    client.get(reverse("themes:review"))  # the first page of a visit also counts notices
+    # The second of two statements taken from one paragraph: the paragraph's other words
+    # are shown around it, unmarked.
+    second = imported.statements.get(text__startswith="In a quarter of the cases we examined")
+    number = second.paragraph.number
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("themes:statement", args=[second.pk]))
+    rows = page.context["in_its_report"]
+    assert [r["paragraph"].number for r in rows] == [number - 1, number, number + 1]
+    assert [r["own"] for r in rows] == [False, True, False]
+    before, marked, after = rows[1]["parts"]
+    assert marked == second.text
+    assert before.startswith("The force\u2019s referrals to children\u2019s social care")
+    assert before + marked + after == second.paragraph.text
+    body = page.content.decode()
+    assert f"<mark>{escape(second.text)}</mark>" in body
+    assert escape(rows[0]["paragraph"].text) in body and escape(rows[2]["paragraph"].text) in body
+    # A list item made a statement with its lead-in ("Within three months, the force
+    # should ... make sure"): the paragraph does not hold those words, so all of it is marked,
+    # and the lead-in is the paragraph before.
+    listed = imported.statements.get(text__startswith="Within three months, the force should make")
+    rows = client.get(reverse("themes:statement", args=[listed.pk])).context["in_its_report"]
+    own = next(r for r in rows if r["own"])
+    assert own["parts"] == ("", listed.paragraph.text, "")
+    assert listed.paragraph.text.rstrip(";") in listed.text
+    assert rows[0]["paragraph"].text.endswith(":")
+    # The first paragraph of a report has none before it; headings show where they change.
+    first = imported.paragraphs.order_by("number").first()
+    assert first is not None
+    alone = Statement.objects.create(
+        source=Statement.Source.ARCHIVE,
+        archive_report=imported,
+        paragraph=first,
+        text=first.text,
+        text_sha256=hashlib.sha256(first.text.encode()).hexdigest(),
+        kind="finding",
+        report_title=imported.title,
+    )
+    with CaptureQueriesContext(connection) as fewer:
+        rows = client.get(reverse("themes:statement", args=[alone.pk])).context["in_its_report"]
+    assert [r["paragraph"].number for r in rows] == [first.number, first.number + 1]
+    assert rows[0]["heading"] == first.heading
+    following = rows[1]["paragraph"].heading
+    assert rows[1]["heading"] == ("" if following == first.heading else following)
+    assert len(fewer.captured_queries) == len(queries.captured_queries)
+
+
+def test_a_finding_of_the_register_has_no_report_paragraphs_to_show(pub):
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    statement = Statement.objects.filter(source="finding").first()
+    assert statement is not None
+    page = client_for(pub.users["analyst"]).get(reverse("themes:statement", args=[statement.pk]))
+    assert page.status_code == 200 and page.context["in_its_report"] == []
+    assert "The statement in its report" not in page.content.decode()
+
+
 def test_the_import_form_refuses_bad_input_and_stores_nothing(fw):
     analyst = client_for(fw.users["analyst"])
     url = reverse("themes:archive-import")
