@@ -179,17 +179,19 @@ def in_its_report(statement: Statement) -> list[dict[str, Any]]:
     where the paragraph has them as they are. A sentence alone ("We found that these checks
     were carried out consistently") often says what it is about only there. Empty for a
     statement not imported (a finding of the register). One query."""
-    if not statement.paragraph_id:
+    paragraph = statement.paragraph
+    if paragraph is None:
         return []
     from .models import ArchiveParagraph
 
-    number = statement.paragraph.number
+    number = paragraph.number
     paragraphs = list(
         ArchiveParagraph.objects.filter(
-            report_id=statement.paragraph.report_id, number__in=(number - 1, number, number + 1)
+            report_id=paragraph.report_id, number__in=(number - 1, number, number + 1)
         ).order_by("number")
     )
-    rows, heading = [], None
+    rows: list[dict[str, Any]] = []
+    heading = None
     for p in paragraphs:
         own = p.number == number
         rows.append(
