@@ -1128,7 +1128,11 @@ def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:
     return (
         f'<svg class="app-report-chart app-theme-chart" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'style="max-width: 100%; height: auto" role="img" '
+        # Sized by the stylesheets (the site's .app-theme-chart; the PDF's .app-report-chart),
+        # not an inline style: WeasyPrint takes an inline "height: auto" on the root <svg>
+        # for no height, and lays the chart out in a square box with empty space above and
+        # below it (tests/reports/test_pdf_layout.py).
+        f'role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>'
