@@ -4,15 +4,22 @@ A page may cache what it read from the database under the current version of eac
 data it depends on ("reference", "inspections", "accounts"). Every service that writes such
 data calls `data_changed(kind)`, which bumps the version once the transaction commits, so the
 next read misses the cache and sees the change: nothing is served stale, by any process,
-provided all processes share the cache (Redis or the file cache; see settings).
+provided all processes share the cache (Redis or the file cache; see settings). The key
+also carries the release (`release()`), so a deployment of new code never serves pages the
+old code rendered and cached.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -59,10 +66,36 @@ def data_changed(kind: str) -> None:
     transaction.on_commit(lambda: _bump(kind))
 
 
+# What renders the cached pages: a change to any of these files is a new release.
+RELEASE_FOLDERS = ("apps", "inspectorate", "templates")
+RELEASE_SUFFIXES = (".py", ".html", ".txt")
+
+
+@functools.cache
+def release() -> str:
+    """The code's release, for cache keys: INSPECTORATE_RELEASE where the deployment sets
+    it (say, to the commit it deployed), else a digest of the code and templates that render
+    the cached pages (read once a process: some 430 files, about 40 ms), the same in
+    every process of one deployment."""
+    given = os.environ.get("INSPECTORATE_RELEASE", "").strip()
+    if given:
+        return given
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR)
+    for folder in RELEASE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in RELEASE_SUFFIXES and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def versions_token(kinds: tuple[str, ...]) -> str:
-    """The current versions of `kinds`, for keys of cached reads and template fragments."""
+    """The release and the current versions of `kinds`, for keys of cached reads and
+    template fragments."""
     found = cache.get_many([_version_key(kind) for kind in kinds])
-    return ".".join(str(found.get(_version_key(kind)) or data_version(kind)) for kind in kinds)
+    versions = (str(found.get(_version_key(kind)) or data_version(kind)) for kind in kinds)
+    return ".".join((release(), *versions))
 
 
 def cached_read(kinds: tuple[str, ...], key: str, read: Callable[[], T]) -> T:

@@ -1,10 +1,12 @@
-"""Cached reads are never served after the data they came from changed."""
+"""Cached reads are never served after the data they came from changed, nor after a release
+of new code."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import transaction
 
+from apps.core import cache as data_cache
 from apps.core.cache import cached_read, data_changed, data_version
 
 
@@ -33,6 +35,48 @@ def test_the_version_moves_again_when_the_change_commits(db, django_capture_on_c
     after = data_version("accounts")
     assert before < during < after
     assert len(callbacks) == 1
+
+
+def test_a_read_cached_by_one_release_is_not_served_by_the_next(db, monkeypatch):
+    calls = []
+
+    def read():
+        calls.append(1)
+        return len(calls)
+
+    monkeypatch.setattr(data_cache, "release", lambda: "release-1")
+    assert cached_read(("themes",), "page", read) == 1
+    assert cached_read(("themes",), "page", read) == 1  # from the cache
+    monkeypatch.setattr(data_cache, "release", lambda: "release-2")  # new code deployed
+    assert cached_read(("themes",), "page", read) == 2
+    assert data_cache.versions_token(("themes",)).startswith("release-2.")
+
+
+def test_the_release_is_the_deployments_or_a_digest_of_the_code(tmp_path, settings, monkeypatch):
+    template = tmp_path / "templates" / "page.html"
+    template.parent.mkdir()
+    template.write_text("<p>Before</p>")
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "views.py").write_text("x = 1\n")
+    (tmp_path / "apps" / "notes.md").write_text("not code")
+    settings.BASE_DIR = tmp_path
+    monkeypatch.delenv("INSPECTORATE_RELEASE", raising=False)
+
+    def fresh() -> str:
+        data_cache.release.cache_clear()
+        return data_cache.release()
+
+    try:
+        first = fresh()
+        assert fresh() == first  # the same code, the same release
+        (tmp_path / "apps" / "notes.md").write_text("changed, but renders nothing")
+        assert fresh() == first
+        template.write_text("<p>After</p>")
+        assert fresh() != first
+        monkeypatch.setenv("INSPECTORATE_RELEASE", "3f2a9c1")
+        assert fresh() == "3f2a9c1"
+    finally:
+        data_cache.release.cache_clear()
 
 
 def test_unknown_kind_is_refused():
