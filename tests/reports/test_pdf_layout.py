@@ -74,3 +74,22 @@ def test_a_chart_keeps_its_shape_in_the_pdf():
     box = boxes[0]
     assert box.width > width * 0.5  # drawn across the page, not shrunk
     assert abs(box.height / box.width - height / width) < 0.01
+
+
+def test_a_quotation_stays_on_one_page_with_the_line_that_says_where_it_is_from():
+    body = (
+        '<section class="app-report-section"><h2 id="s1">Findings</h2>'
+        '<div style="height: 228mm">A long paragraph before the quotation.</div>'
+        '<blockquote class="app-quote"><p>\u201cThe force works well with partners.\u201d</p>'
+        "<p>Strength \u00b7 A report (2021)</p></blockquote></section>"
+    )
+    data, count, _ = render_pdf(
+        title="A report",
+        body_html=body,
+        contents=[{"id": "s1", "title": "Findings"}],
+        meta={"reference": "R-1", "programme": "Test", "published_on": "2026-11-26"},
+    )
+    pages = _pages(data, count)
+    quoted = [n for n, text in enumerate(pages) if "works well with partners" in text]
+    attributed = [n for n, text in enumerate(pages) if "A report (2021)" in text]
+    assert len(quoted) == 1 and quoted == attributed
