@@ -10,24 +10,23 @@ from pdfminer.high_level import extract_text
 from apps.reports.pdf import render_pdf
 
 
-def _pages(data: bytes, count: int) -> list[str]:
+def _pages(body: str) -> list[str]:
+    """The text of each page of a report's PDF whose one section is `body`."""
+    data, count, _ = render_pdf(
+        title="A report",
+        body_html=f'<section class="app-report-section"><h2 id="s1">Findings</h2>{body}</section>',
+        contents=[{"id": "s1", "title": "Findings"}],
+        meta={"reference": "R-1", "programme": "Test", "published_on": "2026-11-26"},
+    )
     return [extract_text(io.BytesIO(data), page_numbers=[n]) for n in range(count)]
 
 
 def test_a_table_that_moves_to_the_next_page_takes_its_caption():
     rows = "".join(f"<tr><td>Row {n}</td><td>{n}</td></tr>" for n in range(25))
-    body = (
-        '<section class="app-report-section"><h2 id="s1">Findings</h2>'
+    pages = _pages(
         '<div style="height: 200mm">A long paragraph before the table.</div>'
-        f"<table><caption>Cases by grade</caption><tbody>{rows}</tbody></table></section>"
+        f"<table><caption>Cases by grade</caption><tbody>{rows}</tbody></table>"
     )
-    data, count, _ = render_pdf(
-        title="A report",
-        body_html=body,
-        contents=[{"id": "s1", "title": "Findings"}],
-        meta={"reference": "R-1", "programme": "Test", "published_on": "2026-11-26"},
-    )
-    pages = _pages(data, count)
     with_caption = [n for n, text in enumerate(pages) if "Cases by grade" in text]
     with_first_row = [n for n, text in enumerate(pages) if "Row 0" in text]
     assert len(with_caption) == 1 and with_caption == with_first_row
@@ -77,19 +76,11 @@ def test_a_chart_keeps_its_shape_in_the_pdf():
 
 
 def test_a_quotation_stays_on_one_page_with_the_line_that_says_where_it_is_from():
-    body = (
-        '<section class="app-report-section"><h2 id="s1">Findings</h2>'
+    pages = _pages(
         '<div style="height: 228mm">A long paragraph before the quotation.</div>'
         '<blockquote class="app-quote"><p>\u201cThe force works well with partners.\u201d</p>'
-        "<p>Strength \u00b7 A report (2021)</p></blockquote></section>"
+        "<p>Strength \u00b7 A report (2021)</p></blockquote>"
     )
-    data, count, _ = render_pdf(
-        title="A report",
-        body_html=body,
-        contents=[{"id": "s1", "title": "Findings"}],
-        meta={"reference": "R-1", "programme": "Test", "published_on": "2026-11-26"},
-    )
-    pages = _pages(data, count)
     quoted = [n for n, text in enumerate(pages) if "works well with partners" in text]
     attributed = [n for n, text in enumerate(pages) if "A report (2021)" in text]
     assert len(quoted) == 1 and quoted == attributed
