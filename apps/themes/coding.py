@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -172,6 +172,10 @@ CODE_COLUMNS = (
     "set_at",
     "version",
 )
+# How many of the statements whose suggested themes changed a run keeps, to show: enough to
+# find, among those a curator may see (findings of unpublished inspections are not shown),
+# a page's worth.
+CHANGE_EXAMPLES = 60
 CHANGE_COLUMNS = ("code_id", "status", "confidence", "classifier_id", "set_by_label", "at", "note")
 
 
@@ -194,6 +198,9 @@ class SuggestResult:
     statements: int
     suggestions: int  # codes written (new, changed, withdrawn or restamped by this version)
     changed: int = 0  # statements whose suggested themes are not the ones they had
+    # Some of those, surest first (CHANGE_EXAMPLES at most): {"statement": id, "before":
+    # [theme keys], "after": [theme keys]}, for a person to see what the classifier learnt.
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
 
 def suggest(
@@ -257,6 +264,8 @@ def suggest(
             if had.status == ThemeCode.Status.SUGGESTED:
                 before.setdefault(statement_id, set()).add(theme_id)
         changed = 0
+        key_of = {t.pk: t.key for t in themes.values()}
+        examples: list[tuple[float, dict[str, Any]]] = []
         keep: set[int] = set()
         created: list[tuple[Any, ...]] = []  # new codes, as rows (core.bulk)
         stamp = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
@@ -265,7 +274,20 @@ def suggest(
             if statement.pk in decided_now:
                 continue
             now_themes = {themes[classifier.theme_ids[j]].pk for j in np.flatnonzero(row_d)}
-            changed += now_themes != before.get(statement.pk, set())
+            earlier = before.get(statement.pk, set())
+            if now_themes != earlier:
+                changed += 1
+                if earlier:  # a statement suggested for before (not a new one)
+                    examples.append(
+                        (
+                            float(row_p.max()),
+                            {
+                                "statement": statement.pk,
+                                "before": sorted(key_of[t] for t in earlier),
+                                "after": sorted(key_of[t] for t in now_themes),
+                            },
+                        )
+                    )
             for j in np.flatnonzero(row_d):
                 theme = themes[classifier.theme_ids[j]]
                 confidence = round(float(row_p[j]), 4)
@@ -326,8 +348,13 @@ def suggest(
                 object_repr=f"Classifier {row.version}",
                 summary=f"{made} theme suggestions for {len(chosen)} statements",
             )
+    examples.sort(key=lambda e: (-e[0], e[1]["statement"]))
     return SuggestResult(
-        classifier=row.version, statements=len(chosen), suggestions=made, changed=changed
+        classifier=row.version,
+        statements=len(chosen),
+        suggestions=made,
+        changed=changed,
+        examples=[e for _, e in examples[:CHANGE_EXAMPLES]],
     )
 
 

@@ -517,6 +517,12 @@ class SuggestionRun(models.Model):
     )
     problem = models.TextField(blank=True, help_text="Why themes could not be suggested")
     error = models.TextField(blank=True, help_text="The unexpected error that stopped it")
+    examples = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Some statements whose themes changed, surest first: their themes before "
+        "and after (coding.SuggestResult.examples)",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -393,9 +393,49 @@ def suggestion_run_progress(run: SuggestionRun) -> dict[str, Any]:
 
 def suggestion_run_page(run: SuggestionRun) -> dict[str, Any]:
     """A run's page: its progress and, once it has finished, how many statements wait for a
-    person in the review queue now. Three queries at most besides the run's."""
-    waiting = review_queue(1, per_page=1)["count"] if run.status == run.Status.DONE else None
-    return {"run": run, "waiting": waiting, **suggestion_run_progress(run)}
+    person in the review queue now and some whose themes it changed. Five queries at most
+    besides the run's."""
+    done = run.status == run.Status.DONE
+    waiting = review_queue(1, per_page=1)["count"] if done else None
+    changes = run_changes(run) if done else []
+    return {"run": run, "waiting": waiting, "changes": changes, **suggestion_run_progress(run)}
+
+
+# How many of a run's changed statements its page shows.
+CHANGES_SHOWN = 20
+
+
+def run_changes(run: SuggestionRun) -> list[dict[str, Any]]:
+    """Statements whose suggested themes the run changed, surest first, as the run kept them
+    (`SuggestionRun.examples`), those a person may see only (not the findings of inspections
+    not yet published), at most CHANGES_SHOWN: each with the themes suggested now, those new
+    among them, and those no longer suggested, by name in the codebook the run used. Two
+    queries."""
+    if not run.examples:
+        return []
+    statements = coding_corpus().in_bulk([e["statement"] for e in run.examples])
+    keys = {k for e in run.examples for k in (*e["before"], *e["after"])}
+    names = dict(
+        Theme.objects.filter(codebook__classifiers__version=run.classifier, key__in=keys)
+        .order_by()
+        .values_list("key", "name")
+    )
+    changes = []
+    for example in run.examples:
+        statement = statements.get(example["statement"])
+        if statement is None:
+            continue
+        before, after = set(example["before"]), example["after"]
+        changes.append(
+            {
+                "statement": statement,
+                "now": [(names.get(k, k), k not in before) for k in after],
+                "dropped": [names.get(k, k) for k in example["before"] if k not in after],
+            }
+        )
+        if len(changes) == CHANGES_SHOWN:
+            break
+    return changes
 
 
 # How long a finished run of "Suggest themes again" is shown on the model page.

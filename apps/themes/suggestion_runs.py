@@ -116,6 +116,7 @@ def run_execute(run_id: int) -> SuggestionRun:
         statements=result.statements,
         changed=result.changed,
         new_statements=synced.created,
+        examples=result.examples,
     )
     return run
 

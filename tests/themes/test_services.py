@@ -15,7 +15,10 @@ import pytest
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import Max
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +26,7 @@ from apps.accounts.models import Role
 from apps.core.audit import SystemActor
 from apps.core.models import AuditEvent
 from apps.findings.models import Finding
+from apps.inspections.models import Inspection, State
 from apps.themes import coding, embedding, selectors, services, suggestion_runs
 from apps.themes.classifier import codebook_statements
 from apps.themes.codebook import CodebookError, default_path, load_codebook
@@ -37,6 +41,7 @@ from apps.themes.models import (
     ThemeCodeChange,
 )
 from tests.factories import UserFactory
+from tests.themes.conftest import stand_in_classifier
 
 SYSTEM = SystemActor("tests")
 
@@ -105,6 +110,94 @@ def test_the_migration_to_two_vectors_a_text_removes_only_the_older_rows(db):
     migration.forward(apps, None)
     assert list(Embedding.objects.all()) == [current]
     assert not Embedding.objects.filter(pk=older.pk).exists()
+
+
+def test_a_run_lists_statements_whose_themes_changed_with_before_and_after(pub):
+    services.codebook_load(actor=SYSTEM)
+    services.statements_sync()
+    coding.suggest(actor=SYSTEM)
+    classifier = ClassifierVersion.objects.get()
+    suggested = ThemeCode.objects.filter(status="suggested")
+    real: dict[int, set[str]] = {}
+    for statement_id, key in suggested.values_list("statement_id", "theme__key"):
+        real.setdefault(statement_id, set()).add(key)
+    # An earlier version had suggested one other theme for each statement.
+    earlier = stand_in_classifier("earlier")
+    themes = {t.key: t for t in Theme.objects.filter(codebook=classifier.codebook)}
+    other = {pk: sorted(set(themes) - keys)[0] for pk, keys in real.items()}
+    suggested.update(status="withdrawn", classifier=earlier)
+    for pk, key in other.items():
+        ThemeCode.objects.update_or_create(
+            statement_id=pk,
+            theme=themes[key],
+            defaults={
+                "status": "suggested",
+                "confidence": 0.9,
+                "classifier": earlier,
+                "set_by_label": "Classifier earlier",
+                "set_at": timezone.now(),
+            },
+        )
+    result = coding.suggest(actor=SYSTEM)
+    assert result.changed == len(real)
+    assert len(result.examples) == min(len(real), coding.CHANGE_EXAMPLES) > 0
+    surest = dict(
+        ThemeCode.objects.filter(status="suggested")
+        .values("statement_id")
+        .annotate(top=Max("confidence"))
+        .values_list("statement_id", "top")
+    )
+    tops = [surest[e["statement"]] for e in result.examples]
+    assert tops == sorted(tops, reverse=True)  # surest first
+    for example in result.examples:
+        assert example["before"] == [other[example["statement"]]]
+        assert example["after"] == sorted(real[example["statement"]])
+    # The run's page lists them with the themes suggested now (the new ones marked) and
+    # those no longer suggested, by name, in a fixed number of queries.
+    analyst = pub.users["analyst"]
+    run = SuggestionRun.objects.create(
+        created_by=analyst,
+        status="done",
+        active=None,
+        finished_at=timezone.now(),
+        classifier=result.classifier,
+        statements=result.statements,
+        changed=result.changed,
+        examples=result.examples,
+    )
+    one = SuggestionRun.objects.create(
+        created_by=analyst,
+        status="done",
+        active=None,
+        finished_at=timezone.now(),
+        classifier=result.classifier,
+        examples=result.examples[:1],
+    )
+    client = Client()
+    client.force_login(analyst)
+    client.get(reverse("themes:model"))  # the first page of a visit also counts notices
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("themes:suggestion-run", args=[one.pk]))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("themes:suggestion-run", args=[run.pk]))
+    assert len(many.captured_queries) == len(few.captured_queries)
+    changes = page.context["changes"]
+    assert len(changes) > 1
+    assert [c["statement"].pk for c in changes] == [e["statement"] for e in result.examples][
+        : selectors.CHANGES_SHOWN
+    ]
+    for change in changes:
+        pk = change["statement"].pk
+        assert change["now"] == [(themes[k].name, True) for k in sorted(real[pk])]
+        assert change["dropped"] == [themes[other[pk]].name]
+    body = page.content.decode()
+    assert "What changed" in body
+    assert reverse("themes:statement", args=[changes[0]["statement"].pk]) in body
+    assert body.count("govuk-tag--green") == sum(len(c["now"]) for c in changes)
+    # The findings of an inspection not yet published are not shown.
+    Inspection.objects.update(state=State.FIELDWORK)
+    hidden = client.get(reverse("themes:suggestion-run", args=[run.pk]))
+    assert hidden.context["changes"] == [] and "What changed" not in hidden.content.decode()
 
 
 def test_suggestions_with_confidence_history_and_people_first(pub):
@@ -198,6 +291,10 @@ def test_suggestions_with_confidence_history_and_people_first(pub):
     changed = re.search(r"no person has coded: (\d+) of them", body)
     differ = sum(before_sets.get(pk, set()) != themes for pk, themes in after_sets.items())
     assert changed and int(changed[1]) == differ < waiting_before
+    # Those of them suggested for before are kept on the run, to be listed (below).
+    assert len(run.examples) == sum(
+        bool(before_sets.get(pk)) and before_sets[pk] != themes for pk, themes in after_sets.items()
+    )
     # The count is the review queue's: every statement but the one a person decided (the one
     # a split left waiting for a person's choice included).
     waiting = selectors.review_queue(1, per_page=1)["count"]
