@@ -82,7 +82,7 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_coder(request)
     item = get_object_or_404(
         selectors.coding_corpus(set_aside=True).select_related(
-            "inspection", "paragraph", "corrected_by", "repeat_of"
+            "inspection", "paragraph", "corrected_by", "repeat_of", "finding__cause_of_concern"
         ),
         pk=pk,
     )

@@ -1352,14 +1352,26 @@ def test_a_statement_is_coded_beside_its_paragraph_and_their_neighbours(fw, impo
     assert len(fewer.captured_queries) == len(queries.captured_queries)
 
 
-def test_a_finding_of_the_register_has_no_report_paragraphs_to_show(pub):
+def test_a_finding_of_the_register_is_coded_with_the_cause_of_concern_it_answers(pub):
+    """A register finding has no report paragraphs to show; a recommendation made with a
+    cause of concern shows the concern, which often says what it is about ("...the risk to
+    children at domestic abuse incidents") where the recommendation alone does not."""
     services.codebook_load(actor=SYSTEM)
     services.statements_sync()
-    statement = Statement.objects.filter(source="finding").first()
-    assert statement is not None
-    page = client_for(pub.users["analyst"]).get(reverse("themes:statement", args=[statement.pk]))
+    client = client_for(pub.users["analyst"])
+    answering = Statement.objects.get(finding=pub.concern_rec)
+    page = client.get(reverse("themes:statement", args=[answering.pk]))
+    body = page.content.decode()
     assert page.status_code == 200 and page.context["in_its_report"] == []
-    assert "The statement in its report" not in page.content.decode()
+    assert "The statement in its report" not in body
+    assert "Made with the cause of concern" in body and escape(pub.cause.headline) in body
+    alone = Statement.objects.get(finding=pub.immediate)
+    with CaptureQueriesContext(connection) as fewer:
+        body = client.get(reverse("themes:statement", args=[alone.pk])).content.decode()
+    assert "Made with the cause of concern" not in body and pub.cause.headline not in body
+    with CaptureQueriesContext(connection) as more:
+        client.get(reverse("themes:statement", args=[answering.pk]))
+    assert len(more.captured_queries) == len(fewer.captured_queries)
 
 
 def test_the_import_form_refuses_bad_input_and_stores_nothing(fw):
