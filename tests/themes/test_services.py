@@ -155,24 +155,20 @@ def test_a_run_lists_statements_whose_themes_changed_with_before_and_after(pub):
     # The run's page lists them with the themes suggested now (the new ones marked) and
     # those no longer suggested, by name, in a fixed number of queries.
     analyst = pub.users["analyst"]
-    run = SuggestionRun.objects.create(
-        created_by=analyst,
-        status="done",
-        active=None,
-        finished_at=timezone.now(),
-        classifier=result.classifier,
-        statements=result.statements,
-        changed=result.changed,
-        examples=result.examples,
-    )
-    one = SuggestionRun.objects.create(
-        created_by=analyst,
-        status="done",
-        active=None,
-        finished_at=timezone.now(),
-        classifier=result.classifier,
-        examples=result.examples[:1],
-    )
+
+    def finished(examples: list, **figures: int) -> SuggestionRun:
+        return SuggestionRun.objects.create(
+            created_by=analyst,
+            status="done",
+            active=None,
+            finished_at=timezone.now(),
+            classifier=result.classifier,
+            examples=examples,
+            **figures,
+        )
+
+    run = finished(result.examples, statements=result.statements, changed=result.changed)
+    one = finished(result.examples[:1])
     client = Client()
     client.force_login(analyst)
     client.get(reverse("themes:model"))  # the first page of a visit also counts notices
