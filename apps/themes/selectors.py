@@ -26,6 +26,7 @@ from apps.inspections.models import State
 
 from .models import (
     JOB_STOPPED_AFTER,
+    ArchiveParagraph,
     CodebookVersion,
     Statement,
     StatementClaim,
@@ -182,8 +183,6 @@ def in_its_report(statement: Statement) -> list[dict[str, Any]]:
     paragraph = statement.paragraph
     if paragraph is None:
         return []
-    from .models import ArchiveParagraph
-
     number = paragraph.number
     paragraphs = list(
         ArchiveParagraph.objects.filter(
